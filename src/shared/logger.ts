@@ -1,5 +1,5 @@
 // pino, configured once: JSON lines on stdout, pretty on a TTY, secrets redacted.
-import { pino, type Logger, type DestinationStream } from 'pino';
+import { pino, levels, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger };
 
@@ -47,7 +47,7 @@ function createPrettyStream(): DestinationStream {
     write(line: string) {
       try {
         const { time, level, msg, pid: _pid, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
-        const name = pino.levels.labels[Number(level)] ?? String(level);
+        const name = levels.labels[Number(level)] ?? String(level);
         const fields = Object.entries(rest)
           .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
           .join(' ');
