@@ -1,0 +1,151 @@
+// Writes the status document to <state-dir>/status.json: atomically (temp file + rename), coalesced, never throwing.
+import { mkdir, open, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import { systemClock, type Clock } from '../shared/clock.js';
+import type { Logger } from '../shared/logger.js';
+import type { StatusSnapshot } from './snapshot.js';
+
+/** setTimeout/clearTimeout behind an interface, so tests decide when a delayed write happens. */
+export interface StatusFileTimers {
+  set(callback: () => void, ms: number): unknown;
+  clear(handle: unknown): void;
+}
+
+/** Real timers; they do not keep the process alive (shutdown calls `flush`). */
+const systemTimers: StatusFileTimers = {
+  set: (callback, ms) => setTimeout(callback, ms).unref(),
+  clear: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+export interface StatusFileWriterOptions {
+  /** The file to write, usually `<state-dir>/status.json`. */
+  path: string;
+  logger?: Logger;
+  /** Writes start at most this often; updates in between are merged into one write of the latest. @default 100 */
+  minIntervalMs?: number;
+  /** @default real timers */
+  timers?: StatusFileTimers;
+  /** @default systemClock */
+  clock?: Clock;
+}
+
+export interface StatusFileWriter {
+  /** Replace the document to write. A function is called only when a write actually happens. */
+  update(snapshot: StatusSnapshot | (() => StatusSnapshot)): void;
+  /** Write any pending document now and wait for it (and for a write already under way). Never rejects. */
+  flush(): Promise<void>;
+  /** Whether the last write reached the disk, and why not. */
+  health(): { writable: boolean; lastError?: string };
+}
+
+type Pending = StatusSnapshot | (() => StatusSnapshot);
+
+let tempCounter = 0;
+
+export function createStatusFileWriter(options: StatusFileWriterOptions): StatusFileWriter {
+  const { path, logger } = options;
+  const minIntervalMs = options.minIntervalMs ?? 100;
+  const timers = options.timers ?? systemTimers;
+  const clock = options.clock ?? systemClock;
+
+  let pending: Pending | undefined;
+  let timer: unknown;
+  let writing: Promise<void> | undefined;
+  let lastWriteStartMs: number | undefined;
+  let directoryReady = false;
+  let lastError: string | undefined;
+
+  function schedule(): void {
+    if (pending === undefined || timer !== undefined || writing !== undefined) return;
+    const nowMs = clock.now().getTime();
+    // Clamped to minIntervalMs so a wall clock stepped backward cannot hold the file back.
+    const wait = lastWriteStartMs === undefined ? 0 : lastWriteStartMs + minIntervalMs - nowMs;
+    const delay = Math.min(minIntervalMs, Math.max(0, wait));
+    // Even a zero delay goes through the timer, so a synchronous burst of updates is one write.
+    timer = timers.set(() => {
+      timer = undefined;
+      void writePending();
+    }, delay);
+  }
+
+  function cancelTimer(): void {
+    if (timer === undefined) return;
+    timers.clear(timer);
+    timer = undefined;
+  }
+
+  function writePending(): Promise<void> {
+    if (writing !== undefined) return writing;
+    const next = pending;
+    if (next === undefined) return Promise.resolve();
+    pending = undefined;
+    lastWriteStartMs = clock.now().getTime();
+    writing = writeSnapshot(next).finally(() => {
+      writing = undefined;
+      schedule();
+    });
+    return writing;
+  }
+
+  async function writeSnapshot(next: Pending): Promise<void> {
+    try {
+      const snapshot = typeof next === 'function' ? next() : next;
+      const text = `${JSON.stringify(snapshot, null, 2)}\n`;
+      if (!directoryReady) {
+        await mkdir(dirname(path), { recursive: true });
+        directoryReady = true;
+      }
+      await writeFileAtomically(path, text);
+      if (lastError !== undefined) logger?.info({ file: path }, 'status file writable again');
+      lastError = undefined;
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      // Logged once per failing streak: the next updates would only repeat it.
+      if (lastError === undefined)
+        logger?.error({ err: error, file: path }, 'cannot write status file');
+      lastError = message;
+      directoryReady = false;
+    }
+  }
+
+  return {
+    update(snapshot) {
+      pending = snapshot;
+      schedule();
+    },
+    async flush() {
+      // Loop: an update may arrive while a write is under way; it is written too before returning.
+      for (;;) {
+        if (writing !== undefined) {
+          await writing;
+          continue;
+        }
+        if (pending === undefined) return;
+        cancelTimer();
+        await writePending();
+      }
+    },
+    health() {
+      return lastError === undefined ? { writable: true } : { writable: false, lastError };
+    },
+  };
+}
+
+/** Write through a temp file in the same directory, fsynced, then renamed over the target. */
+async function writeFileAtomically(file: string, text: string): Promise<void> {
+  tempCounter += 1;
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempCounter}.tmp`);
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(temp, 'w', 0o644);
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temp, file);
+  } catch (error) {
+    if (handle !== undefined) await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,361 @@
+// The status document (SPEC 7) built from the daemon's state: pure, so file.ts and http.ts only serialise it.
+import type { HistoryHealth, RunRecord, RunStatus, RunTrigger } from '../history/store.js';
+import { RUN_STATUSES } from '../history/store.js';
+import type { ManifestIssue } from '../manifest/load.js';
+// The formatter alone, from the dependency-free module: the status needs none of the loader's code.
+import { formatIssue } from '../manifest/issue.js';
+import {
+  HEALTH_WORDS,
+  healthOf,
+  selectEndedAt,
+  selectLastRun,
+  selectLastSuccess,
+  type HealthWord,
+} from './health.js';
+
+/** The format of the status document; raised only when a field changes meaning or disappears. */
+export const STATUS_FORMAT = 1;
+
+/** Everything the status is built from; the daemon gathers it, nothing here reads it itself. */
+export interface StatusInput {
+  now: Date;
+  daemon: {
+    version: string;
+    pid: number;
+    startedAt: Date;
+    configDir: string;
+    stateDir: string;
+    watchMode: 'auto' | 'poll' | 'off';
+    listen: string | null;
+    maxConcurrentRuns: number | null;
+    shuttingDown: boolean;
+  };
+  lastReconcile?: {
+    at: Date;
+    ok: boolean;
+    created: number;
+    updated: number;
+    removed: number;
+    unchanged: number;
+    errors: number;
+    trigger: string;
+  };
+  files: { file: string; ok: boolean; issues: ManifestIssue[]; schedules: string[] }[];
+  schedules: {
+    name: string;
+    file: string;
+    description?: string;
+    schedule: string;
+    humanSchedule: string;
+    timezone: string;
+    suspended: boolean;
+    degraded: boolean;
+    labels: Record<string, string>;
+    concurrencyPolicy: string;
+    /** Milliseconds. */
+    maxSuccessAge?: number;
+    /** The next few instants. */
+    nextFires: Date[];
+    running: { runId: string; startedAt: Date; attempt: number }[];
+    /** Fires waiting (Queue policy or --max-concurrent-runs). */
+    queued: number;
+    /** This schedule's retained history, oldest first. */
+    runs: readonly RunRecord[];
+  }[];
+  history: HistoryHealth;
+}
+
+/** A run as the status shows it: no output tails, no task details. */
+export interface StatusRun {
+  id: string;
+  status: RunStatus;
+  trigger: RunTrigger;
+  scheduledAt: string;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  /** Number of attempts made. */
+  attempts: number;
+  /** Exit code of the last attempt; null when it had none (signal, spawn error, not started). */
+  exitCode: number | null;
+  /** Signal that ended the last attempt, if any. */
+  signal: string | null;
+  reason: string | null;
+  /** For `missed` records: how many fires the gap held, and its first and last instants. */
+  missed: { count: number; first: string; last: string } | null;
+}
+
+/** One schedule in the status document. */
+export interface StatusSchedule {
+  name: string;
+  file: string;
+  description: string | null;
+  schedule: string;
+  humanSchedule: string;
+  timezone: string;
+  suspended: boolean;
+  degraded: boolean;
+  labels: Record<string, string>;
+  concurrencyPolicy: string;
+  maxSuccessAgeMs: number | null;
+  health: HealthWord;
+  /** ISO 8601 UTC instants. */
+  nextFires: string[];
+  running: { runId: string; startedAt: string; attempt: number; elapsedMs: number }[];
+  queued: number;
+  /** The newest run in a final state other than skipped/missed. */
+  lastRun: StatusRun | null;
+  /** The newest record of any status (including running, skipped, missed). */
+  lastEvent: StatusRun | null;
+  lastSuccess: { id: string; finishedAt: string; durationMs: number | null } | null;
+  /** Retained runs by status; every status is present. */
+  counts: Record<RunStatus, number>;
+}
+
+/** One manifest file in the status document. */
+export interface StatusFile {
+  file: string;
+  ok: boolean;
+  schedules: string[];
+  errors: {
+    line: number;
+    col: number;
+    path: string;
+    message: string;
+    /** `file:line:col: path: message`, exactly as `cronops validate` prints it. */
+    text: string;
+  }[];
+}
+
+/** The status document: JSON-ready, instants as ISO 8601 UTC strings. */
+export interface StatusSnapshot {
+  statusFormat: typeof STATUS_FORMAT;
+  version: string;
+  pid: number;
+  startedAt: string;
+  generatedAt: string;
+  uptimeMs: number;
+  configDir: string;
+  stateDir: string;
+  watch: 'auto' | 'poll' | 'off';
+  listen: string | null;
+  maxConcurrentRuns: number | null;
+  shuttingDown: boolean;
+  ready: boolean;
+  /** Why the daemon is not ready; empty when ready. */
+  notReadyReasons: string[];
+  lastReconcile: {
+    at: string;
+    ok: boolean;
+    trigger: string;
+    created: number;
+    updated: number;
+    removed: number;
+    unchanged: number;
+    errors: number;
+  } | null;
+  history: {
+    writable: boolean;
+    lastError: string | null;
+    pendingWrites: number;
+    corrupt: { file: string; movedTo: string; error: string; at: string }[];
+  };
+  files: StatusFile[];
+  summary: {
+    schedules: number;
+    byHealth: Record<HealthWord, number>;
+    running: number;
+    queued: number;
+    files: number;
+    invalidFiles: number;
+  };
+  /** Sorted by name. */
+  schedules: StatusSchedule[];
+}
+
+/** Build the status document. Pure: the same input always gives the same document. */
+export function buildStatusSnapshot(input: StatusInput): StatusSnapshot {
+  const { now, daemon } = input;
+  const schedules = input.schedules
+    .map((schedule) => buildStatusSchedule(schedule, now))
+    .sort((a, b) => compareText(a.name, b.name));
+  const files = input.files.map(buildStatusFile).sort((a, b) => compareText(a.file, b.file));
+  const notReadyReasons = selectNotReadyReasons(input);
+  const byHealth = Object.fromEntries(HEALTH_WORDS.map((word) => [word, 0])) as Record<
+    HealthWord,
+    number
+  >;
+  for (const schedule of schedules) byHealth[schedule.health] += 1;
+  return {
+    statusFormat: STATUS_FORMAT,
+    version: daemon.version,
+    pid: daemon.pid,
+    startedAt: daemon.startedAt.toISOString(),
+    generatedAt: now.toISOString(),
+    uptimeMs: Math.max(0, now.getTime() - daemon.startedAt.getTime()),
+    configDir: daemon.configDir,
+    stateDir: daemon.stateDir,
+    watch: daemon.watchMode,
+    listen: daemon.listen,
+    maxConcurrentRuns: daemon.maxConcurrentRuns,
+    shuttingDown: daemon.shuttingDown,
+    ready: notReadyReasons.length === 0,
+    notReadyReasons,
+    lastReconcile: input.lastReconcile
+      ? {
+          at: input.lastReconcile.at.toISOString(),
+          ok: input.lastReconcile.ok,
+          trigger: input.lastReconcile.trigger,
+          created: input.lastReconcile.created,
+          updated: input.lastReconcile.updated,
+          removed: input.lastReconcile.removed,
+          unchanged: input.lastReconcile.unchanged,
+          errors: input.lastReconcile.errors,
+        }
+      : null,
+    history: {
+      writable: input.history.writable,
+      lastError: input.history.lastError ?? null,
+      pendingWrites: input.history.pendingWrites,
+      corrupt: input.history.corrupt.map(({ file, movedTo, error, at }) => ({
+        file,
+        movedTo,
+        error,
+        at,
+      })),
+    },
+    files,
+    summary: {
+      schedules: schedules.length,
+      byHealth,
+      running: schedules.reduce((sum, schedule) => sum + schedule.running.length, 0),
+      queued: schedules.reduce((sum, schedule) => sum + schedule.queued, 0),
+      files: files.length,
+      invalidFiles: files.filter((file) => !file.ok).length,
+    },
+    schedules,
+  };
+}
+
+/**
+ * Why the daemon should not receive traffic (/readyz). Not ready while: it is shutting
+ * down; no reconcile has finished yet; history cannot be written; or manifest files
+ * exist, none of them loaded and at least one has errors (nothing would run).
+ * An empty config directory is ready: it validly asks for no schedules.
+ */
+export function selectNotReadyReasons(input: StatusInput): string[] {
+  const reasons: string[] = [];
+  if (input.daemon.shuttingDown) reasons.push('shutting down');
+  if (input.lastReconcile === undefined) reasons.push('manifests not loaded yet');
+  if (!input.history.writable) {
+    const detail = input.history.lastError ? `: ${input.history.lastError}` : '';
+    reasons.push(`history not writable${detail}`);
+  }
+  if (input.files.length > 0 && input.files.every((file) => !file.ok)) {
+    const count = input.files.length;
+    reasons.push(
+      `no manifest file loaded: ${count === 1 ? 'the only file is' : `all ${count} files are`} invalid`,
+    );
+  }
+  return reasons;
+}
+
+function buildStatusFile(file: StatusInput['files'][number]): StatusFile {
+  return {
+    file: file.file,
+    ok: file.ok,
+    schedules: [...file.schedules].sort(compareText),
+    errors: file.issues.map((issue) => ({
+      line: issue.line,
+      col: issue.col,
+      path: issue.path,
+      message: issue.message,
+      text: formatIssue(issue),
+    })),
+  };
+}
+
+function buildStatusSchedule(
+  schedule: StatusInput['schedules'][number],
+  now: Date,
+): StatusSchedule {
+  const { runs } = schedule;
+  const lastRun = selectLastRun(runs);
+  const lastEvent = runs[runs.length - 1];
+  const lastSuccess = selectLastSuccess(runs);
+  const counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<
+    RunStatus,
+    number
+  >;
+  for (const run of runs) counts[run.status] += 1;
+  return {
+    name: schedule.name,
+    file: schedule.file,
+    description: schedule.description ?? null,
+    schedule: schedule.schedule,
+    humanSchedule: schedule.humanSchedule,
+    timezone: schedule.timezone,
+    suspended: schedule.suspended,
+    degraded: schedule.degraded,
+    labels: sortLabels(schedule.labels),
+    concurrencyPolicy: schedule.concurrencyPolicy,
+    maxSuccessAgeMs: schedule.maxSuccessAge ?? null,
+    health: healthOf(
+      {
+        degraded: schedule.degraded,
+        suspended: schedule.suspended,
+        maxSuccessAge: schedule.maxSuccessAge,
+        runs,
+      },
+      now,
+    ),
+    nextFires: schedule.nextFires.map((at) => at.toISOString()),
+    running: schedule.running.map((run) => ({
+      runId: run.runId,
+      startedAt: run.startedAt.toISOString(),
+      attempt: run.attempt,
+      elapsedMs: Math.max(0, now.getTime() - run.startedAt.getTime()),
+    })),
+    queued: schedule.queued,
+    lastRun: lastRun ? buildStatusRun(lastRun) : null,
+    lastEvent: lastEvent ? buildStatusRun(lastEvent) : null,
+    lastSuccess: lastSuccess
+      ? {
+          id: lastSuccess.id,
+          finishedAt: selectEndedAt(lastSuccess),
+          durationMs: lastSuccess.durationMs ?? null,
+        }
+      : null,
+    counts,
+  };
+}
+
+/** Copies named fields only: output tails and anything else a record may carry stay out. */
+function buildStatusRun(run: RunRecord): StatusRun {
+  const attempt = run.attempts[run.attempts.length - 1];
+  return {
+    id: run.id,
+    status: run.status,
+    trigger: run.trigger,
+    scheduledAt: run.scheduledAt,
+    startedAt: run.startedAt ?? null,
+    finishedAt: run.finishedAt ?? null,
+    durationMs: run.durationMs ?? null,
+    attempts: run.attempts.length,
+    exitCode: attempt?.exitCode ?? null,
+    signal: attempt?.signal ?? null,
+    reason: run.reason ?? null,
+    missed: run.missed
+      ? { count: run.missed.count, first: run.missed.first, last: run.missed.last }
+      : null,
+  };
+}
+
+function sortLabels(labels: Record<string, string>): Record<string, string> {
+  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => compareText(a, b)));
+}
+
+/** Code-point order: the same on every machine, unlike localeCompare. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

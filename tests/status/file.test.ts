@@ -1,0 +1,253 @@
+import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/shared/clock.js';
+import { createLogger } from '../../src/shared/logger.js';
+import { createStatusFileWriter, type StatusFileTimers } from '../../src/status/file.js';
+import {
+  buildStatusSnapshot,
+  type StatusInput,
+  type StatusSnapshot,
+} from '../../src/status/snapshot.js';
+
+/** A snapshot whose generatedAt tells which one it is; `schedules` makes it large. */
+function makeSnapshot(n: number, schedules = 0): StatusSnapshot {
+  const input: StatusInput = {
+    now: new Date(Date.UTC(2026, 2, 10, 12, 0, n)),
+    daemon: {
+      version: '0.1.0',
+      pid: 1,
+      startedAt: new Date('2026-03-10T12:00:00.000Z'),
+      configDir: 'schedules.d',
+      stateDir: '.cronops',
+      watchMode: 'off',
+      listen: null,
+      maxConcurrentRuns: null,
+      shuttingDown: false,
+    },
+    files: [],
+    schedules: Array.from({ length: schedules }, (_, index) => ({
+      name: `job-${String(index).padStart(4, '0')}`,
+      file: 'schedules.d/all.yaml',
+      description: 'x'.repeat(200),
+      schedule: '*/5 * * * *',
+      humanSchedule: 'Every 5 minutes',
+      timezone: 'Europe/Berlin',
+      suspended: false,
+      degraded: false,
+      labels: { team: 'data' },
+      concurrencyPolicy: 'Forbid',
+      nextFires: [new Date('2026-03-10T12:05:00.000Z')],
+      running: [],
+      queued: 0,
+      runs: [],
+    })),
+    history: { writable: true, pendingWrites: 0, corrupt: [] },
+  };
+  return buildStatusSnapshot(input);
+}
+
+/** Timers that only fire when the test says so. */
+class ManualTimers implements StatusFileTimers {
+  readonly scheduled: { callback: () => void; ms: number }[] = [];
+  set(callback: () => void, ms: number): unknown {
+    const entry = { callback, ms };
+    this.scheduled.push(entry);
+    return entry;
+  }
+  clear(handle: unknown): void {
+    const index = this.scheduled.indexOf(handle as (typeof this.scheduled)[number]);
+    if (index >= 0) this.scheduled.splice(index, 1);
+  }
+  fire(): number {
+    const entry = this.scheduled.shift();
+    if (entry === undefined) throw new Error('no timer scheduled');
+    entry.callback();
+    return entry.ms;
+  }
+}
+
+function captureLogs(): {
+  lines: Record<string, unknown>[];
+  logger: ReturnType<typeof createLogger>;
+} {
+  const lines: Record<string, unknown>[] = [];
+  const logger = createLogger({
+    level: 'debug',
+    destination: {
+      write: (line: string) => void lines.push(JSON.parse(line) as Record<string, unknown>),
+    },
+  });
+  return { lines, logger };
+}
+
+let dir: string;
+
+beforeEach(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'cronops-status-file-'));
+});
+
+afterEach(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+async function readStatus(path: string): Promise<StatusSnapshot> {
+  return JSON.parse(await readFile(path, 'utf8')) as StatusSnapshot;
+}
+
+describe('status/file', () => {
+  it('writes the snapshot as JSON, creating the directory, leaving no temp file', async () => {
+    const path = join(dir, 'state', 'nested', 'status.json');
+    const writer = createStatusFileWriter({ path });
+    const snapshot = makeSnapshot(1, 2);
+    writer.update(snapshot);
+    await writer.flush();
+    const text = await readFile(path, 'utf8');
+    expect(text.endsWith('\n')).toBe(true);
+    expect(JSON.parse(text)).toEqual(snapshot);
+    expect(await readdir(join(dir, 'state', 'nested'))).toEqual(['status.json']);
+    expect(writer.health()).toEqual({ writable: true });
+  });
+
+  it('flush with nothing pending writes nothing', async () => {
+    const path = join(dir, 'status.json');
+    const writer = createStatusFileWriter({ path });
+    await writer.flush();
+    expect(await readdir(dir)).toEqual([]);
+  });
+
+  it('coalesces 50 updates into at most 2 writes of the latest snapshot', async () => {
+    const path = join(dir, 'status.json');
+    const writer = createStatusFileWriter({ path });
+    let built = 0;
+    for (let n = 0; n < 50; n += 1) {
+      writer.update(() => {
+        built += 1;
+        return makeSnapshot(n);
+      });
+    }
+    await writer.flush();
+    expect(built).toBeGreaterThanOrEqual(1);
+    expect(built).toBeLessThanOrEqual(2);
+    expect((await readStatus(path)).generatedAt).toBe(makeSnapshot(49).generatedAt);
+  });
+
+  it('starts writes at most once per minIntervalMs and writes only the latest', async () => {
+    const path = join(dir, 'status.json');
+    const timers = new ManualTimers();
+    const clock = new ManualClock('2026-03-10T12:00:00.000Z');
+    const writer = createStatusFileWriter({ path, timers, clock, minIntervalMs: 100 });
+    const built: number[] = [];
+    const update = (n: number) =>
+      writer.update(() => {
+        built.push(n);
+        return makeSnapshot(n);
+      });
+
+    update(1);
+    update(2);
+    expect(timers.scheduled.map((t) => t.ms)).toEqual([0]);
+    expect(timers.fire()).toBe(0);
+    await writer.flush(); // waits for the write under way; nothing else is pending
+    expect(built).toEqual([2]);
+
+    clock.tick(30);
+    update(3);
+    update(4);
+    clock.tick(10);
+    update(5);
+    expect(timers.scheduled.map((t) => t.ms)).toEqual([70]);
+    clock.tick(60);
+    timers.fire();
+    await writer.flush();
+    expect(built).toEqual([2, 5]);
+    expect((await readStatus(path)).generatedAt).toBe(makeSnapshot(5).generatedAt);
+
+    clock.tick(500);
+    update(6);
+    expect(timers.scheduled.map((t) => t.ms)).toEqual([0]);
+    await writer.flush(); // writes now, without waiting for the timer
+    expect(timers.scheduled).toEqual([]);
+    expect(built).toEqual([2, 5, 6]);
+  });
+
+  it('never waits longer than minIntervalMs when the clock steps backward', async () => {
+    const timers = new ManualTimers();
+    const clock = new ManualClock('2026-03-10T12:00:00.000Z');
+    const writer = createStatusFileWriter({ path: join(dir, 'status.json'), timers, clock });
+    writer.update(makeSnapshot(1));
+    timers.fire();
+    await writer.flush();
+    clock.tick(-3_600_000);
+    writer.update(makeSnapshot(2));
+    expect(timers.scheduled.map((t) => t.ms)).toEqual([100]);
+    timers.fire();
+    await writer.flush();
+    expect((await readStatus(join(dir, 'status.json'))).generatedAt).toBe(
+      makeSnapshot(2).generatedAt,
+    );
+  });
+
+  it('is atomic: a reader never sees a partial file', async () => {
+    const path = join(dir, 'status.json');
+    const writer = createStatusFileWriter({ path, minIntervalMs: 0 });
+    writer.update(makeSnapshot(0, 300));
+    await writer.flush();
+    let done = false;
+    let reads = 0;
+    const reader = (async () => {
+      while (!done) {
+        const snapshot = await readStatus(path); // throws on a partial file
+        expect(snapshot.schedules).toHaveLength(300);
+        reads += 1;
+      }
+    })();
+    for (let n = 1; n <= 40; n += 1) {
+      writer.update(makeSnapshot(n, 300));
+      await writer.flush();
+    }
+    done = true;
+    await reader;
+    expect(reads).toBeGreaterThan(0);
+    expect((await readStatus(path)).generatedAt).toBe(makeSnapshot(40).generatedAt);
+    expect(await readdir(dir)).toEqual(['status.json']);
+  });
+
+  it('never throws for an unwritable path: logs once, reports it, recovers', async () => {
+    // A regular file where the directory should be: mkdir fails with ENOTDIR, even as root.
+    const blocker = join(dir, 'state');
+    await writeFile(blocker, 'not a directory');
+    const path = join(blocker, 'cronops', 'status.json');
+    const { lines, logger } = captureLogs();
+    const writer = createStatusFileWriter({ path, logger });
+
+    writer.update(makeSnapshot(1));
+    await expect(writer.flush()).resolves.toBeUndefined();
+    writer.update(makeSnapshot(2));
+    await writer.flush();
+    const health = writer.health();
+    expect(health.writable).toBe(false);
+    expect(health.lastError).toContain('ENOTDIR');
+    const errors = lines.filter((line) => line['level'] === 50);
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ msg: 'cannot write status file', file: path });
+
+    await rm(blocker);
+    await mkdir(blocker);
+    writer.update(makeSnapshot(3));
+    await writer.flush();
+    expect(writer.health()).toEqual({ writable: true });
+    expect((await readStatus(path)).generatedAt).toBe(makeSnapshot(3).generatedAt);
+    expect(lines.some((line) => line['msg'] === 'status file writable again')).toBe(true);
+  });
+
+  it('reports a snapshot function that throws instead of throwing', async () => {
+    const writer = createStatusFileWriter({ path: join(dir, 'status.json') });
+    writer.update(() => {
+      throw new Error('cannot build');
+    });
+    await writer.flush();
+    expect(writer.health()).toEqual({ writable: false, lastError: 'cannot build' });
+  });
+});
