@@ -1,0 +1,220 @@
+// The fire loop: one timer for all schedules, woken shortly before the earliest instant.
+import type { Clock } from '../shared/clock.js';
+import type { Timers, TimerHandle } from './timers.js';
+
+/** Where a schedule's fires come from: the next instant strictly after `afterMs`, or undefined. */
+export type NextFireFn = (afterMs: number) => number | undefined;
+
+/** The fires of one schedule that came due at one wake-up. */
+export interface DueFires {
+  name: string;
+  /** Earliest due instant not yet handed out. */
+  first: Date;
+  /** Latest due instant (≤ now). */
+  last: Date;
+  /** How many instants are due, first and last included. */
+  count: number;
+  /** When the loop noticed them. */
+  now: Date;
+}
+
+/** Counts fires in (afterMs, untilMs]: lets a day of every-second fires be one record, not a loop of 86,400 callbacks. */
+export type CountFiresFn = (afterMs: number, untilMs: number) => { count: number; first?: number; last?: number };
+
+export interface FireLoopOptions {
+  clock: Clock;
+  timers: Timers;
+  /** Called once per schedule per wake-up with everything that came due, in instant order across schedules. */
+  onDue: (due: DueFires) => void;
+  /**
+   * Longest single wait, so that a clock step is noticed promptly.
+   * @default 30_000
+   */
+  maxWaitMs?: number;
+}
+
+interface Entry {
+  name: string;
+  next: NextFireFn;
+  count: CountFiresFn;
+  /** The next instant to hand out; undefined when the schedule never fires again. */
+  atMs: number | undefined;
+  /** Bumped on every change so stale heap items are recognised. */
+  version: number;
+}
+
+interface HeapItem {
+  atMs: number;
+  name: string;
+  version: number;
+}
+
+/**
+ * How early to wake before an instant `delayMs` away. Linux lets epoll_wait overshoot by up to 0.1 % of
+ * its timeout (a 60 s timer woke 14–62 ms late), so a long wait ends early and a short timer finishes.
+ */
+export function earlyWakeMs(delayMs: number): number {
+  return delayMs > 50 ? Math.min(delayMs - 2, Math.ceil(delayMs * 0.002) + 3) : 0;
+}
+
+export class FireLoop {
+  readonly #options: Required<FireLoopOptions>;
+  readonly #entries = new Map<string, Entry>();
+  #heap: HeapItem[] = [];
+  #timer: TimerHandle | undefined;
+  #armedFor: number | undefined;
+  #stopped = false;
+
+  constructor(options: FireLoopOptions) {
+    this.#options = { maxWaitMs: 30_000, ...options };
+  }
+
+  /** Start (or replace) a schedule; its first instant is the first one strictly after `afterMs`. */
+  set(name: string, next: NextFireFn, count: CountFiresFn, afterMs: number): void {
+    const previous = this.#entries.get(name);
+    const entry: Entry = { name, next, count, atMs: next(afterMs), version: (previous?.version ?? 0) + 1 };
+    this.#entries.set(name, entry);
+    this.#push(entry);
+    this.#arm();
+  }
+
+  /** Stop scheduling `name`. */
+  delete(name: string): void {
+    const entry = this.#entries.get(name);
+    if (!entry) return;
+    this.#entries.delete(name);
+    entry.version += 1;
+  }
+
+  /** The next instant `name` will be handed out at. */
+  nextAt(name: string): Date | undefined {
+    const atMs = this.#entries.get(name)?.atMs;
+    return atMs === undefined ? undefined : new Date(atMs);
+  }
+
+  has(name: string): boolean {
+    return this.#entries.has(name);
+  }
+
+  get size(): number {
+    return this.#entries.size;
+  }
+
+  /** Stop all timers; nothing is handed out afterwards. */
+  stop(): void {
+    this.#stopped = true;
+    if (this.#timer !== undefined) this.#options.timers.clear(this.#timer);
+    this.#timer = undefined;
+    this.#armedFor = undefined;
+  }
+
+  /** Hand out everything due now. Called by the timer; tests call it directly after moving the clock. */
+  tick(): void {
+    this.#timer = undefined;
+    this.#armedFor = undefined;
+    if (this.#stopped) return;
+    const nowMs = this.#options.clock.now().getTime();
+    const due: DueFires[] = [];
+    for (;;) {
+      const top = this.#heap[0];
+      if (!top || top.atMs > nowMs) break;
+      this.#pop();
+      const entry = this.#entries.get(top.name);
+      if (!entry || entry.version !== top.version || entry.atMs === undefined) continue;
+      const firstMs = entry.atMs;
+      // Everything after the first due instant up to now, counted without iterating one by one.
+      const rest = entry.count(firstMs, nowMs);
+      due.push({
+        name: entry.name,
+        first: new Date(firstMs),
+        last: new Date(rest.last ?? firstMs),
+        count: 1 + rest.count,
+        now: new Date(nowMs),
+      });
+      entry.atMs = entry.next(Math.max(nowMs, rest.last ?? firstMs));
+      entry.version += 1;
+      this.#push(entry);
+    }
+    for (const item of due) this.#options.onDue(item);
+    this.#arm();
+  }
+
+  #push(entry: Entry): void {
+    if (entry.atMs === undefined) return;
+    const heap = this.#heap;
+    heap.push({ atMs: entry.atMs, name: entry.name, version: entry.version });
+    let i = heap.length - 1;
+    while (i > 0) {
+      const parent = (i - 1) >> 1;
+      if (heap[parent]!.atMs <= heap[i]!.atMs) break;
+      [heap[parent], heap[i]] = [heap[i]!, heap[parent]!];
+      i = parent;
+    }
+    // Lazy deletion leaves stale items behind; rebuild when they dominate.
+    if (heap.length > 64 && heap.length > 4 * this.#entries.size) this.#rebuild();
+  }
+
+  #pop(): void {
+    const heap = this.#heap;
+    const last = heap.pop();
+    if (!last || heap.length === 0) return;
+    heap[0] = last;
+    let i = 0;
+    for (;;) {
+      const l = 2 * i + 1;
+      const r = l + 1;
+      let m = i;
+      if (l < heap.length && heap[l]!.atMs < heap[m]!.atMs) m = l;
+      if (r < heap.length && heap[r]!.atMs < heap[m]!.atMs) m = r;
+      if (m === i) break;
+      [heap[m], heap[i]] = [heap[i]!, heap[m]!];
+      i = m;
+    }
+  }
+
+  #rebuild(): void {
+    const live = [...this.#entries.values()].filter((e) => e.atMs !== undefined);
+    this.#heap = [];
+    for (const entry of live) this.#push(entry);
+  }
+
+  #arm(): void {
+    if (this.#stopped) return;
+    while (this.#heap.length > 0) {
+      const top = this.#heap[0]!;
+      const entry = this.#entries.get(top.name);
+      if (entry && entry.version === top.version) break;
+      this.#pop();
+    }
+    const top = this.#heap[0];
+    if (!top) {
+      if (this.#timer !== undefined) this.#options.timers.clear(this.#timer);
+      this.#timer = undefined;
+      this.#armedFor = undefined;
+      return;
+    }
+    if (this.#armedFor === top.atMs && this.#timer !== undefined) return;
+    if (this.#timer !== undefined) this.#options.timers.clear(this.#timer);
+    this.#armedFor = top.atMs;
+    const delay = top.atMs - this.#options.clock.now().getTime();
+    const { timers, maxWaitMs } = this.#options;
+    if (delay <= 0) {
+      this.#timer = timers.immediate(() => this.tick());
+    } else if (delay <= 1) {
+      // The last millisecond: a timer could overshoot it, an immediate does not.
+      this.#timer = timers.immediate(() => this.#rearm());
+    } else {
+      const wait = Math.min(maxWaitMs, delay - earlyWakeMs(delay));
+      this.#timer = timers.set(() => this.#rearm(), wait);
+    }
+  }
+
+  /** Woken before the instant: fire if it is time, else wait the (now short) rest. */
+  #rearm(): void {
+    this.#timer = undefined;
+    this.#armedFor = undefined;
+    const top = this.#heap[0];
+    if (top && top.atMs <= this.#options.clock.now().getTime()) this.tick();
+    else this.#arm();
+  }
+}

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/shared/clock.js';
+import { earlyWakeMs, FireLoop, type DueFires } from '../../src/runtime/scheduler.js';
+import type { Timers } from '../../src/runtime/timers.js';
+
+/** Timers that record what was asked and run only when the test says so. */
+class FakeTimers implements Timers {
+  pending: { id: number; ms: number; callback: () => void }[] = [];
+  #next = 1;
+  set(callback: () => void, ms: number) {
+    const id = this.#next++;
+    this.pending.push({ id, ms, callback });
+    return id;
+  }
+  immediate(callback: () => void) {
+    return this.set(callback, 0);
+  }
+  clear(handle: unknown) {
+    this.pending = this.pending.filter((p) => p.id !== handle);
+  }
+  /** Run the one pending timer after moving the clock by its delay. */
+  fire(clock: ManualClock) {
+    const timer = this.pending.shift();
+    if (!timer) throw new Error('no timer pending');
+    clock.tick(timer.ms);
+    timer.callback();
+    return timer.ms;
+  }
+}
+
+const every = (periodMs: number) => ({
+  next: (after: number) => Math.floor(after / periodMs) * periodMs + periodMs,
+  count: (after: number, until: number) => {
+    const first = Math.floor(after / periodMs) * periodMs + periodMs;
+    if (first > until) return { count: 0 };
+    const last = Math.floor(until / periodMs) * periodMs;
+    return { count: (last - first) / periodMs + 1, first, last };
+  },
+});
+
+const setup = (start: string) => {
+  const clock = new ManualClock(start);
+  const timers = new FakeTimers();
+  const due: DueFires[] = [];
+  const loop = new FireLoop({ clock, timers, onDue: (d) => due.push(d) });
+  const log = () => due.map((d) => `${d.name} ${d.first.toISOString()} x${d.count}`);
+  return { clock, timers, loop, due, log };
+};
+
+describe('runtime/scheduler', () => {
+  it.each([
+    [10, 0],
+    [50, 0],
+    [1_000, 5],
+    [60_000, 123],
+  ])('wakes %i ms early by %i ms', (delay, early) => {
+    expect(earlyWakeMs(delay)).toBe(early);
+  });
+
+  it('wakes early, finishes with a short timer and hands out the instant once', () => {
+    const { clock, timers, loop, log } = setup('2026-01-01T00:00:00.000Z');
+    const m = every(20_000);
+    loop.set('s20', m.next, m.count, clock.now().getTime());
+    expect(timers.pending.map((t) => t.ms)).toEqual([20_000 - 43]);
+    timers.fire(clock); // woken early: not yet due, a short timer follows
+    expect(log()).toEqual([]);
+    expect(timers.pending.map((t) => t.ms)).toEqual([43]);
+    timers.fire(clock);
+    expect(log()).toEqual(['s20 2026-01-01T00:00:20.000Z x1']);
+    expect(loop.nextAt('s20')?.toISOString()).toBe('2026-01-01T00:00:40.000Z');
+  });
+
+  it('caps a long wait so a clock step is noticed', () => {
+    const { clock, timers, loop } = setup('2026-01-01T00:00:00.000Z');
+    const h = every(3_600_000);
+    loop.set('hourly', h.next, h.count, clock.now().getTime());
+    expect(timers.pending.map((t) => t.ms)).toEqual([30_000]);
+    timers.fire(clock);
+    expect(timers.pending.map((t) => t.ms)).toEqual([30_000]);
+  });
+
+  it('hands out due schedules in instant order and skips deleted ones', () => {
+    const { clock, loop, log } = setup('2026-01-01T00:00:00.000Z');
+    const now = clock.now().getTime();
+    const a = every(3_000);
+    const b = every(2_000);
+    loop.set('a', a.next, a.count, now);
+    loop.set('b', b.next, b.count, now);
+    loop.set('gone', b.next, b.count, now);
+    loop.delete('gone');
+    clock.tick(3_000);
+    loop.tick();
+    expect(log()).toEqual(['b 2026-01-01T00:00:02.000Z x1', 'a 2026-01-01T00:00:03.000Z x1']);
+  });
+
+  it('a clock step forward is one hand-out with the count, not one per instant', () => {
+    const { clock, loop, log } = setup('2026-01-01T00:00:00.000Z');
+    const s = every(1_000);
+    loop.set('every-second', s.next, s.count, clock.now().getTime());
+    clock.tick(86_400_000);
+    loop.tick();
+    expect(log()).toEqual(['every-second 2026-01-01T00:00:01.000Z x86400']);
+    expect(loop.nextAt('every-second')?.toISOString()).toBe('2026-01-02T00:00:01.000Z');
+  });
+
+  it('a clock step backward never hands out an instant twice', () => {
+    const { clock, loop, log } = setup('2026-01-01T00:00:00.500Z');
+    const s = every(1_000);
+    loop.set('s', s.next, s.count, clock.now().getTime());
+    clock.tick(600);
+    loop.tick();
+    clock.tick(-60_000);
+    loop.tick();
+    clock.tick(60_000);
+    loop.tick();
+    expect(log()).toEqual(['s 2026-01-01T00:00:01.000Z x1']);
+  });
+
+  it('replacing a schedule keeps one entry and uses the new definition', () => {
+    const { clock, loop, log } = setup('2026-01-01T00:00:00.000Z');
+    const slow = every(60_000);
+    const fast = every(1_000);
+    loop.set('x', slow.next, slow.count, clock.now().getTime());
+    loop.set('x', fast.next, fast.count, clock.now().getTime());
+    expect(loop.size).toBe(1);
+    clock.tick(1_000);
+    loop.tick();
+    expect(log()).toEqual(['x 2026-01-01T00:00:01.000Z x1']);
+  });
+
+  it('stop() clears the timer and hands out nothing more', () => {
+    const { clock, timers, loop, log } = setup('2026-01-01T00:00:00.000Z');
+    const s = every(1_000);
+    loop.set('s', s.next, s.count, clock.now().getTime());
+    loop.stop();
+    expect(timers.pending).toEqual([]);
+    clock.tick(5_000);
+    loop.tick();
+    expect(log()).toEqual([]);
+  });
+});
