@@ -1,0 +1,22 @@
+// The two sides the reconciler compares: schedules wanted by the manifests, jobs the daemon runs.
+import type { LoadedSchedule } from '../manifest/load.js';
+
+/** One schedule as the manifests want it, with the fingerprint of the version that is wanted. */
+export interface DesiredSchedule extends LoadedSchedule {
+  /** fingerprint(metadata, spec): changes exactly when the job must be updated. */
+  hash: string;
+  /** Its file is invalid now and this is the last good version of it. */
+  degraded: boolean;
+}
+
+/** Every wanted schedule, by name (a schedule is identified by its name, not by its file). */
+export type DesiredState = ReadonlyMap<string, DesiredSchedule>;
+
+/** What the reconciler needs to know about a job the daemon is running. */
+export interface ActualJob {
+  name: string;
+  hash: string;
+}
+
+/** Every job the daemon runs, by name. */
+export type ActualState = ReadonlyMap<string, ActualJob>;

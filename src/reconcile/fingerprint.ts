@@ -1,0 +1,23 @@
+// A stable hash of a schedule's definition: equal definitions hash equal whatever their key order or file.
+import { createHash } from 'node:crypto';
+
+/** JSON with object keys sorted, so that key order in the YAML never changes the hash. */
+function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * The fingerprint of a schedule: the first 16 hex digits of the SHA-256 of its metadata and resolved
+ * spec. The file it lives in is deliberately left out: moving a schedule between files is not a change.
+ */
+export function fingerprintSchedule(metadata: unknown, spec: unknown): string {
+  return createHash('sha256')
+    .update(canonicalJson({ metadata, spec }))
+    .digest('hex')
+    .slice(0, 16);
+}

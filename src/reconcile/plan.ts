@@ -1,0 +1,41 @@
+// The reconciler: a pure function from (desired, actual) to the smallest set of changes.
+import type { ActualJob, ActualState, DesiredSchedule, DesiredState } from './desired.js';
+
+/** What applying the manifests would change. Every list is sorted by schedule name. */
+export interface ReconcilePlan {
+  /** Wanted and not running: start scheduling them. */
+  create: DesiredSchedule[];
+  /** Running under another fingerprint: the next fires use `to`; an in-flight run finishes under `from`. */
+  update: { from: ActualJob; to: DesiredSchedule }[];
+  /** Running and no longer wanted: stop scheduling them (an in-flight run finishes and is recorded). */
+  remove: ActualJob[];
+  /** Running with the wanted fingerprint: left alone. */
+  unchanged: string[];
+}
+
+const byName = (a: { name: string }, b: { name: string }): number =>
+  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+
+/** Compare what the manifests want with what runs. No I/O, no clock, no logging. */
+export function planReconcile(desired: DesiredState, actual: ActualState): ReconcilePlan {
+  const plan: ReconcilePlan = { create: [], update: [], remove: [], unchanged: [] };
+  for (const want of desired.values()) {
+    const have = actual.get(want.name);
+    if (!have) plan.create.push(want);
+    else if (have.hash !== want.hash) plan.update.push({ from: have, to: want });
+    else plan.unchanged.push(want.name);
+  }
+  for (const have of actual.values()) {
+    if (!desired.has(have.name)) plan.remove.push(have);
+  }
+  plan.create.sort(byName);
+  plan.update.sort((a, b) => byName(a.to, b.to));
+  plan.remove.sort(byName);
+  plan.unchanged.sort();
+  return plan;
+}
+
+/** True when applying the plan would change nothing. */
+export function isEmptyPlan(plan: ReconcilePlan): boolean {
+  return plan.create.length === 0 && plan.update.length === 0 && plan.remove.length === 0;
+}

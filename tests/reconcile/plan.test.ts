@@ -1,0 +1,57 @@
+import { describe, expect, it } from 'vitest';
+import type { ActualJob, DesiredSchedule } from '../../src/reconcile/desired.js';
+import { isEmptyPlan, planReconcile } from '../../src/reconcile/plan.js';
+
+const want = (name: string, hash: string, file = 'a.yaml'): DesiredSchedule =>
+  ({ name, hash, file, degraded: false }) as unknown as DesiredSchedule;
+const have = (name: string, hash: string): ActualJob => ({ name, hash });
+const desired = (...s: DesiredSchedule[]) => new Map(s.map((x) => [x.name, x]));
+const actual = (...s: ActualJob[]) => new Map(s.map((x) => [x.name, x]));
+
+describe('reconcile/plan', () => {
+  it.each([
+    {
+      title: 'cold start creates everything',
+      desired: desired(want('b', '1'), want('a', '2')),
+      actual: actual(),
+      plan: { create: ['a', 'b'], update: [], remove: [], unchanged: [] },
+    },
+    {
+      title: 'nothing wanted removes everything',
+      desired: desired(),
+      actual: actual(have('x', '1'), have('a', '1')),
+      plan: { create: [], update: [], remove: ['a', 'x'], unchanged: [] },
+    },
+    {
+      title: 'a changed fingerprint is an update, an equal one is left alone',
+      desired: desired(want('a', '1'), want('b', '3')),
+      actual: actual(have('a', '1'), have('b', '2')),
+      plan: { create: [], update: ['b: 2 -> 3'], remove: [], unchanged: ['a'] },
+    },
+    {
+      title: 'a schedule moved to another file is not a change',
+      desired: desired(want('a', '1', 'new.yaml')),
+      actual: actual(have('a', '1')),
+      plan: { create: [], update: [], remove: [], unchanged: ['a'] },
+    },
+    {
+      title: 'mixed',
+      desired: desired(want('keep', '1'), want('new', '1'), want('edit', '2')),
+      actual: actual(have('keep', '1'), have('gone', '1'), have('edit', '1')),
+      plan: { create: ['new'], update: ['edit: 1 -> 2'], remove: ['gone'], unchanged: ['keep'] },
+    },
+  ])('$title', ({ desired: d, actual: a, plan: expected }) => {
+    const plan = planReconcile(d, a);
+    expect({
+      create: plan.create.map((s) => s.name),
+      update: plan.update.map((u) => `${u.to.name}: ${u.from.hash} -> ${u.to.hash}`),
+      remove: plan.remove.map((j) => j.name),
+      unchanged: plan.unchanged,
+    }).toEqual(expected);
+  });
+
+  it('says when a plan changes nothing', () => {
+    expect(isEmptyPlan(planReconcile(desired(want('a', '1')), actual(have('a', '1'))))).toBe(true);
+    expect(isEmptyPlan(planReconcile(desired(want('a', '1')), actual()))).toBe(false);
+  });
+});
