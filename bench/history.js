@@ -1,0 +1,235 @@
+// Benchmark of the history store: recordRun latency (durable and not) with 100 retained runs per schedule,
+// for 10 and 10,000 schedules, plus a single-file lowdb baseline. Run `npx tsc -p tsconfig.build.json` first.
+import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { Low } from 'lowdb';
+import { JSONFile } from 'lowdb/node';
+import { monotonicFactory } from 'ulid';
+import { createLowdbHistoryStore } from '../dist/history/lowdb-store.js';
+import { systemClock } from '../dist/shared/clock.js';
+
+const RETAINED = 100;
+const TARGET_P99_MS = 5;
+const OUTPUT_TAIL = 'line of job output: processed 1234 rows in 56 ms\n'.repeat(10); // ~500 bytes
+const nextId = monotonicFactory();
+/** Where the state directories are created: set BENCH_DIR=/dev/shm to leave the disk out. */
+const BENCH_DIR = process.env.BENCH_DIR ?? tmpdir();
+
+function buildRun(schedule, status = 'succeeded') {
+  const now = systemClock.now().toISOString();
+  return {
+    id: nextId(),
+    schedule,
+    trigger: 'schedule',
+    scheduledAt: now,
+    startedAt: now,
+    finishedAt: now,
+    durationMs: 1234,
+    status,
+    attempts: [
+      {
+        attempt: 1,
+        startedAt: now,
+        finishedAt: now,
+        exitCode: 0,
+        signal: null,
+        outputTail: OUTPUT_TAIL,
+        pid: 4242,
+      },
+    ],
+    specHash: 'sha256:0123456789abcdef',
+  };
+}
+
+const scheduleName = (index) => `schedule-${String(index).padStart(5, '0')}`;
+
+function summarise(samples) {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
+  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] };
+}
+
+/** Write N shards with RETAINED runs each, directly (the store is not under test here). */
+async function seedShards(stateDir, schedules) {
+  const dir = join(stateDir, 'history');
+  await mkdir(dir, { recursive: true });
+  for (let start = 0; start < schedules; start += 200) {
+    const batch = [];
+    for (let index = start; index < Math.min(schedules, start + 200); index += 1) {
+      const name = scheduleName(index);
+      const runs = Array.from({ length: RETAINED }, () => buildRun(name));
+      const shard = { version: 1, schedule: name, lastScheduledAt: runs.at(-1).scheduledAt, runs };
+      batch.push(writeFile(join(dir, `${name}.json`), JSON.stringify(shard)));
+    }
+    await Promise.all(batch);
+  }
+}
+
+async function benchSharded(schedules, samples) {
+  const stateDir = await mkdtemp(join(BENCH_DIR, 'cronops-bench-history-'));
+  try {
+    await seedShards(stateDir, schedules);
+    const store = createLowdbHistoryStore({ stateDir, clock: systemClock });
+    const openStart = performance.now();
+    const opened = await store.open();
+    const openMs = performance.now() - openStart;
+    if (opened.schedules.length !== schedules)
+      throw new Error(`expected ${schedules} shards, got ${opened.schedules.length}`);
+    for (const name of opened.schedules)
+      store.setRetention(name, { successfulRunsLimit: RETAINED, failedRunsLimit: RETAINED });
+
+    const pick = (i) => scheduleName((i * 7919) % schedules);
+    // Warm-up: JIT, file cache.
+    for (let i = 0; i < 200; i += 1)
+      await store.recordRun(buildRun(pick(i)), { durable: i % 2 === 0 });
+    await store.flush();
+
+    const durable = [];
+    for (let i = 0; i < samples; i += 1) {
+      const run = buildRun(pick(i));
+      const start = performance.now();
+      await store.recordRun(run, { durable: true });
+      durable.push(performance.now() - start);
+    }
+    await store.flush();
+
+    // Non-durable: the call itself; the loop yields between calls so background writes run as in the daemon.
+    const background = [];
+    const flushStart = performance.now();
+    for (let i = 0; i < samples; i += 1) {
+      const run = buildRun(pick(i + 1));
+      const start = performance.now();
+      await store.recordRun(run);
+      background.push(performance.now() - start);
+      await yieldToLoop();
+    }
+    await store.flush();
+    const backgroundTotalMs = performance.now() - flushStart;
+    const retained = store.runs(pick(0)).length;
+    const health = store.health();
+    await store.close();
+    if (!health.writable) throw new Error(`store not writable: ${health.lastError}`);
+    return {
+      schedules,
+      openMs,
+      retained,
+      durable: summarise(durable),
+      background: summarise(background),
+      backgroundTotalMs,
+    };
+  } finally {
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** The floor set by the file system: the same durable write sequence, by hand, for one shard-sized file. */
+async function benchDiskFloor(samples) {
+  const dir = await mkdtemp(join(BENCH_DIR, 'cronops-bench-floor-'));
+  try {
+    const name = scheduleName(0);
+    const text = JSON.stringify({
+      version: 1,
+      schedule: name,
+      runs: Array.from({ length: RETAINED }, () => buildRun(name)),
+    });
+    const times = [];
+    for (let i = 0; i < samples; i += 1) {
+      const start = performance.now();
+      const handle = await open(join(dir, '.shard.tmp'), 'w');
+      await handle.writeFile(text);
+      await handle.sync();
+      await handle.close();
+      await rename(join(dir, '.shard.tmp'), join(dir, 'shard.json'));
+      const dirHandle = await open(dir, 'r');
+      await dirHandle.sync();
+      await dirHandle.close();
+      times.push(performance.now() - start);
+    }
+    return { bytes: text.length, write: summarise(times) };
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** Baseline: every schedule in one lowdb JSONFile (no sharding); each record rewrites everything. */
+async function benchSingleFile(schedules, samples) {
+  const stateDir = await mkdtemp(join(BENCH_DIR, 'cronops-bench-single-'));
+  try {
+    const db = new Low(new JSONFile(join(stateDir, 'history.json')), { schedules: {} });
+    for (let index = 0; index < schedules; index += 1) {
+      const name = scheduleName(index);
+      db.data.schedules[name] = Array.from({ length: RETAINED }, () => buildRun(name));
+    }
+    await db.write();
+    const times = [];
+    for (let i = 0; i < samples; i += 1) {
+      const name = scheduleName((i * 7919) % schedules);
+      const start = performance.now();
+      const runs = db.data.schedules[name];
+      runs.push(buildRun(name));
+      runs.shift();
+      await db.write();
+      times.push(performance.now() - start);
+    }
+    return { schedules, write: summarise(times) };
+  } finally {
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+const fmt = (ms) => ms.toFixed(2);
+const floor = await benchDiskFloor(500);
+const results = [await benchSharded(10, 2000), await benchSharded(10_000, 2000)];
+const baselines = [await benchSingleFile(10, 200), await benchSingleFile(1000, 20)];
+
+const lines = [
+  '## History store (bench/history.js)',
+  '',
+  `recordRun latency with ${RETAINED} retained runs per schedule (~${OUTPUT_TAIL.length} B output tail per run), ` +
+    `Node ${process.version}, state in ${BENCH_DIR}. Durable = temp file + fsync + rename + directory fsync, awaited; ` +
+    'background = the call only, its coalesced write happens after.',
+  '',
+  '| schedules | mode | samples | p50 ms | p99 ms | max ms | target p99 | result |',
+  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |',
+];
+let pass = true;
+for (const result of results) {
+  for (const [mode, stats] of [
+    ['durable', result.durable],
+    ['background', result.background],
+  ]) {
+    const ok = stats.p99 <= TARGET_P99_MS;
+    pass &&= ok;
+    lines.push(
+      `| ${result.schedules.toLocaleString('en')} | ${mode} | ${stats.n} | ${fmt(stats.p50)} | ${fmt(stats.p99)} | ${fmt(stats.max)} | ≤ ${TARGET_P99_MS} | ${ok ? 'PASS' : 'FAIL'} |`,
+    );
+  }
+}
+lines.push(
+  `| - | disk floor: temp + fsync + rename + dir fsync of one ${(floor.bytes / 1024).toFixed(0)} KiB shard, by hand | ${floor.write.n} | ${fmt(floor.write.p50)} | ${fmt(floor.write.p99)} | ${fmt(floor.write.max)} | | |`,
+);
+lines.push('');
+for (const result of results) {
+  lines.push(
+    `- ${result.schedules.toLocaleString('en')} schedules: open() read all shards in ${fmt(result.openMs)} ms; ` +
+      `${result.durable.n} background records + their writes took ${fmt(result.backgroundTotalMs)} ms; ` +
+      `runs retained per schedule after the run: ${result.retained}.`,
+  );
+}
+lines.push(
+  '',
+  'Baseline: all schedules in one lowdb `JSONFile` (no sharding, no fsync), one write per record:',
+  '',
+  '| schedules | runs in file | samples | p50 ms | p99 ms |',
+  '| ---: | ---: | ---: | ---: | ---: |',
+  ...baselines.map(
+    (b) =>
+      `| ${b.schedules.toLocaleString('en')} | ${(b.schedules * RETAINED).toLocaleString('en')} | ${b.write.n} | ${fmt(b.write.p50)} | ${fmt(b.write.p99)} |`,
+  ),
+  '',
+  `Overall: ${pass ? 'PASS' : 'FAIL'} (target: p99 ≤ ${TARGET_P99_MS} ms for 10 and 10,000 schedules)`,
+);
+process.stdout.write(`${lines.join('\n')}\n`);

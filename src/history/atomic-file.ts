@@ -1,0 +1,84 @@
+// A lowdb Adapter for one JSON file: writes go to a temp file, are fsynced and renamed over the target.
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
+import type { Adapter } from 'lowdb';
+import { SchedulerError } from '../shared/errors.js';
+
+/** A lowdb adapter that can also make its last rename durable. */
+export interface DurableAdapter<T> extends Adapter<T> {
+  /** fsync the directory, so a rename done by `write` survives a power loss. Optional: memory adapters have none. */
+  syncDirectory?(): Promise<void>;
+}
+
+/** Temp files are `.<name>.<pid>.<n>.tmp` next to the target; this tells them apart from data files. */
+export const TEMP_FILE_PATTERN = /^\..+\.\d+\.\d+\.tmp$/;
+
+let tempCounter = 0;
+
+/**
+ * Atomic JSON file. `read` returns null for a missing file and throws a SchedulerError
+ * (code HISTORY_READ_FAILED, the SyntaxError as cause) for content that does not parse,
+ * such as a file truncated by a crash. `write` serialises the data synchronously (so the
+ * caller may keep changing it), writes a temp file in the same directory, fsyncs it and
+ * renames it over the target: readers see the old file or the new one, never a mix.
+ */
+export class AtomicJsonFile<T> implements DurableAdapter<T> {
+  readonly file: string;
+
+  constructor(file: string) {
+    this.file = file;
+  }
+
+  async read(): Promise<T | null> {
+    let text: string;
+    try {
+      text = await readFile(this.file, 'utf8');
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
+      throw error;
+    }
+    try {
+      return JSON.parse(text) as T;
+    } catch (error) {
+      const detail = text.length === 0 ? 'empty file' : (error as Error).message;
+      throw new SchedulerError('HISTORY_READ_FAILED', `${this.file}: not valid JSON (${detail})`, {
+        file: this.file,
+        cause: error,
+      });
+    }
+  }
+
+  write(data: T): Promise<void> {
+    // Serialise before the first await: the snapshot is the state at the time of the call.
+    const text = JSON.stringify(data);
+    return writeFileAtomically(this.file, text);
+  }
+
+  async syncDirectory(): Promise<void> {
+    const handle = await open(dirname(this.file), 'r');
+    try {
+      await handle.sync();
+    } finally {
+      await handle.close();
+    }
+  }
+}
+
+/** Write `text` to `file` through a fsynced temp file and a rename. */
+export async function writeFileAtomically(file: string, text: string): Promise<void> {
+  tempCounter += 1;
+  const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempCounter}.tmp`);
+  let handle: Awaited<ReturnType<typeof open>> | undefined;
+  try {
+    handle = await open(temp, 'w', 0o644);
+    await handle.writeFile(text, 'utf8');
+    await handle.sync();
+    await handle.close();
+    handle = undefined;
+    await rename(temp, file);
+  } catch (error) {
+    if (handle !== undefined) await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
+  }
+}
