@@ -1,0 +1,35 @@
+# cronops: multi-stage build, slim Node LTS runtime, tini as PID 1, non-root.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --ignore-scripts
+COPY tsconfig.json tsconfig.build.json ./
+COPY src ./src
+COPY schema ./schema
+RUN npm run build && npm prune --omit=dev
+
+FROM node:24-bookworm-slim
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends tini ca-certificates \
+ && rm -rf /var/lib/apt/lists/* \
+ && mkdir -p /etc/cronops/schedules.d /var/lib/cronops \
+ && chown node:node /var/lib/cronops
+WORKDIR /app
+COPY --from=build /app/package.json ./
+COPY --from=build /app/node_modules ./node_modules
+COPY --from=build /app/dist ./dist
+COPY --from=build /app/schema ./schema
+COPY schedules.d /etc/cronops/schedules.d
+ENV NODE_ENV=production \
+    CRONOPS_DIR=/etc/cronops/schedules.d \
+    CRONOPS_STATE_DIR=/var/lib/cronops \
+    CRONOPS_LISTEN=0.0.0.0:8787 \
+    CRONOPS_LOG_FORMAT=json
+USER node
+VOLUME ["/var/lib/cronops"]
+EXPOSE 8787
+HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
+  CMD ["node", "-e", "fetch('http://127.0.0.1:8787/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+# tini forwards SIGTERM to the daemon and reaps zombies left by jobs' grandchildren.
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/cli/main.js"]
+CMD ["run"]

@@ -1,0 +1,131 @@
+// `cronops run`: the daemon, with every flag also settable through a CRONOPS_* environment variable.
+import { readFileSync } from 'node:fs';
+import { Command, Option } from 'commander';
+import { Daemon } from '../../daemon/daemon.js';
+import type { WatchMode } from '../../daemon/watch.js';
+import { parseDuration } from '../../manifest/units.js';
+import { createLogger, type LogFormat } from '../../shared/logger.js';
+import { createUsageError } from '../output.js';
+
+interface RunFlags {
+  dir: string;
+  stateDir: string;
+  listen: string;
+  watch: WatchMode;
+  maxConcurrentRuns?: string;
+  shutdownGrace: string;
+  logLevel: string;
+  logFormat?: LogFormat;
+}
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
+
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description('run the daemon: load, schedule, run and record every schedule in --dir')
+    .addOption(new Option('--dir <dir>', 'manifest directory').env('CRONOPS_DIR').default('schedules.d'))
+    .addOption(new Option('--state-dir <dir>', 'history and status.json').env('CRONOPS_STATE_DIR').default('.cronops'))
+    .addOption(
+      new Option('--listen <addr>', 'HOST:PORT of the read-only status endpoint, or "off"')
+        .env('CRONOPS_LISTEN')
+        .default('127.0.0.1:8787'),
+    )
+    .addOption(
+      new Option('--watch <mode>', 'reload on changes: auto (inotify), poll, off (SIGHUP only)')
+        .env('CRONOPS_WATCH')
+        .choices(['auto', 'poll', 'off'])
+        .default('auto'),
+    )
+    .addOption(
+      new Option('--max-concurrent-runs <n>', 'cap on runs in progress; fires beyond it wait in scheduled order').env(
+        'CRONOPS_MAX_CONCURRENT_RUNS',
+      ),
+    )
+    .addOption(
+      new Option('--shutdown-grace <duration>', 'on SIGTERM, how long running runs may finish before they are terminated')
+        .env('CRONOPS_SHUTDOWN_GRACE')
+        .default('30s'),
+    )
+    .addOption(new Option('--log-level <level>', 'log level').env('CRONOPS_LOG_LEVEL').choices(LOG_LEVELS).default('info'))
+    .addOption(
+      new Option('--log-format <format>', 'json lines, or pretty (default when stdout is a terminal)')
+        .env('CRONOPS_LOG_FORMAT')
+        .choices(['json', 'pretty']),
+    )
+    .addHelpText(
+      'after',
+      `
+Signals: SIGTERM/SIGINT stop firing, let running runs finish for up to --shutdown-grace,
+then terminate them (recorded "interrupted") and exit 0. SIGHUP re-reads every manifest.
+
+Examples:
+  $ cronops run                                   schedules.d/, state in ./.cronops
+  $ cronops run --dir /etc/cronops/schedules.d --state-dir /var/lib/cronops --listen 0.0.0.0:8787
+  $ CRONOPS_WATCH=poll cronops run                on file systems without inotify`,
+    )
+    .action(async (flags: RunFlags) => {
+      await runDaemon(flags);
+    });
+}
+
+async function runDaemon(flags: RunFlags): Promise<void> {
+  const shutdownGraceMs = parseDuration(flags.shutdownGrace);
+  if (shutdownGraceMs === undefined) {
+    throw createUsageError(`--shutdown-grace: expected a duration like "30s" or "2m", got "${flags.shutdownGrace}"`);
+  }
+  let maxConcurrentRuns: number | null = null;
+  if (flags.maxConcurrentRuns !== undefined) {
+    maxConcurrentRuns = Number(flags.maxConcurrentRuns);
+    if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1) {
+      throw createUsageError(`--max-concurrent-runs: expected a whole number >= 1, got "${flags.maxConcurrentRuns}"`);
+    }
+  }
+  const logger = createLogger({ level: flags.logLevel, ...(flags.logFormat ? { format: flags.logFormat } : {}) });
+  const daemon = new Daemon({
+    configDir: flags.dir,
+    stateDir: flags.stateDir,
+    listen: flags.listen === 'off' ? null : flags.listen,
+    watch: flags.watch,
+    maxConcurrentRuns,
+    shutdownGraceMs,
+    logger,
+    version: readVersion(),
+  });
+  const stopped = new Promise<void>((resolve) => {
+    let stopping = false;
+    const stop = (signal: NodeJS.Signals): void => {
+      if (stopping) {
+        logger.warn({ signal }, 'already shutting down');
+        return;
+      }
+      stopping = true;
+      logger.info({ signal }, 'signal received');
+      daemon.stop().then(resolve, (err: unknown) => {
+        logger.error({ err }, 'shutdown failed');
+        resolve();
+      });
+    };
+    process.on('SIGTERM', stop);
+    process.on('SIGINT', stop);
+  });
+  process.on('SIGHUP', () => {
+    logger.info({ signal: 'SIGHUP' }, 'reloading every manifest');
+    void daemon.reload('SIGHUP');
+  });
+  // The process stays alive while the daemon serves; fire-loop timers alone do not hold it.
+  const keepAlive = setInterval(() => undefined, 1 << 30);
+  try {
+    await daemon.start();
+  } catch (err) {
+    clearInterval(keepAlive);
+    throw err;
+  }
+  await stopped;
+  clearInterval(keepAlive);
+}
+
+function readVersion(): string {
+  const raw = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
+  return (JSON.parse(raw) as { version: string }).version;
+}

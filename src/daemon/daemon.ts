@@ -1,0 +1,473 @@
+// The daemon: the one place where the real adapters are wired together.
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import type { Logger } from 'pino';
+import { countFiresBetween, iterateFires } from '../cron/fires.js';
+import { describeSchedule } from '../cron/describe.js';
+import { createFireJournal, type FireJournal } from '../history/journal.js';
+import type { HistoryStore } from '../history/store.js';
+import { createLowdbHistoryStore } from '../history/lowdb-store.js';
+import { applyPlan, type JobTarget } from '../reconcile/apply.js';
+import type { DesiredSchedule } from '../reconcile/desired.js';
+import { isEmptyPlan, planReconcile } from '../reconcile/plan.js';
+import { runTask } from '../runtime/run-job.js';
+import { deliverNotification } from '../runtime/notify.js';
+import { reapOrphans } from '../runtime/process-group.js';
+import { FireLoop, type DueFires } from '../runtime/scheduler.js';
+import { systemTimers, type Timers } from '../runtime/timers.js';
+import { systemClock, type Clock } from '../shared/clock.js';
+import { createStatusFileWriter, type StatusFileWriter } from '../status/file.js';
+import { startStatusServer } from '../status/http.js';
+import { buildStatusSnapshot, type StatusInput, type StatusSnapshot } from '../status/snapshot.js';
+import { ConfigState, type ConfigSnapshot } from './config-state.js';
+import { RunManager, type RunEvent } from './runs.js';
+import { watchConfigDir, type ConfigWatcher, type WatchMode } from './watch.js';
+
+export interface DaemonOptions {
+  /** The manifest directory. */
+  configDir: string;
+  /** Where history and status.json live. */
+  stateDir: string;
+  /** "HOST:PORT", or null for no HTTP endpoint. */
+  listen: string | null;
+  /** @default 'auto' */
+  watch?: WatchMode;
+  /** @default null (no cap) */
+  maxConcurrentRuns?: number | null;
+  /** How long running runs may finish on SIGTERM before they are terminated. @default 30_000 */
+  shutdownGraceMs?: number;
+  logger: Logger;
+  version: string;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default systemTimers */
+  timers?: Timers;
+  /** Injected for tests: the history store. @default lowdb files under stateDir/history */
+  history?: HistoryStore;
+  /** Injected for tests: the fire journal. @default stateDir/fires.journal */
+  journal?: FireJournal;
+}
+
+/** How far ahead of an instant its fire is made durable, so the process starts without waiting. */
+const PREPARE_LEAD_MS = 50;
+/** How often the journal is trimmed to the fires the history does not hold yet. */
+const CHECKPOINT_INTERVAL_MS = 60_000;
+/** Journal entries younger than this survive a checkpoint: their runs may not be in a flushed shard yet. */
+const CHECKPOINT_KEEP_MS = 10_000;
+
+/** Marks a run recovered from the journal alone: the daemon stopped within moments of its instant. */
+const JOURNAL_ONLY = 'recovered from the fire journal';
+
+/** How many upcoming instants the status shows per schedule. */
+const NEXT_FIRES_SHOWN = 3;
+
+export class Daemon {
+  readonly #o: Required<Omit<DaemonOptions, 'history' | 'journal'>> & { history: HistoryStore; journal: FireJournal };
+  readonly #config: ConfigState;
+  readonly #loop: FireLoop;
+  readonly #runs: RunManager;
+  readonly #status: StatusFileWriter;
+  readonly #startedAt: Date;
+  readonly #jobs = new Map<string, DesiredSchedule>();
+  readonly #nextFires = new Map<string, Date[]>();
+  readonly #listeners = new Set<(event: DaemonEvent) => void>();
+  #configSnapshot: ConfigSnapshot = { desired: new Map(), files: [], issues: [] };
+  #lastReconcile: StatusInput['lastReconcile'];
+  #server: { url: string; close(): Promise<void> } | undefined;
+  #watcher: ConfigWatcher | undefined;
+  #reloading: Promise<void> = Promise.resolve();
+  #reloadAgain = false;
+  #stopping = false;
+  #started = false;
+  #checkpointTimer: NodeJS.Timeout | undefined;
+
+  constructor(options: DaemonOptions) {
+    const clock = options.clock ?? systemClock;
+    const stateDir = resolve(options.stateDir);
+    this.#o = {
+      watch: 'auto',
+      maxConcurrentRuns: null,
+      shutdownGraceMs: 30_000,
+      timers: systemTimers,
+      ...options,
+      clock,
+      stateDir,
+      configDir: resolve(options.configDir),
+      history:
+        options.history ?? createLowdbHistoryStore({ stateDir, clock, logger: options.logger }),
+      journal: options.journal ?? createFireJournal(stateDir),
+    };
+    this.#startedAt = clock.now();
+    this.#config = new ConfigState(this.#o.configDir);
+    this.#runs = new RunManager({
+      clock,
+      history: this.#o.history,
+      journal: this.#o.journal,
+      logger: this.#o.logger,
+      runTask,
+      deliverNotification,
+      secrets: { env: process.env, readFile: (path) => readFileSync(path, 'utf8') },
+      maxConcurrentRuns: this.#o.maxConcurrentRuns,
+      onEvent: (event) => this.#onRunEvent(event),
+    });
+    this.#loop = new FireLoop({
+      clock,
+      timers: this.#o.timers,
+      onDue: (due) => this.#onDue(due),
+      prepareLeadMs: PREPARE_LEAD_MS,
+      onPrepare: (items) => this.#runs.prepare(items),
+    });
+    this.#status = createStatusFileWriter({ path: join(stateDir, 'status.json'), logger: this.#o.logger });
+  }
+
+  /** The manual-trigger entry point (the HTTP "run now" and tests). */
+  get runs(): RunManager {
+    return this.#runs;
+  }
+
+  get url(): string | undefined {
+    return this.#server?.url;
+  }
+
+  /** Subscribe to run and reload events (for the event stream and tests). */
+  subscribe(listener: (event: DaemonEvent) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
+  }
+
+  /**
+   * Start: open the history (crash leftovers become `interrupted`, orphans are terminated), load the
+   * manifests, schedule everything, catch up what was missed while down, then serve status.
+   */
+  async start(): Promise<void> {
+    const log = this.#o.logger;
+    const opened = await this.#o.history.open();
+    for (const corrupt of opened.corrupt) {
+      log.error({ file: corrupt.file, movedTo: corrupt.movedTo, error: corrupt.error }, 'history file was corrupt; moved aside and started fresh');
+    }
+    await this.#recoverJournal();
+    await this.#recoverInterrupted();
+    await this.#o.history.flush();
+    await this.#o.journal.checkpoint([]);
+    this.#checkpointTimer = setInterval(() => void this.#checkpoint(), CHECKPOINT_INTERVAL_MS);
+    this.#checkpointTimer.unref();
+    if (this.#o.listen !== null) {
+      this.#server = await startStatusServer({
+        listen: this.#o.listen,
+        getSnapshot: () => this.snapshot(),
+        logger: log,
+      });
+    }
+    this.#started = true;
+    await this.reload('startup');
+    if (this.#o.watch !== 'off') {
+      this.#watcher = await watchConfigDir({
+        dir: this.#o.configDir,
+        mode: this.#o.watch,
+        logger: log,
+        onChange: (reason) => void this.reload(reason),
+      });
+    }
+    log.info(
+      { configDir: this.#o.configDir, stateDir: this.#o.stateDir, schedules: this.#jobs.size, watch: this.#o.watch },
+      'cronops started',
+    );
+    this.#writeStatus();
+  }
+
+  /** Re-read the directory and reconcile. Concurrent calls collapse into one more pass. */
+  reload(trigger: string): Promise<void> {
+    if (this.#stopping) return this.#reloading;
+    if (this.#reloadAgain) return this.#reloading;
+    this.#reloadAgain = true;
+    this.#reloading = this.#reloading.then(async () => {
+      this.#reloadAgain = false;
+      if (this.#stopping) return;
+      await this.#reconcile(trigger);
+    });
+    return this.#reloading;
+  }
+
+  /** SIGTERM/SIGINT: stop firing, let runs finish within the grace, flush history and status. */
+  async stop(): Promise<void> {
+    if (this.#stopping) return;
+    this.#stopping = true;
+    const log = this.#o.logger;
+    log.info({ graceMs: this.#o.shutdownGraceMs, running: this.#runs.runningCount }, 'shutting down');
+    this.#loop.stop();
+    await this.#watcher?.close();
+    this.#writeStatus();
+    await this.#reloading.catch(() => undefined);
+    await this.#runs.shutdown(this.#o.shutdownGraceMs);
+    clearInterval(this.#checkpointTimer);
+    await this.#o.history.flush();
+    // Every fire that started is in the flushed history now; prepared ones that never came due do not count.
+    await this.#o.journal.checkpoint([]).catch(() => undefined);
+    await this.#o.journal.close();
+    await this.#o.history.close();
+    this.#writeStatus();
+    await this.#status.flush();
+    await this.#server?.close();
+    log.info('cronops stopped');
+  }
+
+  /** The status document as of now. */
+  snapshot(): StatusSnapshot {
+    return buildStatusSnapshot(this.#statusInput());
+  }
+
+  async #reconcile(trigger: string): Promise<void> {
+    const log = this.#o.logger;
+    let config: ConfigSnapshot;
+    try {
+      config = await this.#config.reload();
+    } catch (err) {
+      log.error({ err, dir: this.#o.configDir }, 'cannot read the manifest directory; keeping the running schedules');
+      this.#lastReconcile = {
+        at: this.#o.clock.now(),
+        ok: false,
+        created: 0,
+        updated: 0,
+        removed: 0,
+        unchanged: this.#jobs.size,
+        errors: 1,
+        trigger,
+      };
+      this.#writeStatus();
+      return;
+    }
+    this.#configSnapshot = config;
+    for (const issue of config.issues) {
+      log.error({ file: issue.file, line: issue.line, col: issue.col, path: issue.path }, `${issue.file}:${issue.line}:${issue.col}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
+    }
+    const actual = new Map([...this.#jobs.values()].map((j) => [j.name, { name: j.name, hash: j.hash }]));
+    const plan = planReconcile(config.desired, actual);
+    const isStartup = trigger === 'startup';
+    const result = applyPlan(plan, this.#jobTarget(isStartup));
+    // Degraded flags and files can change without the fingerprint changing.
+    for (const name of plan.unchanged) {
+      const want = config.desired.get(name);
+      if (want) this.#jobs.set(name, want);
+    }
+    for (const failure of result.failed) {
+      log.error({ err: failure.error, operation: failure.operation }, 'could not apply a change');
+    }
+    this.#lastReconcile = {
+      at: this.#o.clock.now(),
+      ok: config.issues.length === 0 && result.failed.length === 0,
+      created: plan.create.length,
+      updated: plan.update.length,
+      removed: plan.remove.length,
+      unchanged: plan.unchanged.length,
+      errors: config.issues.length + result.failed.length,
+      trigger,
+    };
+    const summary = { ...this.#lastReconcile, at: undefined, parsed: this.#config.parsedLastReload };
+    if (!isEmptyPlan(plan) || config.issues.length > 0 || isStartup) log.info(summary, 'reconciled');
+    this.#emit({ type: 'config:reloaded', trigger, ok: this.#lastReconcile.ok, errors: config.issues.length });
+    this.#writeStatus();
+  }
+
+  #jobTarget(isStartup: boolean): JobTarget {
+    return {
+      create: (job) => {
+        this.#jobs.set(job.name, job);
+        this.#runs.define(job);
+        const now = this.#o.clock.now();
+        const watermark = this.#o.history.lastScheduledAt(job.name);
+        if (isStartup && watermark !== undefined) {
+          // Downtime: every fire after the last one started, up to now.
+          const missed = countFiresBetween(job.compiled, job.spec.timezone, new Date(watermark), now);
+          if (missed.count > 0 && missed.first && missed.last) {
+            this.#runs.handleDue({ name: job.name, first: missed.first, last: missed.last, count: missed.count, now }, 'catchup');
+          }
+        } else if (watermark === undefined) {
+          // Remember when scheduling began, so that downtime before the first fire is caught up too.
+          void this.#o.history.setLastScheduledAt(job.name, now.toISOString());
+        }
+        this.#schedule(job, now);
+      },
+      update: (job) => {
+        this.#jobs.set(job.name, job);
+        this.#runs.define(job);
+        this.#schedule(job, this.#o.clock.now());
+      },
+      remove: (name) => {
+        this.#jobs.delete(name);
+        this.#nextFires.delete(name);
+        this.#loop.delete(name);
+        this.#runs.undefine(name);
+      },
+    };
+  }
+
+  #schedule(job: DesiredSchedule, now: Date): void {
+    const watermark = this.#o.history.lastScheduledAt(job.name);
+    const after = Math.max(now.getTime(), watermark ? Date.parse(watermark) : 0);
+    const { compiled } = job;
+    const zone = job.spec.timezone;
+    this.#nextFires.delete(job.name);
+    this.#loop.set(
+      job.name,
+      (afterMs) => iterateFires(compiled, zone, new Date(afterMs)).next().value?.getTime(),
+      (afterMs, untilMs) => {
+        const counted = countFiresBetween(compiled, zone, new Date(afterMs), new Date(untilMs));
+        return {
+          count: counted.count,
+          ...(counted.first ? { first: counted.first.getTime() } : {}),
+          ...(counted.last ? { last: counted.last.getTime() } : {}),
+        };
+      },
+      after,
+    );
+  }
+
+  #onDue(due: DueFires): void {
+    this.#nextFires.delete(due.name);
+    this.#runs.handleDue(due);
+  }
+
+  /**
+   * Fires the journal holds but the history does not: the daemon stopped around their instant. They are
+   * recorded (and become `interrupted` below) and move the watermark, so that they never run twice.
+   */
+  async #recoverJournal(): Promise<void> {
+    const history = this.#o.history;
+    for (const intent of await this.#o.journal.readPending()) {
+      if (intent.trigger !== 'manual') {
+        const watermark = history.lastScheduledAt(intent.schedule);
+        if (watermark === undefined || watermark < intent.scheduledAt) {
+          void history.setLastScheduledAt(intent.schedule, intent.scheduledAt);
+        }
+      }
+      if (history.getRun(intent.runId)) continue;
+      void history.recordRun({
+        id: intent.runId,
+        schedule: intent.schedule,
+        trigger: intent.trigger,
+        scheduledAt: intent.scheduledAt,
+        status: 'pending',
+        reason: JOURNAL_ONLY,
+        attempts: [],
+        specHash: intent.specHash,
+      });
+    }
+  }
+
+  /** Trim the journal to what the flushed history may not hold yet. */
+  async #checkpoint(): Promise<void> {
+    try {
+      const cutoff = this.#o.clock.now().getTime() - CHECKPOINT_KEEP_MS;
+      const keep = (await this.#o.journal.readPending()).filter((i) => Date.parse(i.scheduledAt) >= cutoff);
+      await this.#o.history.flush();
+      await this.#o.journal.checkpoint(keep);
+    } catch (err) {
+      this.#o.logger.warn({ err }, 'could not trim the fire journal; will retry');
+    }
+  }
+
+  async #recoverInterrupted(): Promise<void> {
+    const history = this.#o.history;
+    const leftovers = history.listRuns({ status: ['running', 'pending'] });
+    if (leftovers.length === 0) return;
+    const now = this.#o.clock.now().toISOString();
+    const orphans = leftovers.map((run) => {
+      const last = run.attempts.at(-1);
+      return {
+        runId: run.id,
+        ...(last?.pid !== undefined ? { pid: last.pid } : {}),
+        ...(last?.processStartTime !== undefined ? { processStartTime: last.processStartTime } : {}),
+      };
+    });
+    const reaped = await reapOrphans(orphans, 5_000);
+    const killedByRun = new Map(reaped.map((r) => [r.runId, r.killed]));
+    for (const run of leftovers) {
+      const killed = killedByRun.get(run.id) ?? 0;
+      const started = run.status === 'running';
+      await history.recordRun({
+        ...run,
+        status: 'interrupted',
+        finishedAt: now,
+        ...(run.startedAt ? { durationMs: Date.parse(now) - Date.parse(run.startedAt) } : {}),
+        reason: started
+          ? `the daemon stopped while the run was in progress${killed > 0 ? `; ${killed} leftover process(es) terminated on restart` : ''}`
+          : run.reason === JOURNAL_ONLY
+            ? killed > 0
+              ? `the daemon stopped right after starting the run; ${killed} leftover process(es) terminated on restart`
+              : 'the daemon stopped at the moment of this fire; the run may not have started, and is not run again'
+            : 'the daemon stopped before the fire started',
+      });
+      this.#o.logger.warn({ schedule: run.schedule, runId: run.id, orphansKilled: killed }, 'run interrupted by a daemon restart');
+    }
+  }
+
+  #onRunEvent(event: RunEvent): void {
+    this.#emit(event);
+    this.#writeStatus();
+  }
+
+  #emit(event: DaemonEvent): void {
+    for (const listener of this.#listeners) listener(event);
+  }
+
+  #writeStatus(): void {
+    if (!this.#started) return;
+    this.#status.update(() => this.snapshot());
+  }
+
+  #statusInput(): StatusInput {
+    const now = this.#o.clock.now();
+    const schedules: StatusInput['schedules'] = [...this.#jobs.values()].map((job) => ({
+      name: job.name,
+      file: job.file,
+      ...(job.metadata.description !== undefined ? { description: job.metadata.description } : {}),
+      schedule: job.spec.schedule,
+      humanSchedule: describeSchedule(job.compiled),
+      timezone: job.spec.timezone,
+      suspended: job.spec.suspend,
+      degraded: job.degraded,
+      labels: job.metadata.labels,
+      concurrencyPolicy: job.spec.concurrencyPolicy,
+      ...(job.spec.maxSuccessAge !== undefined ? { maxSuccessAge: job.spec.maxSuccessAge } : {}),
+      nextFires: job.spec.suspend ? [] : this.#upcoming(job, now),
+      running: this.#runs.running(job.name),
+      queued: this.#runs.waiting(job.name),
+      runs: this.#o.history.runs(job.name),
+    }));
+    return {
+      now,
+      daemon: {
+        version: this.#o.version,
+        pid: process.pid,
+        startedAt: this.#startedAt,
+        configDir: this.#o.configDir,
+        stateDir: this.#o.stateDir,
+        watchMode: this.#o.watch,
+        listen: this.#server?.url ?? null,
+        maxConcurrentRuns: this.#o.maxConcurrentRuns,
+        shuttingDown: this.#stopping,
+      },
+      ...(this.#lastReconcile ? { lastReconcile: this.#lastReconcile } : {}),
+      files: this.#configSnapshot.files,
+      schedules,
+      history: this.#o.history.health(),
+    };
+  }
+
+  /** The next few instants, cached until the first of them passes. */
+  #upcoming(job: DesiredSchedule, now: Date): Date[] {
+    const cached = this.#nextFires.get(job.name);
+    if (cached && cached[0] && cached[0].getTime() > now.getTime()) return cached;
+    const fires: Date[] = [];
+    for (const at of iterateFires(job.compiled, job.spec.timezone, now)) {
+      fires.push(at);
+      if (fires.length >= NEXT_FIRES_SHOWN) break;
+    }
+    this.#nextFires.set(job.name, fires);
+    return fires;
+  }
+}
+
+/** Events the daemon publishes: runs starting and finishing, reloads. */
+export type DaemonEvent = RunEvent | { type: 'config:reloaded'; trigger: string; ok: boolean; errors: number };
+

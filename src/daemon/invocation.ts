@@ -1,0 +1,101 @@
+// Turning a schedule and a run into what runTask executes: templates rendered, secrets resolved.
+import type { JobSpec } from '../manifest/schema.js';
+import { buildTemplateContext, renderTemplate, type TemplateContext } from '../manifest/templates.js';
+import type { TaskInvocation } from '../runtime/run-job.js';
+import { resolveEnv, type EnvValue } from '../runtime/secrets.js';
+
+/** Where secrets come from: the daemon's environment and files. */
+export interface SecretSource {
+  env: NodeJS.ProcessEnv;
+  readFile: (path: string) => string;
+}
+
+/** The run an invocation is built for. */
+export interface InvocationRun {
+  schedule: string;
+  runId: string;
+  attempt: number;
+  trigger: string;
+  scheduledAt: Date;
+}
+
+export type InvocationResult =
+  | { ok: true; invocation: TaskInvocation }
+  | { ok: false; error: string; secrets: string[] };
+
+export function templateContextFor(spec: JobSpec, run: InvocationRun): TemplateContext {
+  return buildTemplateContext({
+    name: run.schedule,
+    runId: run.runId,
+    attempt: run.attempt,
+    trigger: run.trigger,
+    scheduledTime: run.scheduledAt,
+    timeZone: spec.timezone,
+    params: spec.params,
+  });
+}
+
+/**
+ * Render every template of the task and resolve its secrets. Plain env values are templates; values from
+ * `fromEnv`/`fromFile` are secrets: used as they are and listed so they can be redacted from the output.
+ */
+export function buildInvocation(spec: JobSpec, run: InvocationRun, source: SecretSource): InvocationResult {
+  const context = templateContextFor(spec, run);
+  const render = (text: string): string => renderTemplate(text, context);
+  const envResult = resolveRendered(spec.task.env, render, source);
+  const errors = [...envResult.errors];
+  const secrets = [...envResult.secrets];
+  const env: Record<string, string> = {
+    ...envResult.values,
+    CRONOPS_SCHEDULE: run.schedule,
+    CRONOPS_RUN_ID: run.runId,
+    CRONOPS_SCHEDULED_TIME: run.scheduledAt.toISOString(),
+    CRONOPS_ATTEMPT: String(run.attempt),
+    CRONOPS_TRIGGER: run.trigger,
+  };
+  const task = spec.task;
+  let invocationTask: TaskInvocation['task'];
+  if (task.kind === 'command') {
+    invocationTask = { kind: 'command', command: task.command.map(render) };
+  } else if (task.kind === 'shell') {
+    invocationTask = { kind: 'shell', shell: render(task.shell) };
+  } else {
+    const headers = resolveRendered(task.headers, render, source);
+    errors.push(...headers.errors);
+    secrets.push(...headers.secrets);
+    invocationTask = {
+      kind: 'http',
+      url: render(task.url),
+      method: task.method,
+      headers: headers.values,
+      expectStatus: task.expectStatus,
+      ...(task.body === undefined ? {} : { body: render(task.body) }),
+    };
+  }
+  if (errors.length > 0) return { ok: false, error: errors.join('; '), secrets };
+  return {
+    ok: true,
+    invocation: {
+      task: invocationTask,
+      env,
+      ...(task.workingDir === undefined ? {} : { workingDir: render(task.workingDir) }),
+      timeoutMs: spec.timeout,
+      killGraceMs: spec.killGracePeriod,
+      maxOutputBytes: spec.output.maxBytes,
+      secrets,
+    },
+  };
+}
+
+/** Resolve a map of env-like values: strings are rendered as templates, secret references resolved. */
+export function resolveRendered(
+  values: Record<string, EnvValue>,
+  render: (text: string) => string,
+  source: SecretSource,
+): { values: Record<string, string>; secrets: string[]; errors: string[] } {
+  const rendered: Record<string, EnvValue> = {};
+  for (const [key, value] of Object.entries(values)) {
+    rendered[key] = typeof value === 'string' ? render(value) : value;
+  }
+  return resolveEnv(rendered, source);
+}

@@ -1,0 +1,220 @@
+// The real daemon, end to end: a built CLI, real manifests, real processes, real signals.
+import { readFile, rm, writeFile, readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  JOBS,
+  isAlive,
+  makeDirs,
+  manifest,
+  readRuns,
+  readStatus,
+  startDaemon,
+  stopDaemon,
+  waitFor,
+  writeManifest,
+  type RunningDaemon,
+} from './daemon-harness.js';
+
+const node = process.execPath;
+const started: RunningDaemon[] = [];
+const roots: string[] = [];
+
+async function setup() {
+  const dirs = await makeDirs();
+  roots.push(dirs.root);
+  return dirs;
+}
+
+function daemon(args: string[]) {
+  const d = startDaemon(args);
+  started.push(d);
+  return d;
+}
+
+afterEach(async () => {
+  for (const d of started.splice(0)) {
+    if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
+  }
+  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
+});
+
+describe('e2e/daemon', () => {
+  it('runs every-second schedules and records status, exit code and output; SIGTERM exits 0', async () => {
+    const { dir, state } = await setup();
+    await writeManifest(
+      dir,
+      'jobs.yaml',
+      manifest('ok', { schedule: '*/1 * * * * *', task: { command: [node, join(JOBS, 'exit-0.js')] } }),
+      manifest('fails', { schedule: '*/1 * * * * *', task: { shell: 'echo "bad {{ name }}"; exit 3' } }),
+    );
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    const ok = await waitFor('a succeeded run', async () =>
+      (await readRuns(state, 'ok')).find((r) => r.status === 'succeeded'),
+    );
+    expect(ok.trigger).toBe('schedule');
+    expect(ok.attempts[0]?.exitCode).toBe(0);
+    expect(new Date(ok.scheduledAt).getUTCMilliseconds()).toBe(0);
+    const failed = await waitFor('a failed run', async () =>
+      (await readRuns(state, 'fails')).find((r) => r.status === 'failed'),
+    );
+    expect(failed.attempts[0]?.exitCode).toBe(3);
+    expect(failed.attempts[0]?.outputTail).toContain('bad fails');
+    expect(failed.reason).toBe('exited with code 3');
+    const status = await waitFor('status.json', () => readStatus(state));
+    expect((status.schedules as { name: string }[]).map((s) => s.name)).toEqual(['fails', 'ok']);
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+  });
+
+  it('Forbid records a skipped run while the previous one is still running', async () => {
+    const { dir, state } = await setup();
+    await writeManifest(
+      dir,
+      'slow.yaml',
+      manifest('slow', { schedule: '*/1 * * * * *', task: { shell: 'sleep 2.5' } }),
+    );
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    const skipped = await waitFor('a skipped run', async () =>
+      (await readRuns(state, 'slow')).find((r) => r.status === 'skipped'),
+    );
+    expect(skipped.reason).toMatch(/still running \(concurrencyPolicy Forbid\)/);
+    expect(skipped.attempts).toEqual([]);
+    await stopDaemon(d);
+  });
+
+  it('a timeout kills the whole process group, grandchildren included', async () => {
+    const { dir, state, root } = await setup();
+    await writeManifest(
+      dir,
+      'tree.yaml',
+      manifest('tree', {
+        schedule: '*/1 * * * * *',
+        timeout: '1s',
+        killGracePeriod: '500ms',
+        task: { command: [node, join(JOBS, 'spawn-grandchild.js'), join(root, '{{ runId }}.pid')] },
+      }),
+    );
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    const run = await waitFor('a timed-out run', async () =>
+      (await readRuns(state, 'tree')).find((r) => r.status === 'timedOut'),
+    );
+    expect(run.reason).toBe('timed out after 1000 ms');
+    expect(run.attempts[0]?.signal).toBe('SIGTERM');
+    const grandchild = Number(await readFile(join(root, `${run.id}.pid`), 'utf8'));
+    expect(grandchild).toBeGreaterThan(0);
+    await waitFor('the grandchild to be gone', () => !isAlive(grandchild), 5_000);
+    await stopDaemon(d);
+  });
+
+  it('kill -9 mid-run, then restart: the run is interrupted, its orphan reaped, no fire doubled', async () => {
+    const { dir, state, root } = await setup();
+    const pidFile = join(root, 'grandchild.pid');
+    await writeManifest(
+      dir,
+      'long.yaml',
+      manifest('long', {
+        schedule: '*/1 * * * * *',
+        task: { command: [node, join(JOBS, 'spawn-grandchild.js'), pidFile] },
+      }),
+    );
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    const running = await waitFor('a running run with a pid', async () =>
+      (await readRuns(state, 'long')).find((r) => r.status === 'running' && r.attempts[0]?.pid !== undefined),
+    );
+    const childPid = running.attempts[0]!.pid!;
+    const grandchild = Number(await waitFor('the grandchild pid', () => readFile(pidFile, 'utf8')));
+    d.proc.kill('SIGKILL');
+    await d.exited;
+    expect(isAlive(childPid)).toBe(true); // its own process group: it outlives the daemon
+    const d2 = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    const interrupted = await waitFor('the run to be marked interrupted', async () =>
+      (await readRuns(state, 'long')).find((r) => r.id === running.id && r.status === 'interrupted'),
+    );
+    expect(interrupted.reason).toMatch(/daemon stopped while the run was in progress/);
+    await waitFor('the orphan to be gone', () => !isAlive(childPid) && !isAlive(grandchild), 8_000);
+    // Let the restarted daemon fire a few more times, then check no instant ran twice.
+    await waitFor('more runs after the restart', async () =>
+      (await readRuns(state, 'long')).filter((r) => r.status !== 'missed').length >= 3,
+    );
+    await stopDaemon(d2);
+    const runs = (await readRuns(state, 'long')).filter((r) => r.status !== 'missed');
+    const instants = runs.map((r) => r.scheduledAt);
+    expect(new Set(instants).size).toBe(instants.length);
+  });
+
+  it('SIGTERM lets a run finish within the grace, then terminates it and exits 0', async () => {
+    const { dir, state, root } = await setup();
+    const pidFile = join(root, 'grandchild.pid');
+    await writeManifest(
+      dir,
+      'forever.yaml',
+      manifest('forever', {
+        schedule: '*/1 * * * * *',
+        task: { command: [node, join(JOBS, 'spawn-grandchild.js'), pidFile] },
+      }),
+    );
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off', '--shutdown-grace', '500ms']);
+    const running = await waitFor('a running run with a pid', async () =>
+      (await readRuns(state, 'forever')).find((r) => r.status === 'running' && r.attempts[0]?.pid !== undefined),
+    );
+    const grandchild = Number(await waitFor('the grandchild pid', () => readFile(pidFile, 'utf8')));
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    expect(isAlive(running.attempts[0]!.pid!)).toBe(false);
+    expect(isAlive(grandchild)).toBe(false);
+    const after = (await readRuns(state, 'forever')).find((r) => r.id === running.id);
+    expect(after?.status).toBe('interrupted');
+    expect(after?.reason).toMatch(/shut down/);
+  });
+
+  it('a corrupt history file is moved aside and the daemon starts anyway', async () => {
+    const { dir, state } = await setup();
+    await writeManifest(
+      dir,
+      'ok.yaml',
+      manifest('ok', { schedule: '*/1 * * * * *', task: { command: [node, join(JOBS, 'exit-0.js')] } }),
+    );
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(join(state, 'history'), { recursive: true });
+    await writeFile(join(state, 'history', 'ok.json'), '{"version":1,"schedule":"ok","runs":[{"id":"01');
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    await waitFor('a succeeded run', async () => (await readRuns(state, 'ok')).find((r) => r.status === 'succeeded'));
+    const files = await readdir(join(state, 'history'));
+    expect(files.some((f) => /^ok\.json\.corrupt-/.test(f))).toBe(true);
+    const status = await waitFor('status with the corrupt file', async () => {
+      const s = await readStatus(state);
+      const corrupt = (s?.history as { corrupt?: unknown[] } | undefined)?.corrupt;
+      return corrupt && corrupt.length > 0 ? s : undefined;
+    });
+    expect(JSON.stringify(status)).toContain('ok.json');
+    await stopDaemon(d);
+  });
+
+  it('an unwritable state directory does not stop the daemon: runs go on, /readyz says why', async () => {
+    const { dir, root } = await setup();
+    // Works as root too: a state dir below a regular file can never be created.
+    const blocker = join(root, 'not-a-dir');
+    await writeFile(blocker, '');
+    const state = join(blocker, 'state');
+    await writeManifest(
+      dir,
+      'ok.yaml',
+      manifest('ok', { schedule: '*/1 * * * * *', task: { command: [node, join(JOBS, 'exit-0.js')] } }),
+    );
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', '127.0.0.1:0', '--log-level', 'info']);
+    const url = await waitFor('the listening url', () => {
+      const m = /"url":"(http:\/\/[^"]+)"/.exec(d.output());
+      return m?.[1];
+    });
+    const ready = await waitFor('readyz to answer 503', async () => {
+      const res = await fetch(`${url}/readyz`);
+      return res.status === 503 ? ((await res.json()) as { reasons: string[] }) : undefined;
+    });
+    expect(ready.reasons.join(' ')).toMatch(/history/i);
+    await waitFor('a run to succeed in memory', async () => {
+      const res = await fetch(`${url}/status`);
+      const body = (await res.json()) as { schedules: { lastRun: { status: string } | null }[] };
+      return body.schedules[0]?.lastRun?.status === 'succeeded';
+    });
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+  });
+});
