@@ -68,7 +68,9 @@ class FileJournal implements FireJournal {
     try {
       text = await readFile(this.#path, 'utf8');
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === 'ENOENT') return [];
+      const code = (err as NodeJS.ErrnoException).code;
+      // No journal, or no state directory at all (the history reports an unusable one).
+      if (code === 'ENOENT' || code === 'ENOTDIR') return [];
       throw err;
     }
     const intents: FireIntent[] = [];

@@ -39,7 +39,7 @@ afterEach(async () => {
   for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
 });
 
-describe('e2e/daemon', () => {
+describe('e2e/daemon', { timeout: 60_000 }, () => {
   it('runs every-second schedules and records status, exit code and output; SIGTERM exits 0', async () => {
     const { dir, state } = await setup();
     await writeManifest(
@@ -126,7 +126,7 @@ describe('e2e/daemon', () => {
     d.proc.kill('SIGKILL');
     await d.exited;
     expect(isAlive(childPid)).toBe(true); // its own process group: it outlives the daemon
-    const d2 = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    const d2 = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off', '--shutdown-grace', '1s']);
     const interrupted = await waitFor('the run to be marked interrupted', async () =>
       (await readRuns(state, 'long')).find((r) => r.id === running.id && r.status === 'interrupted'),
     );
@@ -216,5 +216,57 @@ describe('e2e/daemon', () => {
       return body.schedules[0]?.lastRun?.status === 'succeeded';
     });
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+  });
+
+  it('downtime is caught up: the newest missed fire runs, the rest is one missed record', async () => {
+    const { dir, state } = await setup();
+    await writeManifest(
+      dir,
+      'tick.yaml',
+      manifest('tick', { schedule: '*/1 * * * * *', task: { command: [node, join(JOBS, 'exit-0.js')] } }),
+    );
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    await waitFor('a first run', async () => (await readRuns(state, 'tick')).find((r) => r.status === 'succeeded'));
+    await stopDaemon(d);
+    await new Promise((r) => setTimeout(r, 3_000));
+    const d2 = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    const missed = await waitFor('a missed record', async () =>
+      (await readRuns(state, 'tick')).find((r) => r.status === 'missed'),
+    );
+    expect(missed.missed!.count).toBeGreaterThanOrEqual(2);
+    const catchup = await waitFor('the catch-up run', async () =>
+      (await readRuns(state, 'tick')).find((r) => r.trigger === 'catchup'),
+    );
+    // The catch-up run is the fire right after the missed gap.
+    expect(Date.parse(catchup.scheduledAt) - Date.parse(missed.missed!.last)).toBe(1000);
+    await stopDaemon(d2);
+    const runs = (await readRuns(state, 'tick')).filter((r) => r.status !== 'missed');
+    expect(new Set(runs.map((r) => r.scheduledAt)).size).toBe(runs.length);
+  });
+
+  it('a fire in the journal but not in the history (a crash at its instant) is recorded, never re-run', async () => {
+    const { dir, state } = await setup();
+    await writeManifest(
+      dir,
+      'daily.yaml',
+      manifest('daily', { schedule: '0 3 * * *', task: { command: [node, join(JOBS, 'exit-0.js')] } }),
+    );
+    const { mkdir } = await import('node:fs/promises');
+    await mkdir(state, { recursive: true });
+    const at = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 3 * 3_600_000);
+    if (at.getTime() > Date.now()) at.setTime(at.getTime() - 86_400_000);
+    const intent = { runId: '01JOURNALONLY0000000000000', schedule: 'daily', scheduledAt: at.toISOString(), trigger: 'schedule', specHash: 'x' };
+    await writeFile(join(state, 'fires.journal'), `${JSON.stringify(intent)}\n`);
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    const run = await waitFor('the recovered run', async () =>
+      (await readRuns(state, 'daily')).find((r) => r.id === intent.runId && r.status === 'interrupted'),
+    );
+    expect(run.reason).toMatch(/may not have started/);
+    await stopDaemon(d);
+    const shard = JSON.parse(await readFile(join(state, 'history', 'daily.json'), 'utf8')) as { lastScheduledAt: string; runs: unknown[] };
+    expect(shard.lastScheduledAt).toBe(at.toISOString());
+    // Nothing ran again for that instant.
+    expect(shard.runs).toHaveLength(1);
+    expect(await readFile(join(state, 'fires.journal'), 'utf8')).toBe('');
   });
 });
