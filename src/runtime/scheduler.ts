@@ -27,6 +27,14 @@ export interface FireLoopOptions {
   /** Called once per schedule per wake-up with everything that came due, in instant order across schedules. */
   onDue: (due: DueFires) => void;
   /**
+   * Called shortly before instants come due (up to `prepareLeadMs` ahead), once per schedule and instant,
+   * so that the work that must precede a process start (making the fire durable) is off the critical path.
+   * An instant may come due without having been prepared (scheduled within the lead, or a clock step).
+   */
+  onPrepare?: (items: { name: string; at: Date }[]) => void;
+  /** How far ahead of an instant `onPrepare` runs. @default 0 (never) */
+  prepareLeadMs?: number;
+  /**
    * Longest single wait, so that a clock step is noticed promptly.
    * @default 30_000
    */
@@ -41,6 +49,8 @@ interface Entry {
   atMs: number | undefined;
   /** Bumped on every change so stale heap items are recognised. */
   version: number;
+  /** The instant last handed to onPrepare. */
+  preparedAt: number | undefined;
 }
 
 interface HeapItem {
@@ -58,7 +68,7 @@ export function earlyWakeMs(delayMs: number): number {
 }
 
 export class FireLoop {
-  readonly #options: Required<FireLoopOptions>;
+  readonly #options: Required<Omit<FireLoopOptions, 'onPrepare'>> & Pick<FireLoopOptions, 'onPrepare'>;
   readonly #entries = new Map<string, Entry>();
   #heap: HeapItem[] = [];
   #timer: TimerHandle | undefined;
@@ -66,13 +76,20 @@ export class FireLoop {
   #stopped = false;
 
   constructor(options: FireLoopOptions) {
-    this.#options = { maxWaitMs: 30_000, ...options };
+    this.#options = { maxWaitMs: 30_000, prepareLeadMs: 0, ...options };
   }
 
   /** Start (or replace) a schedule; its first instant is the first one strictly after `afterMs`. */
   set(name: string, next: NextFireFn, count: CountFiresFn, afterMs: number): void {
     const previous = this.#entries.get(name);
-    const entry: Entry = { name, next, count, atMs: next(afterMs), version: (previous?.version ?? 0) + 1 };
+    const entry: Entry = {
+      name,
+      next,
+      count,
+      atMs: next(afterMs),
+      version: (previous?.version ?? 0) + 1,
+      preparedAt: undefined,
+    };
     this.#entries.set(name, entry);
     this.#push(entry);
     this.#arm();
@@ -193,10 +210,14 @@ export class FireLoop {
       this.#armedFor = undefined;
       return;
     }
-    if (this.#armedFor === top.atMs && this.#timer !== undefined) return;
+    const lead = this.#options.onPrepare ? this.#options.prepareLeadMs : 0;
+    const nowMs = this.#options.clock.now().getTime();
+    const prepared = this.#entries.get(top.name)?.preparedAt === top.atMs;
+    const target = !prepared && top.atMs - lead > nowMs ? top.atMs - lead : top.atMs;
+    if (this.#armedFor === target && this.#timer !== undefined) return;
     if (this.#timer !== undefined) this.#options.timers.clear(this.#timer);
-    this.#armedFor = top.atMs;
-    const delay = top.atMs - this.#options.clock.now().getTime();
+    this.#armedFor = target;
+    const delay = target - nowMs;
     const { timers, maxWaitMs } = this.#options;
     if (delay <= 0) {
       this.#timer = timers.immediate(() => this.tick());
@@ -209,12 +230,37 @@ export class FireLoop {
     }
   }
 
-  /** Woken before the instant: fire if it is time, else wait the (now short) rest. */
+  /** Woken before the instant: prepare what is near, fire if it is time, else wait the (now short) rest. */
   #rearm(): void {
     this.#timer = undefined;
     this.#armedFor = undefined;
+    const nowMs = this.#options.clock.now().getTime();
+    this.#prepareNear(nowMs);
     const top = this.#heap[0];
-    if (top && top.atMs <= this.#options.clock.now().getTime()) this.tick();
+    if (top && top.atMs <= nowMs) this.tick();
     else this.#arm();
+  }
+
+  /** Hand every instant within the lead that was not prepared yet to onPrepare, in instant order. */
+  #prepareNear(nowMs: number): void {
+    const onPrepare = this.#options.onPrepare;
+    if (!onPrepare) return;
+    const horizon = nowMs + this.#options.prepareLeadMs;
+    const near: Entry[] = [];
+    const visit = (i: number): void => {
+      const item = this.#heap[i];
+      if (!item || item.atMs > horizon) return;
+      const entry = this.#entries.get(item.name);
+      if (entry && entry.version === item.version && entry.atMs !== undefined && entry.preparedAt !== entry.atMs) {
+        near.push(entry);
+      }
+      visit(2 * i + 1);
+      visit(2 * i + 2);
+    };
+    visit(0);
+    if (near.length === 0) return;
+    near.sort((a, b) => a.atMs! - b.atMs!);
+    for (const entry of near) entry.preparedAt = entry.atMs;
+    onPrepare(near.map((e) => ({ name: e.name, at: new Date(e.atMs!) })));
   }
 }

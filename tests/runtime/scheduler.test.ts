@@ -138,4 +138,28 @@ describe('runtime/scheduler', () => {
     loop.tick();
     expect(log()).toEqual([]);
   });
+
+  it('prepares instants shortly before they come due, once, in instant order', () => {
+    const clock = new ManualClock('2026-01-01T00:00:00.000Z');
+    const timers = new FakeTimers();
+    const calls: string[] = [];
+    const loop = new FireLoop({
+      clock,
+      timers,
+      prepareLeadMs: 50,
+      onPrepare: (items) => calls.push(`prepare ${items.map((i) => `${i.name}@${i.at.toISOString()}`).join(' ')}`),
+      onDue: (d) => calls.push(`due ${d.name}@${d.first.toISOString()}`),
+    });
+    const s = every(1_000);
+    const now = clock.now().getTime();
+    loop.set('b', s.next, s.count, now);
+    loop.set('a', s.next, s.count, now);
+    expect(timers.pending.map((t) => t.ms)).toEqual([950 - 5]); // lead, then woken early
+    timers.fire(clock);
+    timers.fire(clock); // the short rest of the lead
+    expect(calls).toEqual(['prepare b@2026-01-01T00:00:01.000Z a@2026-01-01T00:00:01.000Z']);
+    timers.fire(clock); // to the instant itself
+    expect(calls.slice(1)).toEqual(['due b@2026-01-01T00:00:01.000Z', 'due a@2026-01-01T00:00:01.000Z']);
+    expect(timers.pending.map((t) => t.ms)).toEqual([950 - 5]);
+  });
 });
