@@ -1,0 +1,93 @@
+// End-to-end tests of the cronops program itself: help, version, exit statuses, one-line errors.
+import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { execa } from 'execa';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+const PACKAGE_JSON = fileURLToPath(new URL('../../package.json', import.meta.url));
+
+async function runCli(args: string[]) {
+  const result = await execa('node', [CLI, ...args], {
+    cwd: tmpdir(),
+    reject: false,
+    stripFinalNewline: false,
+    env: { CRONOPS_DIR: '' },
+  });
+  return { exitCode: result.exitCode, stdout: result.stdout, stderr: result.stderr };
+}
+
+beforeAll(() => {
+  if (!existsSync(CLI))
+    throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.build.json)`);
+});
+
+describe('cli/main', () => {
+  it('starts with a node shebang, so the bin runs directly', async () => {
+    expect((await readFile(CLI, 'utf8')).split('\n')[0]).toBe('#!/usr/bin/env node');
+  });
+
+  it('--version prints the version from package.json', async () => {
+    const { version } = JSON.parse(await readFile(PACKAGE_JSON, 'utf8')) as { version: string };
+    expect(await runCli(['--version'])).toEqual({
+      exitCode: 0,
+      stdout: `${version}\n`,
+      stderr: '',
+    });
+  });
+
+  it.each([
+    [['--help'], 'Usage: cronops [options] [command]'],
+    [['validate', '--help'], 'Usage: cronops validate [options] [paths...]'],
+    [['schema', '--help'], 'Usage: cronops schema [options]'],
+    [['next', '--help'], 'Usage: cronops next [options] [name]'],
+    [['help', 'next'], 'Usage: cronops next [options] [name]'],
+  ])('%j prints usage with examples and exits 0', async (args, usage) => {
+    const result = await runCli(args);
+    expect(result.exitCode).toBe(0);
+    expect(result.stdout.startsWith(`${usage}\n`)).toBe(true);
+    expect(result.stdout).toContain('Examples:');
+    expect(result.stderr).toBe('');
+  });
+
+  it('an unknown command is a usage error (exit 2, one line)', async () => {
+    expect(await runCli(['valdate'])).toEqual({
+      exitCode: 2,
+      stdout: '',
+      stderr: "cronops: unknown command 'valdate' (Did you mean validate?)\n",
+    });
+  });
+
+  it('no command prints the help on stderr and exits 2', async () => {
+    const result = await runCli([]);
+    expect(result.exitCode).toBe(2);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toContain('Usage: cronops');
+  });
+
+  it('an error is one line without a stack trace', async () => {
+    const result = await runCli(['next', '--cron', '0 9 * * *', '--tz', 'Mars/Olympus']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stdout).toBe('');
+    expect(result.stderr).toMatch(/^cronops: --tz: unknown time zone "Mars\/Olympus"[^\n]*\n$/);
+    expect(result.stderr).not.toContain('    at ');
+  });
+
+  it('--debug adds the stack trace', async () => {
+    const result = await runCli(['--debug', 'next', '--cron', '0 9 * * *', '--tz', 'Mars/Olympus']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr.split('\n')[0]).toMatch(
+      /^cronops: --tz: unknown time zone "Mars\/Olympus"/,
+    );
+    expect(result.stderr).toContain('SchedulerError');
+    expect(result.stderr).toContain('    at ');
+  });
+
+  it('--debug also works after the command', async () => {
+    const result = await runCli(['next', 'x', '--dir', '.', '--debug']);
+    expect(result.exitCode).toBe(1);
+    expect(result.stderr).toContain('    at ');
+  });
+});
