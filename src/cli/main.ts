@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // The cronops command line: builds the program, lets each command register itself, maps errors to exit statuses.
-import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
+import { readVersion } from './version.js';
 import {
   EXIT,
   exitQuietlyOnClosedStdout,
@@ -41,12 +41,6 @@ const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
 function selectCommands(argv: readonly string[]): string[] {
   const named = argv.slice(2).find((arg) => !arg.startsWith('-'));
   return named !== undefined && Object.hasOwn(COMMANDS, named) ? [named] : Object.keys(COMMANDS);
-}
-
-/** The version in package.json (two levels up from both src/cli and dist/cli). */
-function readVersion(): string {
-  const raw = readFileSync(new URL('../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(raw) as { version: string }).version;
 }
 
 /** The program with its global options and the `names` commands, added by their register functions. */
