@@ -48,3 +48,12 @@ export type CompiledSchedule =
 export type CompileResult =
   | { ok: true; schedule: CompiledSchedule }
   | { ok: false; errors: ScheduleExpressionError[] };
+
+/** The fires of a schedule in a window (after, until]. */
+export interface FireCount {
+  count: number;
+  /** The earliest fire in the window, when there is one. */
+  first?: Date;
+  /** The latest fire in the window, when there is one. */
+  last?: Date;
+}

@@ -1,0 +1,65 @@
+// Human-readable text for a compiled schedule (cronstrue for cron, our own words for @every), true to the Vixie day rule.
+import cronstrue from 'cronstrue';
+import type { CompiledSchedule } from './types.js';
+import { MACROS } from './compile.js';
+import { describeEveryParts, parseEveryDuration } from './every.js';
+
+const OPTIONS = {
+  use24HourTimeFormat: true,
+  verbose: false,
+  throwExceptionOnParseError: true,
+  dayOfWeekStartIndexZero: true,
+  monthStartIndexZero: false,
+  trimHoursLeadingZero: false,
+  locale: null,
+};
+
+type DescriptorClass = typeof cronstrue.default;
+
+/**
+ * cronstrue is CommonJS: Node hands over its exports object (the class under `.default`),
+ * while loaders with default interop (vitest) hand over the class itself.
+ */
+const ExpressionDescriptor: DescriptorClass =
+  (cronstrue as { default?: DescriptorClass }).default ?? (cronstrue as unknown as DescriptorClass);
+
+/**
+ * cronstrue joins day of month and day of week with "and" ("on day 1 and 15 of the month,
+ * and on Friday"), which reads as AND. Under the Vixie rule both restricted fields mean OR,
+ * so the day-of-week part is rewritten to start with "or".
+ */
+class VixieOrDescriptor extends ExpressionDescriptor {
+  protected override getDayOfWeekDescription(dayOfWeekExpression?: string): string | null {
+    const text = super.getDayOfWeekDescription(dayOfWeekExpression);
+    // Nested calls (for "5L" items) pass the expression; only the top-level phrase changes.
+    if (dayOfWeekExpression !== undefined || !text) return text;
+    return `, or ${text.replace(/^,?\s*(and\s+)?/, '')}`;
+  }
+
+  describe(): string {
+    return this.getFullDescription();
+  }
+}
+
+/** One line of text saying when the schedule fires, e.g. "At 02:30" or "Every 90 seconds". */
+export function describeSchedule(schedule: CompiledSchedule): string {
+  if (schedule.kind === 'every') {
+    const parsed = parseEveryDuration(schedule.source.split(/\s+/)[1] ?? '');
+    return parsed.ok
+      ? describeEveryParts(parsed.parts)
+      : describeEveryParts([{ amount: schedule.everyMs, unit: 'millisecond' }]);
+  }
+  const source = schedule.source.trim();
+  const expression = MACROS[source.toLowerCase()] ?? source.split(/\s+/).join(' ');
+  try {
+    if (schedule.dayOr)
+      return new VixieOrDescriptor(expression, {
+        ...OPTIONS,
+        logicalAndDayFields: false,
+      }).describe();
+    // Not the OR rule: any restricted day fields must all match, so let cronstrue say "only on".
+    return cronstrue.toString(expression, { ...OPTIONS, logicalAndDayFields: true });
+  } catch {
+    return `Cron "${expression}"`;
+  }
+}
