@@ -1,0 +1,209 @@
+// Per-file parsing (pure) and resolving a set of parsed files into schedules: Defaults, duplicate names, merged templates.
+import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
+import type { CompiledSchedule } from '../cron/types.js';
+import { compareIssues, type ManifestIssue } from './issue.js';
+import { mergeDefaults, mergeDefaultsLabels } from './merge.js';
+import type { JobSpec, ScheduleMetadata } from './schema.js';
+import { checkTemplateText } from './templates.js';
+import {
+  validateDocument,
+  type DefaultsDocument,
+  type ParsedDocument,
+  type ScheduleDocument,
+  type TemplateSite,
+} from './validate.js';
+import { parseYamlText, parseYamlTextFast } from './yaml.js';
+
+/** Manifest files larger than this are refused. */
+export const MAX_MANIFEST_BYTES = 1024 * 1024;
+
+/** Everything known about one file; pure given its name and text. */
+export interface ParsedFile {
+  file: string;
+  /** sha256 of the text, hex. */
+  contentHash: string;
+  /** The valid documents. A file with issues contributes none of them to resolveSchedules. */
+  documents: ParsedDocument[];
+  /** Every problem in the file, sorted by line and column. */
+  issues: ManifestIssue[];
+}
+
+/** A schedule ready to run: Defaults merged, every default applied, its expression compiled. */
+export interface LoadedSchedule {
+  name: string;
+  file: string;
+  /** Where its document starts. */
+  line: number;
+  metadata: ScheduleMetadata;
+  spec: JobSpec;
+  compiled: CompiledSchedule;
+}
+
+/** Schedules resolved from a set of files, and the problems found only when looking at them together. */
+export interface ResolveResult {
+  schedules: LoadedSchedule[];
+  issues: ManifestIssue[];
+}
+
+function formatSize(bytes: number): string {
+  return bytes >= 1024 * 1024
+    ? `${(bytes / (1024 * 1024)).toFixed(1)} MiB`
+    : `${Math.ceil(bytes / 1024)} KiB`;
+}
+
+/** The issue for a file over the size limit. */
+export function describeOversizedFile(file: string, bytes: number): ManifestIssue {
+  return {
+    file,
+    line: 1,
+    col: 1,
+    path: '',
+    message: `file is ${formatSize(bytes)}; manifest files larger than 1 MiB are refused`,
+  };
+}
+
+/** Parse and validate every document of one file. Pure: the same text always gives the same result. */
+export function parseManifestText(file: string, text: string): ParsedFile {
+  const contentHash = createHash('sha256').update(text).digest('hex');
+  const bytes = Buffer.byteLength(text, 'utf8');
+  if (bytes > MAX_MANIFEST_BYTES)
+    return { file, contentHash, documents: [], issues: [describeOversizedFile(file, bytes)] };
+  // Most files take the fast path; any problem at all sends the file through the full parser,
+  // so every issue is found and positioned by the same code.
+  const fast = parseYamlTextFast(text);
+  if (fast !== undefined) {
+    const documents: ParsedDocument[] = [];
+    for (const doc of fast) {
+      const result = validateDocument(file, doc);
+      if (!result.ok) break;
+      documents.push(result.document);
+    }
+    if (documents.length === fast.length) return { file, contentHash, documents, issues: [] };
+  }
+  const yaml = parseYamlText(text);
+  const issues: ManifestIssue[] = yaml.issues.map((issue) => ({ file, ...issue }));
+  const documents: ParsedDocument[] = [];
+  for (const doc of yaml.documents) {
+    const result = validateDocument(file, doc);
+    if (result.ok) documents.push(result.document);
+    else issues.push(...result.issues);
+  }
+  issues.sort(compareIssues);
+  return { file, contentHash, documents, issues };
+}
+
+function toLoaded(
+  doc: ScheduleDocument,
+  metadata: ScheduleMetadata,
+  spec: JobSpec,
+): LoadedSchedule {
+  return { name: doc.name, file: doc.file, line: doc.line, metadata, spec, compiled: doc.compiled };
+}
+
+/** Whether a schedule replaces the Defaults string at `site` (its own notify list, or its own env key). */
+function isOverridden(site: TemplateSite, own: Record<string, unknown>): boolean {
+  const [, field, inner, key] = site.segments;
+  if (field === 'notify') return Object.hasOwn(own, 'notify');
+  if (field !== 'task' || inner !== 'env' || typeof key !== 'string') return false;
+  const env = (own.task as { env?: unknown } | undefined)?.env;
+  return env !== null && typeof env === 'object' && Object.hasOwn(env, key);
+}
+
+/** Merge the directory's Defaults under one schedule; issues are reported at the schedule. */
+function applyDefaults(
+  doc: ScheduleDocument,
+  defaults: DefaultsDocument,
+): { schedule?: LoadedSchedule; issues: ManifestIssue[] } {
+  const where = `the Defaults at ${defaults.file}:${defaults.line}:${defaults.col}`;
+  const at = { file: doc.file, line: doc.nameLine, col: doc.nameCol };
+  const issues: ManifestIssue[] = [];
+  for (const site of defaults.paramTemplates) {
+    if (isOverridden(site, doc.specInput)) continue;
+    for (const problem of checkTemplateText(site.text, doc.spec.params)) {
+      issues.push({
+        ...at,
+        path: site.path,
+        message: `${problem}; the template comes from the Defaults at ${defaults.file}:${site.line}:${site.col}`,
+      });
+    }
+  }
+  const spec = mergeDefaults(defaults.spec, doc.specInput, doc.spec);
+  if (
+    spec.activeFrom !== undefined &&
+    spec.activeUntil !== undefined &&
+    spec.activeFrom >= spec.activeUntil
+  ) {
+    issues.push({
+      ...at,
+      path: 'spec.activeUntil',
+      message: `expected activeUntil to be after activeFrom (${spec.activeFrom}), got ${spec.activeUntil} (after merging ${where})`,
+    });
+  }
+  if (issues.length > 0) return { issues };
+  return {
+    schedule: toLoaded(doc, mergeDefaultsLabels(defaults.labels, doc.metadata), spec),
+    issues,
+  };
+}
+
+/**
+ * Turn parsed files into schedules. Files with issues contribute nothing. Per directory, the
+ * first Defaults (by file path) is merged under every Schedule and any other is an error; a
+ * name used twice is an error on the later one (by file path, then position). The order of the
+ * result is deterministic: by file path, then position in the file.
+ */
+export function resolveSchedules(files: readonly ParsedFile[]): ResolveResult {
+  const ordered = files
+    .filter((file) => file.issues.length === 0)
+    .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
+  const issues: ManifestIssue[] = [];
+  const defaultsByDir = new Map<string, DefaultsDocument>();
+  for (const file of ordered) {
+    for (const doc of file.documents) {
+      if (doc.kind !== 'Defaults') continue;
+      const dir = dirname(doc.file);
+      const first = defaultsByDir.get(dir);
+      if (first === undefined) {
+        defaultsByDir.set(dir, doc);
+      } else {
+        issues.push({
+          file: doc.file,
+          line: doc.line,
+          col: doc.col,
+          path: '',
+          message: `a second Defaults document in this directory (the first is at ${first.file}:${first.line}:${first.col}); only one is allowed`,
+        });
+      }
+    }
+  }
+  const schedules: LoadedSchedule[] = [];
+  const byName = new Map<string, ScheduleDocument>();
+  for (const file of ordered) {
+    for (const doc of file.documents) {
+      if (doc.kind !== 'Schedule') continue;
+      const earlier = byName.get(doc.name);
+      if (earlier !== undefined) {
+        issues.push({
+          file: doc.file,
+          line: doc.nameLine,
+          col: doc.nameCol,
+          path: 'metadata.name',
+          message: `duplicate schedule name "${doc.name}": defined at ${earlier.file}:${earlier.nameLine}:${earlier.nameCol} and at ${doc.file}:${doc.nameLine}:${doc.nameCol}; names must be unique`,
+        });
+        continue;
+      }
+      byName.set(doc.name, doc);
+      const defaults = defaultsByDir.get(dirname(doc.file));
+      if (defaults === undefined) {
+        schedules.push(toLoaded(doc, doc.metadata, doc.spec));
+        continue;
+      }
+      const merged = applyDefaults(doc, defaults);
+      issues.push(...merged.issues);
+      if (merged.schedule) schedules.push(merged.schedule);
+    }
+  }
+  issues.sort(compareIssues);
+  return { schedules, issues };
+}

@@ -1,0 +1,342 @@
+// `{{ variable }}` templates in task and notify strings: checked at load time, rendered at run time.
+import { SchedulerError } from '../shared/errors.js';
+import { findClosest, formatSuggestion } from './suggest.js';
+
+/** The variables a template may use besides `params.PATH`. */
+export const TEMPLATE_VARIABLES = [
+  'name',
+  'runId',
+  'attempt',
+  'trigger',
+  'scheduledTime',
+  'date',
+  'time',
+  'datetime',
+  'year',
+  'month',
+  'monthName',
+  'day',
+  'weekday',
+  'week',
+  'timestamp',
+] as const;
+
+export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
+
+/** Everything a template can refer to for one run. */
+export interface TemplateContext {
+  /** Each variable already rendered as text. */
+  values: Readonly<Record<TemplateVariable, string>>;
+  /** The schedule's params, for `{{ params.PATH }}`. */
+  params: Readonly<Record<string, unknown>>;
+}
+
+/** What `buildTemplateContext` needs to know about a run. */
+export interface TemplateContextInput {
+  name: string;
+  runId: string;
+  attempt: number;
+  trigger: string;
+  /** The instant the fire was scheduled for (not when it started). */
+  scheduledTime: Date;
+  /** The schedule's IANA zone, for the local date and time variables. */
+  timeZone: string;
+  params: Record<string, unknown>;
+}
+
+type TemplatePart = { text: string } | { expression: string; source: string };
+
+const KNOWN = new Set<string>(TEMPLATE_VARIABLES);
+const ESCAPE_HINT = 'write \\{{ for a literal "{{"';
+
+/**
+ * Split a string into literal text and `{{ expression }}` parts. `\{{` is a literal `{{`.
+ * Returns the parts and the syntax problems (an unclosed `{{`).
+ */
+function splitTemplate(text: string): { parts: TemplatePart[]; problems: string[] } {
+  const parts: TemplatePart[] = [];
+  const problems: string[] = [];
+  let literal = '';
+  let i = 0;
+  while (i < text.length) {
+    const open = text.indexOf('{{', i);
+    if (open === -1) {
+      literal += text.slice(i);
+      break;
+    }
+    if (open > 0 && text[open - 1] === '\\') {
+      literal += `${text.slice(i, open - 1)}{{`;
+      i = open + 2;
+      continue;
+    }
+    const close = text.indexOf('}}', open + 2);
+    if (close === -1) {
+      problems.push(`unclosed "{{" in "${text}" (${ESCAPE_HINT})`);
+      literal += text.slice(i);
+      break;
+    }
+    literal += text.slice(i, open);
+    if (literal !== '') parts.push({ text: literal });
+    literal = '';
+    parts.push({
+      expression: text.slice(open + 2, close).trim(),
+      source: text.slice(open, close + 2),
+    });
+    i = close + 2;
+  }
+  if (literal !== '') parts.push({ text: literal });
+  return { parts, problems };
+}
+
+function describeKind(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'object' ? 'a mapping' : `a ${typeof value}`;
+}
+
+/**
+ * Follow a `params.a.b.0` path. Returns the value, or a sentence saying where the path breaks.
+ */
+function lookUpParam(
+  params: unknown,
+  segments: string[],
+): { ok: true; value: unknown } | { ok: false; problem: string } {
+  let current: unknown = params;
+  let walked = 'params';
+  for (const segment of segments) {
+    if (Array.isArray(current)) {
+      const index = /^\d+$/.test(segment) ? Number(segment) : Number.NaN;
+      if (!(index < current.length)) {
+        return {
+          ok: false,
+          problem: `${walked} is a list of ${current.length} item${current.length === 1 ? '' : 's'}, it has no item ${JSON.stringify(segment)}`,
+        };
+      }
+      current = current[index];
+    } else if (current !== null && typeof current === 'object') {
+      const record = current as Record<string, unknown>;
+      if (!Object.hasOwn(record, segment)) {
+        const keys = Object.keys(record);
+        const hint =
+          formatSuggestion(segment, keys) ||
+          (keys.length > 0
+            ? ` (it has ${keys
+                .slice(0, 10)
+                .map((key) => `"${key}"`)
+                .join(', ')})`
+            : ' (it is empty)');
+        return { ok: false, problem: `${walked} has no "${segment}"${hint}` };
+      }
+      current = record[segment];
+    } else {
+      return {
+        ok: false,
+        problem: `${walked} is ${describeKind(current)}, it has no "${segment}"`,
+      };
+    }
+    walked += `.${segment}`;
+  }
+  return { ok: true, value: current };
+}
+
+/** The problem with one `{{ expression }}`, or undefined. `params` undefined skips the params lookup. */
+function checkExpression(
+  expression: string,
+  source: string,
+  params: Record<string, unknown> | undefined,
+): string | undefined {
+  if (KNOWN.has(expression)) return undefined;
+  if (expression === 'params') {
+    return `template "${source}" needs a path, like "{{ params.retentionDays }}"`;
+  }
+  if (expression.startsWith('params.')) {
+    const segments = expression.slice('params.'.length).split('.');
+    if (segments.some((segment) => segment === '')) {
+      return `template "${source}" has an empty part in its params path`;
+    }
+    if (params === undefined) return undefined;
+    const found = lookUpParam(params, segments);
+    return found.ok
+      ? undefined
+      : `template "${source}" refers to a missing param: ${found.problem}`;
+  }
+  const [head = '', ...rest] = expression.split('.');
+  const closest =
+    rest.length > 0
+      ? findClosest(head, ['params']) && `params.${rest.join('.')}`
+      : findClosest(expression, TEMPLATE_VARIABLES);
+  return closest
+    ? `unknown template variable "${source}" (did you mean "{{ ${closest} }}"?)`
+    : `unknown template variable "${source}" (known: ${TEMPLATE_VARIABLES.join(', ')}, params.PATH; ${ESCAPE_HINT})`;
+}
+
+/**
+ * Every problem with the templates in `text`, one sentence each: unknown variables, params
+ * paths not present in `params`, unclosed `{{`. Empty when the text renders cleanly.
+ */
+export function findTemplateProblems(text: string, params: Record<string, unknown>): string[] {
+  return checkTemplateText(text, params);
+}
+
+/**
+ * Like `findTemplateProblems`; with `params` undefined only the variable names are checked
+ * (used for Defaults, whose params paths are checked against each schedule later).
+ */
+export function checkTemplateText(
+  text: string,
+  params: Record<string, unknown> | undefined,
+): string[] {
+  if (!text.includes('{{')) return [];
+  const { parts, problems } = splitTemplate(text);
+  for (const part of parts) {
+    if ('expression' in part) {
+      const problem = checkExpression(part.expression, part.source, params);
+      if (problem !== undefined) problems.push(problem);
+    }
+  }
+  return problems;
+}
+
+/** Whether `text` uses `{{ params.… }}` (so it must be checked against each schedule's params). */
+export function usesParams(text: string): boolean {
+  return /\{\{\s*params[.\s}]/.test(text);
+}
+
+function renderValue(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (value === null || value === undefined) return '';
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/**
+ * Render `text` with the run's values. Templates are checked at load time, so an unknown
+ * variable here is a broken invariant and throws.
+ */
+export function renderTemplate(text: string, context: TemplateContext): string {
+  if (!text.includes('{{')) return text;
+  const { parts } = splitTemplate(text);
+  let out = '';
+  for (const part of parts) {
+    if ('text' in part) {
+      out += part.text;
+    } else if (KNOWN.has(part.expression)) {
+      out += context.values[part.expression as TemplateVariable];
+    } else if (part.expression.startsWith('params.')) {
+      const found = lookUpParam(context.params, part.expression.slice('params.'.length).split('.'));
+      if (!found.ok)
+        throw new SchedulerError('MANIFEST_INVALID', `template "${part.source}": ${found.problem}`);
+      out += renderValue(found.value);
+    } else {
+      throw new SchedulerError('MANIFEST_INVALID', `unknown template variable "${part.source}"`);
+    }
+  }
+  return out;
+}
+
+const MONTH_NAMES = [
+  'January',
+  'February',
+  'March',
+  'April',
+  'May',
+  'June',
+  'July',
+  'August',
+  'September',
+  'October',
+  'November',
+  'December',
+];
+const WEEKDAY_NAMES = [
+  'Sunday',
+  'Monday',
+  'Tuesday',
+  'Wednesday',
+  'Thursday',
+  'Friday',
+  'Saturday',
+];
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function getFormatter(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** The wall-clock fields of an instant in a zone. */
+function readWallClock(
+  instant: Date,
+  timeZone: string,
+): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number> {
+  const fields = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
+  for (const part of getFormatter(timeZone).formatToParts(instant)) {
+    if (part.type in fields) fields[part.type as keyof typeof fields] = Number(part.value);
+  }
+  return fields;
+}
+
+const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
+
+/** ISO 8601 week number of a calendar date: the week holding that week's Thursday. */
+function computeIsoWeek(year: number, month: number, day: number): number {
+  const date = Date.UTC(year, month - 1, day);
+  const weekdayFromMonday = (new Date(date).getUTCDay() + 6) % 7;
+  const thursday = new Date(date + (3 - weekdayFromMonday) * 86_400_000);
+  const dayOfYear = (thursday.getTime() - Date.UTC(thursday.getUTCFullYear(), 0, 1)) / 86_400_000;
+  return Math.floor(dayOfYear / 7) + 1;
+}
+
+/** The values of every template variable for one run; date and time variables in the schedule's zone. */
+export function buildTemplateContext(input: TemplateContextInput): TemplateContext {
+  const instant = input.scheduledTime;
+  const wholeSecondMs = Math.floor(instant.getTime() / 1000) * 1000;
+  const wall = readWallClock(instant, input.timeZone);
+  const wallAsUtc = Date.UTC(
+    wall.year,
+    wall.month - 1,
+    wall.day,
+    wall.hour,
+    wall.minute,
+    wall.second,
+  );
+  const offsetMinutes = Math.round((wallAsUtc - wholeSecondMs) / 60_000);
+  const sign = offsetMinutes < 0 ? '-' : '+';
+  const offset = `${sign}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
+  const date = `${pad(wall.year, 4)}-${pad(wall.month)}-${pad(wall.day)}`;
+  const weekday = new Date(Date.UTC(wall.year, wall.month - 1, wall.day)).getUTCDay();
+  return {
+    values: {
+      name: input.name,
+      runId: input.runId,
+      attempt: String(input.attempt),
+      trigger: input.trigger,
+      scheduledTime: instant.toISOString(),
+      date,
+      time: `${pad(wall.hour)}:${pad(wall.minute)}`,
+      datetime: `${date}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)}${offset}`,
+      year: pad(wall.year, 4),
+      month: pad(wall.month),
+      monthName: MONTH_NAMES[wall.month - 1] ?? '',
+      day: pad(wall.day),
+      weekday: WEEKDAY_NAMES[weekday] ?? '',
+      week: pad(computeIsoWeek(wall.year, wall.month, wall.day)),
+      timestamp: String(Math.floor(instant.getTime() / 1000)),
+    },
+    params: input.params,
+  };
+}

@@ -1,0 +1,228 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { isScalar, parseAllDocuments } from 'yaml';
+import { readFastYaml, resolvePlainScalar } from '../../src/manifest/fast-yaml.js';
+import {
+  parseYamlText,
+  parseYamlTextFast,
+  type PathSegment,
+  type YamlDocument,
+} from '../../src/manifest/yaml.js';
+
+const FIXTURES = join(import.meta.dirname, '../fixtures/manifests');
+
+function readWithLibrary(text: string): unknown[] {
+  return parseAllDocuments(text, { version: '1.2', schema: 'core', merge: true })
+    .filter(
+      (doc) => doc.contents !== null && !(isScalar(doc.contents) && doc.contents.source === ''),
+    )
+    .map((doc) => doc.toJS());
+}
+
+function listPaths(value: unknown, path: PathSegment[] = []): PathSegment[][] {
+  const paths: PathSegment[][] = [path];
+  if (Array.isArray(value))
+    value.forEach((item, index) => paths.push(...listPaths(item, [...path, index])));
+  else if (value !== null && typeof value === 'object') {
+    for (const [key, item] of Object.entries(value))
+      paths.push(...listPaths(item, [...path, key]), [...path, key, 'missing']);
+  }
+  return paths;
+}
+
+function locateEverything(doc: YamlDocument): unknown[] {
+  return listPaths(doc.value).flatMap((path) => [
+    path,
+    doc.locate(path, 'value'),
+    doc.locate(path, 'key'),
+    doc.locate(path, 'parent'),
+  ]);
+}
+
+/** The fast reader either gives up or agrees with the yaml library on values and on every position. */
+function expectAgreement(text: string): boolean {
+  const fast = parseYamlTextFast(text);
+  if (fast === undefined) return false;
+  const slow = parseYamlText(text);
+  expect(slow.issues).toEqual([]);
+  expect(fast.map((doc) => doc.value)).toEqual(readWithLibrary(text));
+  expect(fast.map((doc) => [doc.index, doc.line, doc.col])).toEqual(
+    slow.documents.map((doc) => [doc.index, doc.line, doc.col]),
+  );
+  expect(fast.map(locateEverything)).toEqual(slow.documents.map(locateEverything));
+  return true;
+}
+
+const SCALARS = [
+  'word',
+  'two words',
+  'True',
+  'TRUE',
+  'true',
+  'false',
+  'False',
+  'FALSE',
+  'yes',
+  'no',
+  'on',
+  'off',
+  'y',
+  'n',
+  '~',
+  'null',
+  'Null',
+  'NULL',
+  'nil',
+  '0',
+  '007',
+  '-0',
+  '+5',
+  '-12',
+  '0o17',
+  '0o8',
+  '0x1F',
+  '0xG',
+  '1e3',
+  '1E-2',
+  '.5',
+  '1.',
+  '-1.5',
+  '+.5',
+  '.inf',
+  '-.inf',
+  '+.INF',
+  '.nan',
+  '.NaN',
+  '1_000',
+  '12:30',
+  '02:30',
+  '2026-01-01',
+  '2026-01-01T00:00:00Z',
+  '64KiB',
+  '1h30m',
+  '30s',
+  '-Fc',
+  'a#b',
+  'a:b',
+  'https://x.example/a?b=c',
+  '"quoted # not a comment"',
+  "'single ''quoted'''",
+  '"esc \\" \\\\ \\n \\t \\/"',
+  '"{{ date }}"',
+  '"*/5 * * * *"',
+  '30 2 * * *',
+  '0 0 * * 1,3',
+  '"@every 15m"',
+  '@daily',
+  '""',
+  "''",
+  '[]',
+  '{}',
+  '[a, "b", 1]',
+  '{ a: 1, "b c": [x, y] }',
+  '[[1, 2], {k: v}]',
+];
+
+describe('manifest/fast-yaml', () => {
+  it.each(SCALARS)('reads %s as the yaml library does', (scalar) => {
+    const text = `key: ${scalar}\nlist:\n  - ${scalar}\n  - ${scalar} # comment\nflow: [${scalar.startsWith('[') || scalar.startsWith('{') ? '1' : scalar}]\n`;
+    const took = expectAgreement(text);
+    // Everything in the list except a few flow-hostile scalars is on the fast path.
+    if (!/[:#,@]/.test(scalar)) expect(took).toBe(true);
+  });
+
+  it.each([
+    ['resolves core schema words', 'TRUE', true],
+    ['resolves octal', '0o17', 15],
+    ['resolves hex', '0x1F', 31],
+    ['keeps 02:30 a string', '02:30', '02:30'],
+    ['keeps no a string', 'no', 'no'],
+    ['resolves exponents', '1e3', 1000],
+  ])('%s', (_what, text, expected) => {
+    expect(resolvePlainScalar(text)).toEqual(expected);
+  });
+
+  it.each([
+    ['an anchor', 'a: &x 1\nb: *x\n'],
+    ['a block scalar', 'a: |\n  text\n'],
+    ['a multi-line plain scalar', 'a: one\n  two\n'],
+    ['a tab', 'a:\n\tb: 1\n'],
+    ['CRLF line ends', 'a: 1\r\nb: 2\r\n'],
+    ['a duplicate key', 'a: 1\na: 2\n'],
+    ['a tag', 'a: !!str 1\n'],
+    ['an explicit key', '? a\n: 1\n'],
+    ['a directive', '%YAML 1.2\n---\na: 1\n'],
+    ['a multi-line flow collection', 'a: [1,\n  2]\n'],
+    ['an unclosed quote', 'a: "open\nb: 1\n'],
+    ['a merge key', 'a: {x: 1}\nb:\n  <<: {y: 2}\n'],
+    ['a nested compact list', '- - a\n'],
+    ['a key without a space after the colon', 'a:1\n'],
+    ['a document end marker', 'a: 1\n...\n'],
+    ['a __proto__ key', '__proto__: 1\n'],
+  ])('leaves %s to the yaml library', (_what, text) => {
+    expect(readFastYaml(text)).toBeUndefined();
+  });
+
+  it.each([
+    [
+      'a list at the indentation of its key',
+      'notify:\n- on: [failure]\n  command:\n  - mail\n  - "{{ name }}"\nafter: 1\n',
+    ],
+    ['compact mappings in lists', 'items:\n  -   name: a\n      value: 1\n  - name: b\n'],
+    ['empty values', 'a:\nb:\n  c:\nd: [] # empty\n'],
+    ['comments everywhere', '# head\na: 1 # one\n    # odd indent\nb:\n  # inside\n  c: 2\n'],
+    ['several documents', '# lead\n---\na: 1\n--- # second\nb: 2\n---\n# empty\n---\nc: 3\n'],
+    ['a top-level list', '- 1\n- two\n- {three: 3}\n'],
+    ['quoted keys', '"a b": 1\n\'c\': 2\nx.y/z-w_v: 3\n'],
+    ['trailing spaces', 'a: 1   \nb:   \n  - x   \n'],
+  ])('agrees with the yaml library on %s', (_what, text) => {
+    expect(expectAgreement(text)).toBe(true);
+  });
+
+  it('agrees with the yaml library on every fixture manifest', () => {
+    let fastFiles = 0;
+    const walk = (dir: string): void => {
+      for (const entry of readdirSync(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) walk(path);
+        else if (/\.ya?ml$/.test(entry.name)) {
+          const text = readFileSync(path, 'utf8');
+          if (parseYamlText(text).issues.length === 0 && expectAgreement(text)) fastFiles++;
+        }
+      }
+    };
+    walk(FIXTURES);
+    expect(fastFiles).toBeGreaterThan(3);
+  });
+});
+
+describe('manifest/fast-yaml on damaged input', () => {
+  function createRandom(seed: number): () => number {
+    let state = seed;
+    return () => {
+      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
+      return state / 2_147_483_648;
+    };
+  }
+
+  const ORIGINAL = readFileSync(join(FIXTURES, 'valid', 'backup.yaml'), 'utf8');
+  const PIECES = [' ', '  ', '\n', ':', ': ', '- ', '-', '"', "'", '[', ']', '{', '}', ',', '#', ' #', '~', '0', '.5', 'true', 'x'];
+
+  it('accepts only what the yaml library accepts, and reads it the same way', () => {
+    const random = createRandom(7);
+    let accepted = 0;
+    for (let round = 0; round < 600; round++) {
+      let text = ORIGINAL;
+      for (let edit = 0; edit < 1 + Math.floor(random() * 2); edit++) {
+        const at = Math.floor(random() * text.length);
+        const piece = PIECES[Math.floor(random() * PIECES.length)] ?? '';
+        text = random() < 0.6 ? text.slice(0, at) + piece + text.slice(at) : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 2));
+      }
+      if (readFastYaml(text) === undefined) continue;
+      accepted++;
+      expect(expectAgreement(text), text).toBe(true);
+    }
+    expect(accepted).toBeGreaterThan(100);
+  });
+});
