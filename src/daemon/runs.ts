@@ -338,7 +338,10 @@ export class RunManager {
     this.#running += 1;
     run.done = this.#execute(run)
       .catch((err: unknown) => {
-        this.#o.logger.error({ err, schedule: job.name, runId: record.id }, 'run failed unexpectedly');
+        this.#o.logger.error(
+          { err, schedule: job.name, runId: record.id, attempt: record.attempts.length },
+          'run failed unexpectedly',
+        );
         record.status = 'failed';
         record.reason = `internal error: ${err instanceof Error ? err.message : String(err)}`;
         this.#finish(run);
@@ -457,7 +460,11 @@ export class RunManager {
     record.finishedAt = this.#o.clock.now().toISOString();
     this.#record(record, watermark);
     this.#emit('run:recorded', record);
-    this.#o.logger.info({ schedule: record.schedule, runId: record.id, scheduledAt: record.scheduledAt, reason }, `fire ${status}`);
+    // attempt 0: the fire never got an attempt.
+    this.#o.logger.info(
+      { schedule: record.schedule, runId: record.id, attempt: 0, scheduledAt: record.scheduledAt, reason },
+      `fire ${status}`,
+    );
   }
 
   #recordMissed(job: DesiredSchedule, first: Date, last: Date, count: number, watermark?: string): void {
@@ -478,7 +485,7 @@ export class RunManager {
     record.finishedAt = this.#o.clock.now().toISOString();
     this.#record(record, watermark);
     this.#emit('run:recorded', record);
-    this.#o.logger.warn({ schedule: job.name, runId: record.id, missed: record.missed }, 'fires missed');
+    this.#o.logger.warn({ schedule: job.name, runId: record.id, attempt: 0, missed: record.missed }, 'fires missed');
     this.#notify(job, record, 'missed');
   }
 
@@ -518,7 +525,10 @@ export class RunManager {
       const render = (text: string): string => renderTemplate(text, context);
       const resolved = target.webhook ? resolveRendered(target.webhook.headers, render, this.#o.secrets) : undefined;
       if (resolved && resolved.errors.length > 0) {
-        this.#o.logger.error({ schedule: job.name, runId: record.id, event, error: resolved.errors.join('; ') }, 'notification not sent');
+        this.#o.logger.error(
+          { schedule: job.name, runId: record.id, attempt: record.attempts.length, event, error: resolved.errors.join('; ') },
+          'notification not sent',
+        );
         continue;
       }
       const delivery = this.#o

@@ -269,4 +269,31 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     expect(shard.runs).toHaveLength(1);
     expect(await readFile(join(state, 'fires.journal'), 'utf8')).toBe('');
   });
+
+  it('a secret never reaches the logs or the history, even when the job prints it', async () => {
+    const { dir, state } = await setup();
+    const secret = 'hunter2-very-secret-value';
+    await writeManifest(
+      dir,
+      'leaky.yaml',
+      manifest('leaky', {
+        schedule: '*/1 * * * * *',
+        task: { shell: 'echo "token is $TOKEN"; exit 1', env: { TOKEN: { fromEnv: 'LEAKY_TOKEN' } } },
+      }),
+    );
+    const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', 'off', '--log-level', 'debug'], {
+      LEAKY_TOKEN: secret,
+    });
+    started.push(d);
+    const run = await waitFor('a failed run', async () =>
+      (await readRuns(state, 'leaky')).find((r) => r.status === 'failed'),
+    );
+    expect(run.attempts[0]?.outputTail).toContain('token is [redacted]');
+    await stopDaemon(d);
+    expect(d.output()).not.toContain(secret);
+    expect(d.output()).toContain('"runId"');
+    const files = await readdir(join(state, 'history'));
+    for (const file of files) expect(await readFile(join(state, 'history', file), 'utf8')).not.toContain(secret);
+    expect(await readFile(join(state, 'status.json'), 'utf8')).not.toContain(secret);
+  });
 });
