@@ -239,11 +239,16 @@ export const taskSchema = requireExactlyOne(
     headers: {},
     expectStatus: [[200, 299]] as [number, number][],
   };
+  // A mapping or list body is sent as JSON, so say so unless the manifest already names a type.
+  const sendsJson =
+    http.body !== undefined &&
+    typeof http.body !== 'string' &&
+    !Object.keys(http.headers).some((h) => h.toLowerCase() === 'content-type');
   return {
     kind: 'http',
     url: http.url,
     method: http.method,
-    headers: http.headers,
+    headers: sendsJson ? { ...http.headers, 'Content-Type': 'application/json' } : http.headers,
     ...(http.body !== undefined && {
       body: typeof http.body === 'string' ? http.body : JSON.stringify(http.body),
     }),

@@ -31,6 +31,18 @@ describe('manifest/schema', () => {
       },
     ],
     [
+      { http: { url: 'http://x/', method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: [1] } },
+      {
+        kind: 'http',
+        url: 'http://x/',
+        method: 'PUT',
+        headers: { 'content-type': 'text/yaml' },
+        body: '[1]',
+        expectStatus: [[200, 299]],
+        env: {},
+      },
+    ],
+    [
       { http: { url: 'http://x/', method: 'POST', body: 'raw text', expectStatus: 204 } },
       {
         kind: 'http',
@@ -48,7 +60,7 @@ describe('manifest/schema', () => {
         kind: 'http',
         url: 'http://x/',
         method: 'GET',
-        headers: {},
+        headers: { 'Content-Type': 'application/json' },
         body: '{"a":[1,null]}',
         expectStatus: [
           [200, 299],
