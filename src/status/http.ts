@@ -1,9 +1,26 @@
-// The read-only HTTP endpoint (SPEC 7): a small route table over node:http that serialises the status snapshot.
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+// The HTTP endpoint (SPEC 7): a route table over node:http serving the status, the API, metrics and events; read-only but for "run now".
+import {
+  createServer,
+  type IncomingHttpHeaders,
+  type IncomingMessage,
+  type ServerResponse,
+} from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { systemClock, type Clock } from '../shared/clock.js';
 import { SchedulerError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
+import { API_ROUTES, type RunReader } from './api.js';
+import { EventStreamHub, type SubscribeToEvents } from './events.js';
+import { createStatusMetrics, type StatusMetrics } from './metrics.js';
+import {
+  createSnapshotCache,
+  createSnapshotView,
+  type PreparedBody,
+  type SnapshotCache,
+  type SnapshotView,
+} from './snapshot-cache.js';
 import type { StatusSnapshot } from './snapshot.js';
+import { createTriggerRoute, type TriggerOptions } from './trigger.js';
 
 /** Where the server listens. */
 export interface ListenAddress {
@@ -55,19 +72,48 @@ export function formatListenAddress(address: ListenAddress): string {
     : `${address.host}:${address.port}`;
 }
 
-/** What a route answers: a status, a JSON body and extra headers. */
+/** What a route answers: a status, a body of one of the kinds below, and extra headers. */
 export interface RouteResponse {
   status: number;
-  body: unknown;
+  /** A JSON body. */
+  body?: unknown;
+  /** A JSON body serialised in advance (shared by many requests); sent gzip-compressed when the client accepts it. */
+  prepared?: PreparedBody;
+  /** A body that is not JSON (metrics text, the dashboard page), produced when sent; with `contentType`. */
+  text?: () => string | Promise<string>;
+  contentType?: string;
+  /** Takes the response over (server-sent events). */
+  stream?: (request: IncomingMessage, response: ServerResponse) => void;
   headers?: Record<string, string>;
+}
+
+/** Everything the routes answer from; only `view` is required. */
+export interface StatusSources {
+  /** The current status snapshot (possibly cached) and the bodies derived from it. */
+  view: () => SnapshotView;
+  /** Run history: /api/v1/runs… answer 404 without it. */
+  history?: RunReader;
+  /** The event streams of /api/v1/events. */
+  events?: EventStreamHub;
+  /** The registry behind /metrics. */
+  metrics?: StatusMetrics;
+  /** "Run now"; without it the trigger path allows no method. */
+  trigger?: TriggerOptions;
+  /** The dashboard page served on `/`. */
+  dashboard?: () => string | Promise<string>;
 }
 
 /** What a route handler gets. */
 export interface RouteContext {
+  /** The status document (built once per request at most). */
   getSnapshot: () => StatusSnapshot;
+  /** The snapshot with its cached bodies. */
+  view: () => SnapshotView;
+  sources: StatusSources;
   /** Values of `{name}` segments in the route's path. */
   params: Record<string, string>;
   url: URL;
+  headers: IncomingHttpHeaders;
 }
 
 /** One entry of the route table. HEAD is answered wherever GET is. */
@@ -75,10 +121,12 @@ export interface StatusRoute {
   /** An absolute path; a segment written `{name}` matches any one segment. */
   path: string;
   methods: readonly ('GET' | 'POST')[];
+  /** Added to the 405 answer of this path (e.g. how to enable a disabled write). */
+  methodHint?: string;
   handle(context: RouteContext): RouteResponse;
 }
 
-/** The endpoints served today; later ones (API, metrics, dashboard) are added here. */
+/** The probes and the status document. */
 export const STATUS_ROUTES: readonly StatusRoute[] = [
   {
     path: '/healthz',
@@ -98,9 +146,47 @@ export const STATUS_ROUTES: readonly StatusRoute[] = [
   {
     path: '/status',
     methods: ['GET'],
-    handle: ({ getSnapshot }) => ({ status: 200, body: getSnapshot() }),
+    handle: ({ view }) => ({
+      status: 200,
+      prepared: view().prepare('status', (snapshot) => snapshot),
+    }),
   },
 ];
+
+/**
+ * Every route for `sources`: the probes and /status, the /api/v1 API, /metrics, the event
+ * stream, the trigger path (405 for every method without a token), and `/` when a dashboard
+ * page is available.
+ */
+export function buildStatusRoutes(sources: StatusSources): StatusRoute[] {
+  const routes: StatusRoute[] = [
+    ...STATUS_ROUTES,
+    ...API_ROUTES,
+    {
+      ...createTriggerRoute(sources.trigger),
+      ...(sources.trigger === undefined
+        ? {
+            methodHint:
+              'run now is disabled: start the daemon with --trigger-token or CRONOPS_TRIGGER_TOKEN',
+          }
+        : {}),
+    },
+  ];
+  const dashboard = sources.dashboard;
+  if (dashboard !== undefined) {
+    routes.push({
+      path: '/',
+      methods: ['GET'],
+      handle: () => ({
+        status: 200,
+        text: dashboard,
+        contentType: 'text/html; charset=utf-8',
+        headers: { 'X-Frame-Options': 'DENY', 'Referrer-Policy': 'no-referrer' },
+      }),
+    });
+  }
+  return routes;
+}
 
 /** The parts of a request routing looks at. */
 export interface RouteRequest {
@@ -109,38 +195,58 @@ export interface RouteRequest {
   url: string;
   /** The request announces a body (Content-Length > 0 or Transfer-Encoding). */
   hasBody: boolean;
+  headers?: IncomingHttpHeaders;
 }
 
 /**
  * Answer one request from the route table: 404 for an unknown path, 405 (with Allow) for
- * another method, 413 for a body, else the route's answer. Query strings are ignored.
+ * another method, 413 for a body on a read, else the route's answer. `sources` may be just a
+ * snapshot getter, which serves the probes and /status (STATUS_ROUTES).
  */
 export function routeStatusRequest(
   request: RouteRequest,
-  getSnapshot: () => StatusSnapshot,
-  routes: readonly StatusRoute[] = STATUS_ROUTES,
+  sources: StatusSources | (() => StatusSnapshot),
+  routes?: readonly StatusRoute[],
 ): RouteResponse {
+  const resolved: StatusSources =
+    typeof sources === 'function' ? { view: () => createSnapshotView(sources()) } : sources;
+  const table =
+    routes ?? (typeof sources === 'function' ? STATUS_ROUTES : buildStatusRoutes(resolved));
   let url: URL;
   try {
     url = new URL(request.url, 'http://status.invalid');
   } catch {
     return { status: 400, body: { error: 'bad request' } };
   }
-  for (const route of routes) {
-    const params = matchRoutePath(route.path, url.pathname);
+  const segments = url.pathname.split('/');
+  for (const route of table) {
+    const params = matchSegments(splitPattern(route.path), segments);
     if (params === undefined) continue;
     const allowed = route.methods.includes('GET') ? [...route.methods, 'HEAD'] : [...route.methods];
     if (!allowed.includes(request.method)) {
       return {
         status: 405,
-        body: { error: 'method not allowed', allowed },
+        body: {
+          error: 'method not allowed',
+          allowed,
+          ...(route.methodHint !== undefined ? { message: route.methodHint } : {}),
+        },
         headers: { Allow: allowed.join(', ') },
       };
     }
     if (request.hasBody && request.method !== 'POST') {
       return { status: 413, body: { error: 'request body not allowed' } };
     }
-    return route.handle({ getSnapshot, params, url });
+    let view: SnapshotView | undefined;
+    const getView = (): SnapshotView => (view ??= resolved.view());
+    return route.handle({
+      getSnapshot: () => getView().snapshot,
+      view: getView,
+      sources: resolved,
+      params,
+      url,
+      headers: request.headers ?? {},
+    });
   }
   return { status: 404, body: { error: 'not found', path: url.pathname } };
 }
@@ -150,8 +256,25 @@ export function matchRoutePath(
   pattern: string,
   pathname: string,
 ): Record<string, string> | undefined {
-  const want = pattern.split('/');
-  const got = pathname.split('/');
+  return matchSegments(splitPattern(pattern), pathname.split('/'));
+}
+
+/** Route patterns split once: every request is matched against every route. */
+const PATTERN_SEGMENTS = new Map<string, readonly string[]>();
+
+function splitPattern(pattern: string): readonly string[] {
+  let parts = PATTERN_SEGMENTS.get(pattern);
+  if (parts === undefined) {
+    parts = pattern.split('/');
+    PATTERN_SEGMENTS.set(pattern, parts);
+  }
+  return parts;
+}
+
+function matchSegments(
+  want: readonly string[],
+  got: readonly string[],
+): Record<string, string> | undefined {
   if (want.length !== got.length) return undefined;
   const params: Record<string, string> = {};
   for (const [index, part] of want.entries()) {
@@ -175,6 +298,29 @@ export interface StatusServerOptions {
   listen: string;
   getSnapshot: () => StatusSnapshot;
   logger?: Logger;
+  /** Run history for /api/v1/runs and /api/v1/schedules/{name}/runs. */
+  history?: RunReader;
+  /** The daemon's events: fed to /api/v1/events and the metric counters, and they mark the cached snapshot stale. */
+  subscribe?: SubscribeToEvents;
+  /** Enables `POST /api/v1/schedules/{name}/trigger`. @default disabled */
+  trigger?: TriggerOptions;
+  /**
+   * Reuse a built snapshot for this long while nothing changes (after a change, for at least
+   * 100 ms). 0 builds one per request. Ignored with `snapshots`. @default 0
+   */
+  snapshotRefreshMs?: number;
+  /** A snapshot cache shared with the caller (the daemon's status file uses the same builds). @default one of its own over getSnapshot */
+  snapshots?: SnapshotCache;
+  /** Open event streams allowed at once. @default 64 */
+  maxEventStreams?: number;
+  /** Interval of the event-stream heartbeat comment. @default 15000 */
+  heartbeatMs?: number;
+  /** The page for `GET /`; null for none. @default renderDashboardPage from ./dashboard-page.js when that module exists */
+  dashboard?: (() => string | Promise<string>) | null;
+  /** Add the default process metrics to /metrics. @default true */
+  defaultMetrics?: boolean;
+  /** @default systemClock */
+  clock?: Clock;
   /** Time a client has to send the request headers. @default 10000 */
   headersTimeoutMs?: number;
   /** Time a client has to send the whole request. @default 30000 */
@@ -188,7 +334,7 @@ export interface StatusServer {
   url: string;
   /** The bound port (the real one when 0 was asked for). */
   port: number;
-  /** Stop accepting connections, close idle ones, and resolve once the server is closed. */
+  /** Stop accepting connections, end event streams, close idle ones, and resolve once the server is closed. */
   close(): Promise<void>;
 }
 
@@ -196,12 +342,49 @@ export interface StatusServer {
 export const MAX_HEADER_BYTES = 16 * 1024;
 /** Number of request headers looked at. */
 export const MAX_HEADERS_COUNT = 100;
+/** JSON bodies at least this large are gzip-compressed for clients that accept it. */
+const GZIP_MIN_BYTES = 2048;
 
 /** Start the endpoint. Rejects with a SchedulerError (STATUS_PORT_IN_USE, …) when it cannot listen. */
 export async function startStatusServer(options: StatusServerOptions): Promise<StatusServer> {
   const address = parseListenAddress(options.listen);
-  const { getSnapshot, logger } = options;
+  const { logger } = options;
+  const clock = options.clock ?? systemClock;
   const headersTimeout = options.headersTimeoutMs ?? 10_000;
+  const cache =
+    options.snapshots ??
+    createSnapshotCache({
+      build: options.getSnapshot,
+      clock,
+      refreshMs: options.snapshotRefreshMs ?? 0,
+    });
+  const events = new EventStreamHub({
+    ...(options.maxEventStreams !== undefined ? { maxClients: options.maxEventStreams } : {}),
+    ...(options.heartbeatMs !== undefined ? { heartbeatMs: options.heartbeatMs } : {}),
+  });
+  const metrics = createStatusMetrics({
+    getSnapshot: () => cache.current().snapshot,
+    defaultMetrics: options.defaultMetrics ?? true,
+  });
+  const dashboard =
+    options.dashboard === undefined
+      ? await loadDashboardPage(logger)
+      : (options.dashboard ?? undefined);
+  const sources: StatusSources = {
+    view: () => cache.current(),
+    events,
+    metrics,
+    ...(options.history ? { history: options.history } : {}),
+    ...(options.trigger ? { trigger: options.trigger } : {}),
+    ...(dashboard ? { dashboard } : {}),
+  };
+  const routes = buildStatusRoutes(sources);
+  const unsubscribe = options.subscribe?.((event) => {
+    cache.invalidate();
+    metrics.observe(event);
+    events.publish(event);
+  });
+
   const server = createServer({
     maxHeaderSize: MAX_HEADER_BYTES,
     headersTimeout,
@@ -221,23 +404,33 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
         request.headers['content-length'] !== '0');
     let answer: RouteResponse;
     try {
-      answer = routeStatusRequest({ method, url: request.url ?? '/', hasBody }, getSnapshot);
+      answer = routeStatusRequest(
+        { method, url: request.url ?? '/', hasBody, headers: request.headers },
+        sources,
+        routes,
+      );
     } catch (error) {
       logger?.error({ err: error, method, path: request.url }, 'status request failed');
       answer = { status: 500, body: { error: 'internal error' } };
     }
-    const text = JSON.stringify(answer.body);
-    response.statusCode = answer.status;
-    response.setHeader('Content-Type', 'application/json; charset=utf-8');
-    response.setHeader('Content-Length', Buffer.byteLength(text));
-    response.setHeader('Cache-Control', 'no-store');
-    response.setHeader('X-Content-Type-Options', 'nosniff');
-    for (const [name, value] of Object.entries(answer.headers ?? {}))
-      response.setHeader(name, value);
-    // The body is never read: close the connection rather than drain it.
-    if (hasBody) response.setHeader('Connection', 'close');
-    response.end(method === 'HEAD' ? undefined : text);
-    logger?.debug({ method, path: request.url, status: answer.status }, 'status request');
+    sendAnswer(request, response, answer, hasBody).then(
+      (status) => logger?.debug({ method, path: request.url, status }, 'status request'),
+      (error: unknown) => {
+        logger?.error({ err: error, method, path: request.url }, 'status request failed');
+        if (!response.headersSent) {
+          writeBody(
+            response,
+            method,
+            { status: 500, headers: {} },
+            'application/json; charset=utf-8',
+            Buffer.from('{"error":"internal error"}'),
+            hasBody,
+          );
+        } else {
+          response.destroy();
+        }
+      },
+    );
   };
   server.on('request', handle);
   // Answer `Expect: 100-continue` directly, without inviting the body.
@@ -255,8 +448,113 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   return {
     url,
     port: bound.port,
-    close: () => closeServer(server),
+    close: () => {
+      unsubscribe?.();
+      events.close();
+      return closeServer(server);
+    },
   };
+}
+
+/** Write one answer; resolves with the status sent. */
+async function sendAnswer(
+  request: IncomingMessage,
+  response: ServerResponse,
+  answer: RouteResponse,
+  hasBody: boolean,
+): Promise<number> {
+  const method = request.method ?? 'GET';
+  if (answer.stream !== undefined) {
+    answer.stream(request, response);
+    return response.statusCode;
+  }
+  const headers = { ...answer.headers };
+  if (answer.text !== undefined) {
+    const text = await answer.text();
+    const type = answer.contentType ?? 'text/plain; charset=utf-8';
+    writeBody(
+      response,
+      method,
+      { status: answer.status, headers },
+      type,
+      Buffer.from(text, 'utf8'),
+      hasBody,
+    );
+    return answer.status;
+  }
+  let bytes: Buffer;
+  if (answer.prepared !== undefined) {
+    bytes = answer.prepared.json;
+    headers['Vary'] = 'Accept-Encoding';
+    if (bytes.length >= GZIP_MIN_BYTES && acceptsGzip(request.headers['accept-encoding'])) {
+      bytes = answer.prepared.gzip();
+      headers['Content-Encoding'] = 'gzip';
+    }
+  } else {
+    bytes = Buffer.from(JSON.stringify(answer.body ?? null), 'utf8');
+  }
+  writeBody(
+    response,
+    method,
+    { status: answer.status, headers },
+    'application/json; charset=utf-8',
+    bytes,
+    hasBody,
+  );
+  return answer.status;
+}
+
+function writeBody(
+  response: ServerResponse,
+  method: string,
+  head: { status: number; headers: Record<string, string> },
+  contentType: string,
+  bytes: Buffer,
+  hasBody: boolean,
+): void {
+  response.writeHead(head.status, {
+    'Content-Type': contentType,
+    'Content-Length': bytes.length,
+    'Cache-Control': 'no-store',
+    'X-Content-Type-Options': 'nosniff',
+    ...head.headers,
+    // The body is never read: close the connection rather than drain it.
+    ...(hasBody ? { Connection: 'close' } : {}),
+  });
+  response.end(method === 'HEAD' ? undefined : bytes);
+}
+
+/** Whether an Accept-Encoding header allows gzip (and does not refuse it with q=0). */
+export function acceptsGzip(header: string | undefined): boolean {
+  if (header === undefined) return false;
+  return header.split(',').some((part) => {
+    const [coding = '', ...parameters] = part.trim().toLowerCase().split(';');
+    if (coding.trim() !== 'gzip' && coding.trim() !== '*') return false;
+    const q = parameters.map((p) => p.trim()).find((p) => p.startsWith('q='));
+    return q === undefined || Number(q.slice(2)) > 0;
+  });
+}
+
+/** The dashboard module is optional: `/` is served only when it is there. */
+const DASHBOARD_MODULE = './dashboard-page.js';
+
+/** `renderDashboardPage` from ./dashboard-page.js, or undefined when that module does not exist. */
+async function loadDashboardPage(
+  logger: Logger | undefined,
+): Promise<(() => string | Promise<string>) | undefined> {
+  try {
+    // A specifier in a variable: the module is optional, so the compiler must not require it.
+    const loaded = (await import(DASHBOARD_MODULE)) as {
+      renderDashboardPage?: () => string | Promise<string>;
+    };
+    return typeof loaded.renderDashboardPage === 'function'
+      ? () => (loaded.renderDashboardPage as () => string | Promise<string>)()
+      : undefined;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    if (code !== 'ERR_MODULE_NOT_FOUND') logger?.debug({ err: error }, 'no dashboard page');
+    return undefined;
+  }
 }
 
 function listenOn(server: ReturnType<typeof createServer>, address: ListenAddress): Promise<void> {
@@ -297,7 +595,7 @@ function toListenError(error: NodeJS.ErrnoException, address: ListenAddress): Sc
 
 function closeServer(server: ReturnType<typeof createServer>): Promise<void> {
   return new Promise((resolve) => {
-    // Responses are small and fast; a connection still open after a second is cut.
+    // Responses are quick; a connection still open after a second is cut.
     const force = setTimeout(() => server.closeAllConnections(), 1_000);
     force.unref();
     server.close(() => {

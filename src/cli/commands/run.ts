@@ -1,11 +1,11 @@
 // `cronops run`: the daemon, with every flag also settable through a CRONOPS_* environment variable.
-import { readFileSync } from 'node:fs';
-import { Command, Option } from 'commander';
+import { Option, type Command } from 'commander';
 import { Daemon } from '../../daemon/daemon.js';
 import type { WatchMode } from '../../daemon/watch.js';
 import { parseDuration } from '../../manifest/units.js';
 import { createLogger, type LogFormat } from '../../shared/logger.js';
 import { createUsageError } from '../output.js';
+import { readVersion } from '../version.js';
 
 interface RunFlags {
   dir: string;
@@ -16,7 +16,11 @@ interface RunFlags {
   shutdownGrace: string;
   logLevel: string;
   logFormat?: LogFormat;
+  triggerToken?: string;
 }
+
+/** Shortest trigger token accepted: anything shorter is guessable. */
+const MIN_TRIGGER_TOKEN_LENGTH = 16;
 
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal'];
 
@@ -46,6 +50,12 @@ export function registerRunCommand(program: Command): void {
       new Option('--shutdown-grace <duration>', 'on SIGTERM, how long running runs may finish before they are terminated')
         .env('CRONOPS_SHUTDOWN_GRACE')
         .default('30s'),
+    )
+    .addOption(
+      new Option(
+        '--trigger-token <token>',
+        'enable "run now" (POST /api/v1/schedules/NAME/trigger) for clients sending this bearer token; prefer the variable, the flag shows in ps',
+      ).env('CRONOPS_TRIGGER_TOKEN'),
     )
     .addOption(new Option('--log-level <level>', 'log level').env('CRONOPS_LOG_LEVEL').choices(LOG_LEVELS).default('info'))
     .addOption(
@@ -81,6 +91,14 @@ async function runDaemon(flags: RunFlags): Promise<void> {
       throw createUsageError(`--max-concurrent-runs: expected a whole number >= 1, got "${flags.maxConcurrentRuns}"`);
     }
   }
+  const triggerToken = flags.triggerToken === undefined || flags.triggerToken === '' ? null : flags.triggerToken;
+  if (triggerToken !== null && (triggerToken.length < MIN_TRIGGER_TOKEN_LENGTH || /\s/.test(triggerToken))) {
+    throw createUsageError(
+      `--trigger-token: expected at least ${MIN_TRIGGER_TOKEN_LENGTH} characters without spaces (e.g. from "openssl rand -hex 32"), got ${triggerToken.length} characters`,
+    );
+  }
+  // Jobs inherit the daemon's environment: they must not see the token.
+  delete process.env['CRONOPS_TRIGGER_TOKEN'];
   const logger = createLogger({ level: flags.logLevel, ...(flags.logFormat ? { format: flags.logFormat } : {}) });
   const daemon = new Daemon({
     configDir: flags.dir,
@@ -89,6 +107,7 @@ async function runDaemon(flags: RunFlags): Promise<void> {
     watch: flags.watch,
     maxConcurrentRuns,
     shutdownGraceMs,
+    triggerToken,
     logger,
     version: readVersion(),
   });
@@ -123,9 +142,4 @@ async function runDaemon(flags: RunFlags): Promise<void> {
   }
   await stopped;
   clearInterval(keepAlive);
-}
-
-function readVersion(): string {
-  const raw = readFileSync(new URL('../../../package.json', import.meta.url), 'utf8');
-  return (JSON.parse(raw) as { version: string }).version;
 }

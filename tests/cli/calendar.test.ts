@@ -1,0 +1,336 @@
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Command } from 'commander';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import {
+  buildCalendar,
+  parseCalendarTime,
+  registerCalendarCommand,
+  renderCalendar,
+  selectTypicalDuration,
+  type CalendarSchedule,
+} from '../../src/cli/commands/calendar.js';
+import { compileSchedule } from '../../src/cron/compile.js';
+import { createLowdbHistoryStore } from '../../src/history/lowdb-store.js';
+import type { RunRecord } from '../../src/history/store.js';
+import { ManualClock } from '../../src/shared/clock.js';
+
+function schedule(
+  name: string,
+  expression: string,
+  extra: Partial<CalendarSchedule> = {},
+): CalendarSchedule {
+  const compiled = compileSchedule(expression);
+  if (!compiled.ok) throw new Error(`bad test expression ${expression}`);
+  return {
+    name,
+    compiled: compiled.schedule,
+    timeZone: 'UTC',
+    suspended: false,
+    concurrencyPolicy: 'Forbid',
+    ...extra,
+  };
+}
+
+const DAY = {
+  from: new Date('2026-03-10T00:00:00.000Z'),
+  to: new Date('2026-03-11T00:00:00.000Z'),
+};
+
+function succeeded(id: string, durationMs: number): RunRecord {
+  return {
+    id,
+    schedule: 's',
+    trigger: 'schedule',
+    scheduledAt: '2026-03-01T00:00:00.000Z',
+    status: 'succeeded',
+    durationMs,
+    attempts: [],
+    specHash: 'h',
+  };
+}
+
+describe('cli/calendar', () => {
+  it.each([
+    { name: 'every 6 hours', expression: '0 */6 * * *', width: 4, marks: '||||', count: 4 },
+    { name: 'hourly', expression: '0 * * * *', width: 4, marks: '####', count: 24 },
+    { name: 'daily at 02:30', expression: '30 2 * * *', width: 8, marks: '|.......', count: 1 },
+    { name: 'every 90 minutes', expression: '@every 90m', width: 2, marks: '##', count: 16 },
+    { name: 'never in the window', expression: '0 0 1 1 *', width: 3, marks: '...', count: 0 },
+    {
+      name: 'Berlin 02:30 is 01:30Z',
+      expression: '30 2 * * *',
+      width: 24,
+      marks: '.|......................',
+      count: 1,
+      zone: 'Europe/Berlin',
+    },
+  ])('$name: $marks ($count fires)', ({ expression, width, marks, count, zone }) => {
+    const calendar = buildCalendar([schedule('s', expression, zone ? { timeZone: zone } : {})], {
+      ...DAY,
+      width,
+    });
+    expect(calendar.rows).toEqual([{ name: 's', marks, count, suspended: false }]);
+  });
+
+  it('clips to the active window and never fires suspended schedules', () => {
+    const calendar = buildCalendar(
+      [
+        schedule('clipped', '0 * * * *', {
+          activeFrom: new Date('2026-03-10T06:00:00.000Z'),
+          activeUntil: new Date('2026-03-10T11:00:00.000Z'),
+        }),
+        schedule('paused', '0 * * * *', { suspended: true }),
+      ],
+      { ...DAY, width: 4 },
+    );
+    expect(calendar.rows).toEqual([
+      { name: 'clipped', marks: '.#..', count: 6, suspended: false },
+      { name: 'paused', marks: '....', count: 0, suspended: true },
+    ]);
+  });
+
+  it('flags a schedule still running when another fires, and one overlapping itself', () => {
+    const calendar = buildCalendar(
+      [
+        schedule('backup', '0 2 * * *', { typicalMs: 45 * 60_000 }),
+        schedule('report', '30 2 * * *'),
+        schedule('sync', '*/10 * * * *', { typicalMs: 15 * 60_000, concurrencyPolicy: 'Queue' }),
+        schedule('quick', '15 3 * * *', { typicalMs: 1_000 }),
+      ],
+      { ...DAY, width: 24 },
+    );
+    expect(
+      calendar.overlaps.map((o) => [
+        o.at.toISOString(),
+        o.running,
+        o.firing,
+        o.count,
+        o.runningSince.toISOString(),
+      ]),
+    ).toEqual([
+      // Each sync run (15 min) is still going when the next one fires, 10 min later.
+      ['2026-03-10T00:10:00.000Z', 'sync', 'sync', 143, '2026-03-10T00:00:00.000Z'],
+      // Fires at the same instant run side by side too.
+      ['2026-03-10T02:00:00.000Z', 'backup', 'sync', 5, '2026-03-10T02:00:00.000Z'],
+      ['2026-03-10T02:00:00.000Z', 'sync', 'backup', 2, '2026-03-10T01:50:00.000Z'],
+      ['2026-03-10T02:30:00.000Z', 'backup', 'report', 1, '2026-03-10T02:00:00.000Z'],
+      ['2026-03-10T02:30:00.000Z', 'sync', 'report', 2, '2026-03-10T02:20:00.000Z'],
+      ['2026-03-10T03:15:00.000Z', 'sync', 'quick', 1, '2026-03-10T03:10:00.000Z'],
+    ]);
+    expect(calendar.overlaps[0]?.firingPolicy).toBe('Queue');
+  });
+
+  it.each([
+    { runs: [], typical: undefined },
+    { runs: [succeeded('1', 500)], typical: 500 },
+    { runs: [succeeded('1', 100), succeeded('2', 300), succeeded('3', 200)], typical: 200 },
+    {
+      runs: [succeeded('1', 100), succeeded('2', 400), succeeded('3', 300), succeeded('4', 200)],
+      typical: 300,
+    },
+    {
+      runs: [
+        succeeded('1', 9_999),
+        { ...succeeded('2', 1), status: 'failed' as const },
+        succeeded('3', 10),
+        succeeded('4', 20),
+      ],
+      typical: 20,
+    },
+  ])('selectTypicalDuration → $typical', ({ runs, typical }) => {
+    expect(selectTypicalDuration(runs, 3)).toBe(typical);
+  });
+
+  it.each([
+    { flag: '--from', text: '2026-03-10', base: undefined, at: '2026-03-10T00:00:00.000Z' },
+    { flag: '--from', text: '2026-03-10T06:30', base: undefined, at: '2026-03-10T06:30:00.000Z' },
+    {
+      flag: '--to',
+      text: '2026-03-10T06:30:00+02:00',
+      base: new Date('2026-03-09T00:00:00Z'),
+      at: '2026-03-10T04:30:00.000Z',
+    },
+    {
+      flag: '--to',
+      text: '7d',
+      base: new Date('2026-03-09T00:00:00Z'),
+      at: '2026-03-16T00:00:00.000Z',
+    },
+    {
+      flag: '--to',
+      text: '1d12h',
+      base: new Date('2026-03-09T00:00:00Z'),
+      at: '2026-03-10T12:00:00.000Z',
+    },
+  ])('parseCalendarTime($flag $text)', ({ flag, text, base, at }) => {
+    expect(parseCalendarTime(flag, text, base).toISOString()).toBe(at);
+  });
+
+  it.each([
+    {
+      flag: '--from',
+      text: 'tomorrow',
+      base: undefined,
+      message: '--from: expected an ISO 8601 time like "2026-03-10T00:00:00Z", got "tomorrow"',
+    },
+    {
+      flag: '--from',
+      text: '7d',
+      base: undefined,
+      message: '--from: expected an ISO 8601 time like "2026-03-10T00:00:00Z", got "7d"',
+    },
+    {
+      flag: '--to',
+      text: '7 days',
+      base: new Date(0),
+      message:
+        '--to: expected an ISO 8601 time like "2026-03-10T00:00:00Z" or a duration after --from like "7d", got "7 days"',
+    },
+  ])('parseCalendarTime refuses $text', ({ flag, text, base, message }) => {
+    expect(() => parseCalendarTime(flag, text, base)).toThrow(message);
+  });
+
+  it('renders the axis, the rows and the overlaps', () => {
+    const calendar = buildCalendar(
+      [
+        schedule('backup', '0 2 * * *', { typicalMs: 45 * 60_000 }),
+        schedule('report', '30 2 * * *'),
+        schedule('off', '@hourly', { suspended: true }),
+      ],
+      { ...DAY, width: 24 },
+    );
+    expect(renderCalendar(calendar, { durations: 'test durations' })).toEqual([
+      'Fires from 2026-03-10 00:00Z to 2026-03-11 00:00Z (UTC), one column = 1h00m',
+      '',
+      '        00:00 06:00 12:00 18:00',
+      '        +-----+-----+-----+-----  FIRES  TYPICAL',
+      'backup  ..|.....................      1  45m00s',
+      'off     (suspended)                   0  unknown',
+      'report  ..|.....................      1  unknown',
+      '',
+      '. no fire   | one fire   # several fires in a column',
+      '',
+      'Overlaps (test durations):',
+      '  2026-03-10 02:30Z  backup still running (since 02:00Z, typically 45m00s) when report fires',
+    ]);
+  });
+});
+
+describe('cli/calendar (command)', () => {
+  let root: string;
+  beforeEach(async () => {
+    root = await mkdtemp(join(tmpdir(), 'cronops-cli-calendar-'));
+  });
+  afterEach(async () => {
+    await rm(root, { recursive: true, force: true });
+  });
+
+  async function runCli(args: string[]) {
+    const program = new Command('cronops').exitOverride();
+    registerCalendarCommand(program);
+    const stdout: string[] = [];
+    const stderr: string[] = [];
+    const outSpy = vi
+      .spyOn(process.stdout, 'write')
+      .mockImplementation((chunk) => (stdout.push(String(chunk)), true));
+    const errSpy = vi
+      .spyOn(process.stderr, 'write')
+      .mockImplementation((chunk) => (stderr.push(String(chunk)), true));
+    let error: unknown;
+    try {
+      await program.parseAsync(['node', 'cronops', ...args]);
+    } catch (caught) {
+      error = caught;
+    } finally {
+      outSpy.mockRestore();
+      errSpy.mockRestore();
+    }
+    return { stdout: stdout.join(''), stderr: stderr.join(''), error };
+  }
+
+  const manifest = (name: string, expression: string) =>
+    `apiVersion: cronops/v1\nkind: Schedule\nmetadata: { name: ${name} }\nspec: { schedule: "${expression}", task: { shell: "true" } }\n`;
+
+  it('uses the p50 of the recorded successful runs to flag overlaps', async () => {
+    const dir = join(root, 'schedules.d');
+    const state = join(root, 'state');
+    await mkdir(dir);
+    await writeFile(
+      join(dir, 'a.yaml'),
+      `${manifest('backup', '0 2 * * *')}---\n${manifest('report', '30 2 * * *')}`,
+    );
+    await writeFile(join(dir, 'broken.yaml'), 'kind: Nope\n');
+    const store = createLowdbHistoryStore({
+      stateDir: state,
+      clock: new ManualClock('2026-03-09T00:00:00Z'),
+    });
+    await store.open();
+    for (const [index, minutes] of [40, 50, 45].entries()) {
+      await store.recordRun({
+        ...succeeded(`01JP000000000000000000000${index}`, minutes * 60_000),
+        schedule: 'backup',
+      });
+    }
+    await store.flush();
+    await store.close();
+    const result = await runCli([
+      'calendar',
+      '--dir',
+      dir,
+      '--state-dir',
+      state,
+      '--from',
+      '2026-03-10',
+      '--to',
+      '1d',
+      '--width',
+      '24',
+    ]);
+    expect(result.error).toBeUndefined();
+    expect(result.stderr).toMatch(/^cronops: warning: skipped: .*broken\.yaml:1:1: /);
+    expect(result.stdout).toContain('backup  ..|.....................      1  45m00s');
+    expect(result.stdout).toContain('report  ..|.....................      1  unknown');
+    expect(result.stdout).toContain(
+      `Overlaps (typical duration = p50 of the last 20 successful runs in ${state}; known for 1 of 2 schedules):`,
+    );
+    expect(result.stdout).toContain(
+      '  2026-03-10 02:30Z  backup still running (since 02:00Z, typically 45m00s) when report fires',
+    );
+  });
+
+  it('says when there is no history, and refuses a window that ends before it starts', async () => {
+    const dir = join(root, 'schedules.d');
+    await mkdir(dir);
+    await writeFile(join(dir, 'a.yaml'), manifest('backup', '0 2 * * *'));
+    const result = await runCli([
+      'calendar',
+      '--dir',
+      dir,
+      '--state-dir',
+      join(root, 'none'),
+      '--from',
+      '2026-03-10T00:00:00Z',
+      '--width',
+      '8',
+    ]);
+    expect(result.stdout).toContain(
+      `Overlaps (no history in ${join(root, 'none')}: typical durations unknown, pass --state-dir):`,
+    );
+    expect(result.stdout).toContain('  none found');
+    const backwards = await runCli([
+      'calendar',
+      '--dir',
+      dir,
+      '--from',
+      '2026-03-10',
+      '--to',
+      '2026-03-09',
+    ]);
+    expect(backwards.error).toMatchObject({
+      code: 'USAGE',
+      message: '--to (2026-03-09T00:00:00.000Z) must be after --from (2026-03-10T00:00:00.000Z)',
+    });
+  });
+});
