@@ -52,6 +52,8 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
   let timer: unknown;
   let writing: Promise<void> | undefined;
   let lastWriteStartMs: number | undefined;
+  /** Building and serialising the last snapshot took this long: the next write waits ten times as long. */
+  let lastCostMs = 0;
   let directoryReady = false;
   let lastError: string | undefined;
 
@@ -59,8 +61,11 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
     if (pending === undefined || timer !== undefined || writing !== undefined) return;
     const nowMs = clock.now().getTime();
     // Clamped to minIntervalMs so a wall clock stepped backward cannot hold the file back.
-    const wait = lastWriteStartMs === undefined ? 0 : lastWriteStartMs + minIntervalMs - nowMs;
-    const delay = Math.min(minIntervalMs, Math.max(0, wait));
+    // With thousands of schedules a snapshot costs tens of milliseconds: spacing writes by ten times
+    // their cost keeps the status file under ~10 % of the event loop however busy the daemon is.
+    const interval = Math.max(minIntervalMs, 10 * lastCostMs);
+    const wait = lastWriteStartMs === undefined ? 0 : lastWriteStartMs + interval - nowMs;
+    const delay = Math.min(interval, Math.max(0, wait));
     // Even a zero delay goes through the timer, so a synchronous burst of updates is one write.
     timer = timers.set(() => {
       timer = undefined;
@@ -89,8 +94,11 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
 
   async function writeSnapshot(next: Pending): Promise<void> {
     try {
+      const started = performance.now();
       const snapshot = typeof next === 'function' ? next() : next;
-      const text = `${JSON.stringify(snapshot, null, 2)}\n`;
+      // Compact: consumers parse it (`jq . status.json` pretty-prints), and indenting 1 MB costs time.
+      const text = `${JSON.stringify(snapshot)}\n`;
+      lastCostMs = performance.now() - started;
       if (!directoryReady) {
         await mkdir(dirname(path), { recursive: true });
         directoryReady = true;
