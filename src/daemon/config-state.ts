@@ -1,20 +1,24 @@
 // The daemon's view of the manifest directory: the current and last good version of every file.
 import { createHash } from 'node:crypto';
 import { readdir, readFile, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { join } from 'node:path';
 import {
   isManifestFileName,
+  MAX_MANIFEST_BYTES,
   parseManifestText,
   readManifestFile,
   resolveSchedules,
+  type DefaultsDocument,
   type LoadedSchedule,
   type ManifestIssue,
   type ParsedFile,
+  type ScheduleDocument,
 } from '../manifest/load.js';
+import { compareIssues } from '../manifest/issue.js';
 import { fingerprintSchedule } from '../reconcile/fingerprint.js';
 import type { DesiredSchedule, DesiredState } from '../reconcile/desired.js';
-
-const MAX_FILE_BYTES = 1024 * 1024;
+import { systemClock, type Clock } from '../shared/clock.js';
 
 /** One manifest file as the daemon last read it. */
 export interface FileState {
@@ -25,6 +29,14 @@ export interface FileState {
   textHash: string;
   /** The newest version that was valid; its schedules keep running while `current` is invalid. */
   lastGood: ParsedFile | undefined;
+  /** Device, inode, size, mtime and ctime of the version read: an unchanged file is not read again. */
+  signature: string;
+  /**
+   * The file had not been modified for `settleMs` when it was read, so an equal signature later really
+   * means an unchanged file. A file read right after a write is read again next time, because a second
+   * write within the same timestamp tick would keep size and times equal.
+   */
+  settled: boolean;
 }
 
 /** Per-file result for the status: ok, or its errors with line and column. */
@@ -32,55 +44,125 @@ export interface FileReport {
   file: string;
   ok: boolean;
   issues: ManifestIssue[];
+  /** The schedules running from this file (from its last good version when it is invalid). */
   schedules: string[];
 }
 
 export interface ConfigSnapshot {
   desired: DesiredState;
   files: FileReport[];
-  /** Every current issue (of files and of resolving them together). */
+  /** Every current issue (of files and of resolving them together), by file, line, column. */
   issues: ManifestIssue[];
 }
 
+/** What the last reload did, for the `reconciled` log line and the benchmark. */
+export interface ReloadCounts {
+  /** Manifest files in the directory. */
+  listed: number;
+  /** Files whose text was read (the others had an unchanged, settled stat signature). */
+  read: number;
+  /** Files parsed again (the others were read but their text was unchanged). */
+  parsed: number;
+}
+
+export interface ConfigStateOptions {
+  /** Read for the "settled" check. @default systemClock */
+  clock?: Clock;
+  /** How long a file must have been unmodified before its stat signature is trusted. @default 2000 */
+  settleMs?: number;
+}
+
+/** Files stat'ed and read at the same time. */
+const IO_CONCURRENCY = 64;
+/** A file still changing after this many stat → read → stat rounds is taken as last read. */
+const READ_ATTEMPTS = 3;
+
+type ReadResult = Omit<FileState, 'file' | 'lastGood'> & { parsedNow: boolean; readNow: boolean };
+
 /**
- * Reads the directory, re-parsing only files whose content changed, and keeps the last good version of
- * each file. A file that turns invalid keeps its previous schedules (marked degraded); a file that never
- * was valid contributes nothing; a deleted file takes its schedules with it.
+ * Reads the directory and keeps the last good version of each file. Every reload lists the whole
+ * directory and stats every manifest (level-based: a watcher event only says "look again"); a file is
+ * read only when its stat signature changed, and parsed only when its text changed. A file that turns
+ * invalid keeps its previous schedules (marked degraded); a file that never was valid contributes
+ * nothing; a deleted file takes its schedules with it. When two files define the same name, the one
+ * already running keeps it and the other is reported.
  */
 export class ConfigState {
   readonly dir: string;
+  readonly #clock: Clock;
+  readonly #settleMs: number;
   readonly #files = new Map<string, FileState>();
-  /** How many files were parsed again by the last reload (unchanged ones are reused). */
-  parsedLastReload = 0;
+  /** Which file each wanted schedule came from last time: it keeps a name claimed twice. */
+  #running = new Map<string, string>();
+  /** Desired schedules by the document and Defaults they were resolved from (both immutable). */
+  #resolved = new WeakMap<
+    ScheduleDocument,
+    { defaults: DefaultsDocument | undefined; degraded: boolean; desired: DesiredSchedule }
+  >();
+  #last: ConfigSnapshot | undefined;
+  #forceRead = false;
+  /** What the last reload did. */
+  lastReload: ReloadCounts = { listed: 0, read: 0, parsed: 0 };
 
-  constructor(dir: string) {
+  constructor(dir: string, options: ConfigStateOptions = {}) {
     this.dir = dir;
+    this.#clock = options.clock ?? systemClock;
+    this.#settleMs = options.settleMs ?? 2000;
   }
 
-  /** Re-read the whole directory. Throws only when the directory itself cannot be listed. */
+  /** How many files the last reload parsed again (unchanged ones are reused). */
+  get parsedLastReload(): number {
+    return this.lastReload.parsed;
+  }
+
+  /** Make the next reload read every file whatever its stat signature (SIGHUP). */
+  invalidate(): void {
+    this.#forceRead = true;
+  }
+
+  /** Re-read the directory. Throws only when the directory itself cannot be listed. */
   async reload(): Promise<ConfigSnapshot> {
+    const force = this.#forceRead;
+    this.#forceRead = false;
     const names = (await readdir(this.dir, { withFileTypes: true }))
       .filter((entry) => isManifestFileName(entry.name) && !entry.isDirectory())
       .map((entry) => entry.name)
       .sort();
-    const seen = new Set<string>();
-    this.parsedLastReload = 0;
-    for (const name of names) {
-      const path = join(this.dir, name);
-      const read = await this.#read(path);
-      if (!read) continue; // vanished between listing and reading, or not a regular file
-      seen.add(path);
+    const counts: ReloadCounts = { listed: 0, read: 0, parsed: 0 };
+    const paths = names.map((name) => join(this.dir, name));
+    const results = await mapWithConcurrency(paths, IO_CONCURRENCY, (path) =>
+      this.#read(path, this.#files.get(path), force),
+    );
+    const next = new Map<string, FileState>();
+    let changed = this.#last === undefined || force;
+    paths.forEach((path, index) => {
+      const read = results[index];
+      if (!read) return; // vanished between listing and reading, or not a regular file
+      counts.listed += 1;
+      if (read.readNow) counts.read += 1;
+      if (read.parsedNow) counts.parsed += 1;
       const previous = this.#files.get(path);
-      const ok = read.parsed.issues.length === 0;
-      this.#files.set(path, {
+      if (previous?.current !== read.current) changed = true;
+      const ok = read.current.issues.length === 0;
+      next.set(path, {
         file: path,
-        current: read.parsed,
+        current: read.current,
         textHash: read.textHash,
-        lastGood: ok ? read.parsed : previous?.lastGood,
+        signature: read.signature,
+        settled: read.settled,
+        lastGood: ok ? read.current : previous?.lastGood,
       });
-    }
-    for (const path of [...this.#files.keys()]) if (!seen.has(path)) this.#files.delete(path);
-    return this.snapshot();
+    });
+    if (next.size !== this.#files.size) changed = true;
+    this.#files.clear();
+    for (const [path, state] of next) this.#files.set(path, state);
+    this.lastReload = counts;
+    // Nothing new to resolve (editor litter, a swap that changed no content, a no-op SIGHUP).
+    if (!changed && this.#last) return this.#last;
+    const snapshot = this.snapshot();
+    this.#running = new Map([...snapshot.desired.values()].map((d) => [d.name, d.file]));
+    this.#last = snapshot;
+    return snapshot;
   }
 
   /** Desired state and per-file reports from what was read last. */
@@ -88,63 +170,237 @@ export class ConfigState {
     const states = [...this.#files.values()];
     const effective = states
       .map((s) => (s.current.issues.length === 0 ? s.current : s.lastGood))
-      .filter((f): f is ParsedFile => f !== undefined);
+      .filter((f): f is ParsedFile => f !== undefined)
+      .sort((a, b) => compareText(a.file, b.file));
     const degradedFiles = new Set(
       states.filter((s) => s.current.issues.length > 0 && s.lastGood).map((s) => s.file),
     );
-    const resolved = resolveSchedules(effective);
+    const steered = keepRunningDuplicates(effective, this.#running);
+    const resolved = resolveSchedules(steered.files);
+    const winners = selectWinningDocuments(steered.files);
     const desired = new Map<string, DesiredSchedule>();
     for (const schedule of resolved.schedules) {
-      desired.set(schedule.name, toDesired(schedule, degradedFiles.has(schedule.file)));
+      desired.set(
+        schedule.name,
+        this.#toDesired(schedule, winners, degradedFiles.has(schedule.file)),
+      );
     }
     const issuesByFile = new Map<string, ManifestIssue[]>();
     const addIssue = (issue: ManifestIssue): void => {
-      const list = issuesByFile.get(issue.file) ?? [];
-      list.push(issue);
-      issuesByFile.set(issue.file, list);
+      const list = issuesByFile.get(issue.file);
+      if (list) list.push(issue);
+      else issuesByFile.set(issue.file, [issue]);
     };
     for (const s of states) s.current.issues.forEach(addIssue);
+    steered.issues.forEach(addIssue);
     resolved.issues.forEach(addIssue);
+    const namesByFile = new Map<string, string[]>();
+    for (const d of desired.values()) {
+      const list = namesByFile.get(d.file);
+      if (list) list.push(d.name);
+      else namesByFile.set(d.file, [d.name]);
+    }
     const files: FileReport[] = states.map((s) => {
-      const issues = issuesByFile.get(s.file) ?? [];
+      const issues = (issuesByFile.get(s.file) ?? []).sort(compareIssues);
       return {
         file: s.file,
         ok: issues.length === 0,
         issues,
-        schedules: [...desired.values()].filter((d) => d.file === s.file).map((d) => d.name),
+        schedules: namesByFile.get(s.file) ?? [],
       };
     });
-    const issues = [...issuesByFile.values()].flat();
+    const issues = [...issuesByFile.values()].flat().sort(compareIssues);
     return { desired, files, issues };
   }
 
-  async #read(path: string): Promise<{ parsed: ParsedFile; textHash: string } | undefined> {
-    let info;
-    try {
-      info = await stat(path);
-    } catch {
-      return undefined;
+  /**
+   * The desired schedule, built (and fingerprinted) once per (document, Defaults) pair: hashing 10,000
+   * schedules again on every reload would cost ~0.3 s, and an unchanged schedule stays the same object.
+   */
+  #toDesired(schedule: LoadedSchedule, winners: Winners, degraded: boolean): DesiredSchedule {
+    const doc = winners.byName.get(schedule.name);
+    const cached = doc && this.#resolved.get(doc);
+    if (cached && cached.defaults === winners.defaults && cached.degraded === degraded)
+      return cached.desired;
+    const desired: DesiredSchedule = {
+      ...schedule,
+      hash: fingerprintSchedule(schedule.metadata, schedule.spec),
+      degraded,
+    };
+    if (doc) this.#resolved.set(doc, { defaults: winners.defaults, degraded, desired });
+    return desired;
+  }
+
+  /** stat → read → stat, again while the file changes under the read; unchanged files are reused. */
+  async #read(
+    path: string,
+    previous: FileState | undefined,
+    force: boolean,
+  ): Promise<ReadResult | undefined> {
+    let text: string | undefined;
+    let signature = '';
+    let settled = false;
+    for (let attempt = 0; attempt < READ_ATTEMPTS; attempt += 1) {
+      const startedMs = this.#clock.now().getTime();
+      const before = await stat(path).catch(() => undefined);
+      if (!before?.isFile()) return undefined;
+      signature = signatureOf(before);
+      if (!force && previous?.settled && previous.signature === signature) {
+        return { ...previous, readNow: false, parsedNow: false };
+      }
+      settled = startedMs - before.mtimeMs >= this.#settleMs;
+      if (before.size > MAX_MANIFEST_BYTES) {
+        return {
+          current: await readManifestFile(path),
+          textHash: '',
+          signature,
+          settled,
+          readNow: true,
+          parsedNow: true,
+        };
+      }
+      try {
+        text = await readFile(path, 'utf8');
+      } catch {
+        // Unreadable (permissions) or gone: the loader words the issue; a vanished file is dropped.
+        const current = await readManifestFile(path);
+        if (current.issues.some((issue) => issue.message.includes('no such file')))
+          return undefined;
+        return { current, textHash: '', signature, settled: false, readNow: true, parsedNow: true };
+      }
+      const after = await stat(path).catch(() => undefined);
+      if (!after?.isFile()) return undefined;
+      if (signatureOf(after) === signature) break;
+      // Written to while it was read: read the newer version.
+      signature = signatureOf(after);
+      settled = false;
     }
-    if (!info.isFile()) return undefined;
-    if (info.size > MAX_FILE_BYTES) return { parsed: await readManifestFile(path), textHash: '' };
-    let text: string;
-    try {
-      text = await readFile(path, 'utf8');
-    } catch {
-      return { parsed: await readManifestFile(path), textHash: '' };
+    const body = text ?? '';
+    const textHash = createHash('sha256').update(body).digest('hex');
+    if (previous && previous.textHash === textHash) {
+      return {
+        current: previous.current,
+        textHash,
+        signature,
+        settled,
+        readNow: true,
+        parsedNow: false,
+      };
     }
-    const textHash = createHash('sha256').update(text).digest('hex');
-    const previous = this.#files.get(path);
-    if (previous && previous.textHash === textHash) return { parsed: previous.current, textHash };
-    this.parsedLastReload += 1;
-    return { parsed: parseManifestText(path, text), textHash };
+    return {
+      current: parseManifestText(path, body),
+      textHash,
+      signature,
+      settled,
+      readNow: true,
+      parsedNow: true,
+    };
   }
 }
 
-function toDesired(schedule: LoadedSchedule, degraded: boolean): DesiredSchedule {
+/** Identity of one version of a file as far as stat can tell. */
+function signatureOf(info: Stats): string {
+  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
+}
+
+interface Winners {
+  /** The document each name resolves from: the first by file path (after keepRunningDuplicates). */
+  byName: Map<string, ScheduleDocument>;
+  /** The Defaults merged under every schedule: the first by file path. */
+  defaults: DefaultsDocument | undefined;
+}
+
+function selectWinningDocuments(files: readonly ParsedFile[]): Winners {
+  const byName = new Map<string, ScheduleDocument>();
+  let defaults: DefaultsDocument | undefined;
+  for (const file of files) {
+    if (file.issues.length > 0) continue;
+    for (const doc of file.documents) {
+      if (doc.kind === 'Defaults') defaults ??= doc;
+      else if (!byName.has(doc.name)) byName.set(doc.name, doc);
+    }
+  }
+  return { byName, defaults };
+}
+
+/**
+ * resolveSchedules keeps the first of two equal names by file path. When the other one is the one
+ * already running, drop the newcomer's document before resolving, so a new file can never take over a
+ * running schedule, and report the newcomer exactly as resolveSchedules would.
+ */
+export function keepRunningDuplicates(
+  files: readonly ParsedFile[],
+  running: ReadonlyMap<string, string>,
+): { files: ParsedFile[]; issues: ManifestIssue[] } {
+  const seen = new Set<string>();
+  const twice = new Set<string>();
+  for (const file of files) {
+    for (const doc of file.documents) {
+      if (doc.kind !== 'Schedule') continue;
+      if (seen.has(doc.name)) twice.add(doc.name);
+      else seen.add(doc.name);
+    }
+  }
+  if (twice.size === 0) return { files: [...files], issues: [] };
+  const byName = new Map<string, ScheduleDocument[]>();
+  for (const file of files) {
+    for (const doc of file.documents) {
+      if (doc.kind !== 'Schedule' || !twice.has(doc.name)) continue;
+      const list = byName.get(doc.name);
+      if (list) list.push(doc);
+      else byName.set(doc.name, [doc]);
+    }
+  }
+  const dropped = new Set<ScheduleDocument>();
+  const issues: ManifestIssue[] = [];
+  for (const [name, docs] of byName) {
+    if (docs.length < 2) continue;
+    const keep = docs.find((doc) => doc.file === running.get(name));
+    if (keep === undefined || keep === docs[0]) continue;
+    for (const doc of docs) {
+      if (doc === keep) continue;
+      dropped.add(doc);
+      issues.push({
+        file: doc.file,
+        line: doc.nameLine,
+        col: doc.nameCol,
+        path: 'metadata.name',
+        message: `duplicate schedule name "${name}": defined at ${keep.file}:${keep.nameLine}:${keep.nameCol} and at ${doc.file}:${doc.nameLine}:${doc.nameCol}; names must be unique`,
+      });
+    }
+  }
+  if (dropped.size === 0) return { files: [...files], issues };
   return {
-    ...schedule,
-    hash: fingerprintSchedule(schedule.metadata, schedule.spec),
-    degraded,
+    files: files.map((file) =>
+      file.documents.some((doc) => dropped.has(doc as ScheduleDocument))
+        ? {
+            ...file,
+            documents: file.documents.filter((doc) => !dropped.has(doc as ScheduleDocument)),
+          }
+        : file,
+    ),
+    issues,
   };
+}
+
+async function mapWithConcurrency<T, R>(
+  items: readonly T[],
+  limit: number,
+  work: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results = new Array<R>(items.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await work(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
+  return results;
+}
+
+/** Code-point order, as resolveSchedules sorts files. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }

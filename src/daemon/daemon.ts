@@ -6,6 +6,7 @@ import { countFiresBetween, iterateFires } from '../cron/fires.js';
 import { describeSchedule } from '../cron/describe.js';
 import { createFireJournal, type FireJournal } from '../history/journal.js';
 import type { HistoryStore } from '../history/store.js';
+import type { ManifestIssue } from '../manifest/issue.js';
 import { createLowdbHistoryStore } from '../history/lowdb-store.js';
 import { applyPlan, type JobTarget } from '../reconcile/apply.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
@@ -18,6 +19,7 @@ import { systemTimers, type Timers } from '../runtime/timers.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { createStatusFileWriter, type StatusFileWriter } from '../status/file.js';
 import { startStatusServer } from '../status/http.js';
+import { createSnapshotCache, type SnapshotCache } from '../status/snapshot-cache.js';
 import { buildStatusSnapshot, type StatusInput, type StatusSnapshot } from '../status/snapshot.js';
 import { ConfigState, type ConfigSnapshot } from './config-state.js';
 import { RunManager, type RunEvent } from './runs.js';
@@ -46,6 +48,8 @@ export interface DaemonOptions {
   history?: HistoryStore;
   /** Injected for tests: the fire journal. @default stateDir/fires.journal */
   journal?: FireJournal;
+  /** Enables "run now" (POST /api/v1/schedules/{name}/trigger) with this bearer token. @default null (disabled) */
+  triggerToken?: string | null;
 }
 
 /** How far ahead of an instant its fire is made durable, so the process starts without waiting. */
@@ -58,6 +62,18 @@ const CHECKPOINT_KEEP_MS = 10_000;
 /** Marks a run recovered from the journal alone: the daemon stopped within moments of its instant. */
 const JOURNAL_ONLY = 'recovered from the fire journal';
 
+/** Descriptions by compiled schedule: cronstrue costs ~0.1 ms each and the status is rebuilt after every run. */
+const humanSchedules = new WeakMap<DesiredSchedule['compiled'], string>();
+
+function describeScheduleOnce(compiled: DesiredSchedule['compiled']): string {
+  let text = humanSchedules.get(compiled);
+  if (text === undefined) {
+    text = describeSchedule(compiled);
+    humanSchedules.set(compiled, text);
+  }
+  return text;
+}
+
 /** How many upcoming instants the status shows per schedule. */
 const NEXT_FIRES_SHOWN = 3;
 
@@ -67,6 +83,8 @@ export class Daemon {
   readonly #loop: FireLoop;
   readonly #runs: RunManager;
   readonly #status: StatusFileWriter;
+  /** Builds shared by status.json and the endpoint: a change is built once, for both. */
+  readonly #snapshots: SnapshotCache;
   readonly #startedAt: Date;
   readonly #jobs = new Map<string, DesiredSchedule>();
   readonly #nextFires = new Map<string, Date[]>();
@@ -88,6 +106,7 @@ export class Daemon {
       watch: 'auto',
       maxConcurrentRuns: null,
       shutdownGraceMs: 30_000,
+      triggerToken: null,
       timers: systemTimers,
       ...options,
       clock,
@@ -118,6 +137,8 @@ export class Daemon {
       onPrepare: (items) => this.#runs.prepare(items),
     });
     this.#status = createStatusFileWriter({ path: join(stateDir, 'status.json'), logger: this.#o.logger });
+    // Reused for up to a second while nothing changes; after a change, the endpoint waits at most 100 ms for a rebuild.
+    this.#snapshots = createSnapshotCache({ build: () => this.snapshot(), clock, refreshMs: 1_000 });
   }
 
   /** The manual-trigger entry point (the HTTP "run now" and tests). */
@@ -156,6 +177,18 @@ export class Daemon {
         listen: this.#o.listen,
         getSnapshot: () => this.snapshot(),
         logger: log,
+        history: this.#o.history,
+        subscribe: (listener) => this.subscribe(listener),
+        snapshots: this.#snapshots,
+        ...(this.#o.triggerToken
+          ? {
+              trigger: {
+                token: this.#o.triggerToken,
+                start: (name: string) =>
+                  this.#jobs.has(name) ? this.#runs.start(name, this.#o.clock.now(), 'manual') : undefined,
+              },
+            }
+          : {}),
       });
     }
     this.#started = true;
@@ -165,7 +198,7 @@ export class Daemon {
         dir: this.#o.configDir,
         mode: this.#o.watch,
         logger: log,
-        onChange: (reason) => void this.reload(reason),
+        onChange: (batch) => void this.reload(batch.reason),
       });
     }
     log.info(
@@ -178,6 +211,8 @@ export class Daemon {
   /** Re-read the directory and reconcile. Concurrent calls collapse into one more pass. */
   reload(trigger: string): Promise<void> {
     if (this.#stopping) return this.#reloading;
+    // SIGHUP reads every file again, even those whose stat looks unchanged.
+    if (trigger === 'SIGHUP') this.#config.invalidate();
     if (this.#reloadAgain) return this.#reloading;
     this.#reloadAgain = true;
     this.#reloading = this.#reloading.then(async () => {
@@ -233,6 +268,9 @@ export class Daemon {
         errors: 1,
         trigger,
       };
+      const message = `cannot read the manifest directory: ${err instanceof Error ? err.message : String(err)}`;
+      this.#emit({ type: 'config:error', trigger, issues: [{ file: this.#o.configDir, line: 0, col: 0, path: '', message }] });
+      this.#emit({ type: 'config:reloaded', trigger, ok: false, errors: 1 });
       this.#writeStatus();
       return;
     }
@@ -264,6 +302,7 @@ export class Daemon {
     };
     const summary = { ...this.#lastReconcile, at: undefined, parsed: this.#config.parsedLastReload };
     if (!isEmptyPlan(plan) || config.issues.length > 0 || isStartup) log.info(summary, 'reconciled');
+    if (config.issues.length > 0) this.#emit({ type: 'config:error', trigger, issues: config.issues });
     this.#emit({ type: 'config:reloaded', trigger, ok: this.#lastReconcile.ok, errors: config.issues.length });
     this.#writeStatus();
   }
@@ -411,8 +450,9 @@ export class Daemon {
   }
 
   #writeStatus(): void {
+    this.#snapshots.invalidate();
     if (!this.#started) return;
-    this.#status.update(() => this.snapshot());
+    this.#status.update(() => this.#snapshots.fresh().snapshot);
   }
 
   #statusInput(): StatusInput {
@@ -422,7 +462,7 @@ export class Daemon {
       file: job.file,
       ...(job.metadata.description !== undefined ? { description: job.metadata.description } : {}),
       schedule: job.spec.schedule,
-      humanSchedule: describeSchedule(job.compiled),
+      humanSchedule: describeScheduleOnce(job.compiled),
       timezone: job.spec.timezone,
       suspended: job.spec.suspend,
       degraded: job.degraded,
@@ -433,6 +473,8 @@ export class Daemon {
       running: this.#runs.running(job.name),
       queued: this.#runs.waiting(job.name),
       runs: this.#o.history.runs(job.name),
+      specHash: job.hash,
+      spec: job.spec,
     }));
     return {
       now,
@@ -469,5 +511,8 @@ export class Daemon {
 }
 
 /** Events the daemon publishes: runs starting and finishing, reloads. */
-export type DaemonEvent = RunEvent | { type: 'config:reloaded'; trigger: string; ok: boolean; errors: number };
+export type DaemonEvent =
+  | RunEvent
+  | { type: 'config:reloaded'; trigger: string; ok: boolean; errors: number }
+  | { type: 'config:error'; trigger: string; issues: readonly ManifestIssue[] };
 

@@ -1,11 +1,30 @@
 // Watching the manifest directory: any change only means "look again", after the directory goes quiet.
-import { basename, relative, sep } from 'node:path';
+import type { Stats } from 'node:fs';
+import { realpath, stat } from 'node:fs/promises';
+import { relative, sep } from 'node:path';
 import { watch, type FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
 import { isManifestFileName } from '../manifest/load.js';
+import { systemTimers, type TimerHandle, type Timers } from '../runtime/timers.js';
+import { systemClock, type Clock } from '../shared/clock.js';
 
 /** auto: native events (inotify); poll: stat polling for file systems without them; off: SIGHUP only. */
 export type WatchMode = 'auto' | 'poll' | 'off';
+
+/** One quiet batch of changes. The daemon re-reads the whole directory whatever the batch says. */
+export interface WatchBatch {
+  /** For the logs: `watch (3 events: a.yaml, b.yaml, ..data)`. */
+  reason: string;
+  /** Events merged into this batch. */
+  events: number;
+  /** The entries the events named, relative to the directory, sorted. */
+  names: string[];
+  /**
+   * Every file may have changed: `..data` was swapped (a Kubernetes ConfigMap update) or the directory
+   * itself was replaced (a symlinked directory pointed elsewhere, as git-sync does).
+   */
+  rescan: boolean;
+}
 
 export interface ConfigWatcher {
   close(): Promise<void>;
@@ -15,74 +34,187 @@ export interface WatchOptions {
   dir: string;
   mode: Exclude<WatchMode, 'off'>;
   logger: Logger;
-  /** Called once per quiet batch of changes with a short reason for the logs. */
-  onChange: (reason: string) => void;
+  /** Called once per quiet batch of changes. */
+  onChange: (batch: WatchBatch) => void;
   /**
    * Quiet time that ends a batch: chokidar passes the first `change` of a burst and drops the next ones
-   * for 50 ms, so a file written in two parts must be given time to settle. @default 250
+   * for 50 ms without a closing event, so a file written in two parts must be given time to settle.
+   * @default 200
    */
   quietMs?: number;
   /** A steady trickle of events still applies after this long. @default 2000 */
   maxDelayMs?: number;
   /** Polling interval in poll mode. @default 500 */
   pollIntervalMs?: number;
+  /** How often to check whether the directory path now leads to another directory. @default 1000 */
+  rootCheckMs?: number;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default systemTimers */
+  timers?: Timers;
+}
+
+/** The entry whose swap updates a Kubernetes ConfigMap volume. */
+const CONFIGMAP_DATA = '..data';
+/** Names listed in a batch's reason. */
+const REASON_NAMES = 5;
+
+/**
+ * True for paths the watcher should not look at, given the watched directory's real path. Only the
+ * manifests directly in it and `..data` are watched. Everything else is ignored: ConfigMap's timestamped
+ * `..2026_…` directories and `..data_tmp`, `.git`, subdirectories, and editor litter (`.a.yaml.swp`,
+ * `a.yaml~`, vim's `4913` probe, `a.yaml.tmp`). The root itself and paths above it are never ignored,
+ * or chokidar would watch nothing.
+ */
+export function isIgnoredPath(root: string, path: string, stats?: Stats): boolean {
+  const rel = relative(root, path);
+  if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`)) return false;
+  if (rel.includes(sep)) return true;
+  if (rel === CONFIGMAP_DATA) return false;
+  if (!isManifestFileName(rel)) return true;
+  return stats?.isDirectory() === true;
 }
 
 /**
- * True for paths the watcher should not even look at. Kubernetes ConfigMap volumes keep the real files
- * in a timestamped `..2026_…` directory behind a `..data` symlink: only `..data` is watched (its swap is
- * the one event that matters), the rest of the dot entries are ignored, and so are editor leftovers.
+ * Watch `dir` and call `onChange` once per batch: events are collected until the directory has been
+ * quiet for `quietMs` (at most `maxDelayMs` after the first), so a `git checkout` of 50 files or a
+ * ConfigMap swap is one reload. Symlinks are not followed (a ConfigMap's files are reported once, as
+ * themselves); the directory is watched by its real path, which is checked every `rootCheckMs` so that a
+ * symlinked directory that is pointed elsewhere is watched again.
  */
-export function isIgnoredPath(dir: string, path: string, isFile: boolean | undefined): boolean {
-  const rel = relative(dir, path);
-  if (rel === '') return false;
-  if (rel.split(sep).length > 1) return true; // nothing below the top level
-  const name = basename(path);
-  if (name === '..data') return false;
-  if (name.startsWith('.')) return true;
-  if (isFile === true) return !isManifestFileName(name);
-  return false;
-}
-
 export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatcher> {
-  const quietMs = options.quietMs ?? 250;
+  const { dir, logger } = options;
+  const quietMs = options.quietMs ?? 200;
   const maxDelayMs = options.maxDelayMs ?? 2000;
-  let quietTimer: NodeJS.Timeout | undefined;
-  let batchStarted: number | undefined;
+  const rootCheckMs = options.rootCheckMs ?? 1000;
+  const clock = options.clock ?? systemClock;
+  const timers = options.timers ?? systemTimers;
+
+  let closed = false;
+  let quietTimer: TimerHandle | undefined;
+  let rootTimer: TimerHandle | undefined;
+  let batchStartedMs: number | undefined;
   let events = 0;
+  let rescan = false;
+  const names = new Set<string>();
+
   const flush = (): void => {
-    if (quietTimer) clearTimeout(quietTimer);
     quietTimer = undefined;
-    batchStarted = undefined;
-    const count = events;
+    batchStartedMs = undefined;
+    const batch: WatchBatch = { reason: '', events, names: [...names].sort(), rescan };
     events = 0;
-    options.onChange(`watch (${count} event${count === 1 ? '' : 's'})`);
+    rescan = false;
+    names.clear();
+    const listed = batch.names.slice(0, REASON_NAMES).join(', ');
+    const more =
+      batch.names.length > REASON_NAMES ? `, +${batch.names.length - REASON_NAMES} more` : '';
+    const what =
+      batch.rescan && batch.names.length === 0 ? 'directory replaced' : `${listed}${more}`;
+    batch.reason = `watch (${batch.events} event${batch.events === 1 ? '' : 's'}${what ? `: ${what}` : ''})`;
+    if (!closed) options.onChange(batch);
   };
-  const onEvent = (event: string, path: string): void => {
-    options.logger.debug({ event, path }, 'manifest directory changed');
+
+  /** Count one event and (re)start the quiet timer, never beyond maxDelayMs after the batch began. */
+  const note = (name: string | undefined, everything: boolean): void => {
     events += 1;
-    const now = Date.now();
-    batchStarted ??= now;
-    if (quietTimer) clearTimeout(quietTimer);
-    const wait = Math.min(quietMs, Math.max(0, batchStarted + maxDelayMs - now));
-    quietTimer = setTimeout(flush, wait);
+    if (name !== undefined) names.add(name);
+    if (everything) rescan = true;
+    const nowMs = clock.now().getTime();
+    batchStartedMs ??= nowMs;
+    if (quietTimer !== undefined) timers.clear(quietTimer);
+    const wait = Math.min(quietMs, Math.max(0, batchStartedMs + maxDelayMs - nowMs));
+    quietTimer = timers.set(flush, wait);
   };
-  const watcher: FSWatcher = watch(options.dir, {
-    ignoreInitial: true,
-    followSymlinks: false,
-    depth: 0,
-    usePolling: options.mode === 'poll',
-    interval: options.pollIntervalMs ?? 500,
-    binaryInterval: options.pollIntervalMs ?? 500,
-    ignored: (path, stats) => isIgnoredPath(options.dir, path, stats ? stats.isFile() || stats.isSymbolicLink() : undefined),
-  });
-  watcher.on('all', onEvent);
-  watcher.on('error', (err) => options.logger.error({ err, dir: options.dir }, 'watching the manifest directory failed'));
-  await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+
+  const start = async (root: string): Promise<FSWatcher> => {
+    let ready = false;
+    const watcher = watch(root, {
+      ignoreInitial: true,
+      followSymlinks: false,
+      depth: 0,
+      usePolling: options.mode === 'poll',
+      interval: options.pollIntervalMs ?? 500,
+      binaryInterval: options.pollIntervalMs ?? 500,
+      ignored: (path: string, stats?: Stats) => isIgnoredPath(root, path, stats),
+    });
+    watcher.on('all', (event: string, path: string) => {
+      // Symlinks are reported as added during the initial scan even with ignoreInitial.
+      if (!ready) return;
+      const rel = relative(root, path);
+      logger.debug({ event, path }, 'manifest directory changed');
+      if (rel === '' || rel.startsWith('..' + sep) || rel === '..') note(undefined, true);
+      else note(rel, rel === CONFIGMAP_DATA);
+    });
+    watcher.on('error', (err: unknown) =>
+      logger.error({ err, dir }, 'watching the manifest directory failed'),
+    );
+    await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
+    ready = true;
+    return watcher;
+  };
+
+  let root = await identify(dir);
+  let watcher = await start(root.path);
+  let rootMissing = false;
+
+  /** A symlinked directory pointed elsewhere (git-sync), or the directory deleted and created again. */
+  const checkRoot = async (): Promise<void> => {
+    let now: DirIdentity;
+    try {
+      now = await identify(dir);
+    } catch (err) {
+      if (!rootMissing)
+        logger.warn({ err, dir }, 'the manifest directory is gone; keeping the running schedules');
+      rootMissing = true;
+      return;
+    }
+    rootMissing = false;
+    if (closed || (now.path === root.path && now.id === root.id)) return;
+    logger.info(
+      { dir, from: root.path, to: now.path },
+      'the manifest directory was replaced; watching the new one',
+    );
+    await watcher.close();
+    root = now;
+    watcher = await start(root.path);
+    if (closed) {
+      await watcher.close();
+      return;
+    }
+    note(undefined, true);
+  };
+  const scheduleRootCheck = (): void => {
+    rootTimer = timers.set(() => {
+      checkRoot()
+        .catch((err: unknown) =>
+          logger.error({ err, dir }, 'checking the manifest directory failed'),
+        )
+        .finally(() => {
+          if (!closed) scheduleRootCheck();
+        });
+    }, rootCheckMs);
+  };
+  scheduleRootCheck();
+
   return {
     close: async () => {
-      if (quietTimer) clearTimeout(quietTimer);
+      closed = true;
+      if (quietTimer !== undefined) timers.clear(quietTimer);
+      if (rootTimer !== undefined) timers.clear(rootTimer);
       await watcher.close();
     },
   };
+}
+
+interface DirIdentity {
+  /** The real path chokidar watches: it does not look into a symlinked directory itself. */
+  path: string;
+  /** Device and inode: a directory deleted and created again under the same path is another one. */
+  id: string;
+}
+
+async function identify(dir: string): Promise<DirIdentity> {
+  const path = await realpath(dir);
+  const info = await stat(path);
+  return { path, id: `${info.dev}:${info.ino}` };
 }
