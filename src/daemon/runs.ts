@@ -474,10 +474,7 @@ export class RunManager {
       trigger: 'schedule',
       scheduledAt: last.toISOString(),
       status: 'missed',
-      reason:
-        count === 1
-          ? `the fire at ${first.toISOString()} was not started within startingDeadline (${job.spec.startingDeadline} ms)`
-          : `${count} fires from ${first.toISOString()} to ${last.toISOString()} were missed (catchUp ${job.spec.catchUp}, startingDeadline ${job.spec.startingDeadline} ms)`,
+      reason: describeMissed(job, first, last, count, this.#o.clock.now()),
       attempts: [],
       specHash: job.hash,
       missed: { count, first: first.toISOString(), last: last.toISOString() },
@@ -574,6 +571,17 @@ function previousFire(job: DesiredSchedule, at: Date, floor: Date): Date {
     previous = fire;
   }
   return previous;
+}
+
+/** Why fires were missed: too late for startingDeadline, or passed over by the catchUp policy. */
+function describeMissed(job: DesiredSchedule, first: Date, last: Date, count: number, now: Date): string {
+  const { startingDeadline, catchUp } = job.spec;
+  const fires = count === 1 ? `the fire at ${first.toISOString()}` : `${count} fires from ${first.toISOString()} to ${last.toISOString()}`;
+  if (now.getTime() - last.getTime() > startingDeadline) {
+    return `${fires} came due while the daemon could not start ${count === 1 ? 'it' : 'them'} and ${count === 1 ? 'is' : 'are'} past startingDeadline (${startingDeadline} ms)`;
+  }
+  const policy = catchUp === 'none' ? 'catchUp none starts no fire of a gap' : 'catchUp latest starts only the newest fire of a gap';
+  return `${fires} ${count === 1 ? 'was' : 'were'} passed over: ${policy}`;
 }
 
 function describeFailure(result: AttemptResult, timeoutMs: number): string {

@@ -150,6 +150,9 @@ describe('daemon/runs', () => {
     runs.handleDue(due('a', '2026-03-01T11:00:00Z', '2026-03-01T11:00:00Z', 1, '2026-03-01T12:00:00Z'));
     await settle();
     expect(summary(history.runs('a'))).toEqual(['missed schedule 2026-03-01T11:00:00.000Z missed=1']);
+    expect(history.runs('a')[0]?.reason).toBe(
+      'the fire at 2026-03-01T11:00:00.000Z came due while the daemon could not start it and is past startingDeadline (10000 ms)',
+    );
     expect(tasks.calls).toEqual([]);
     expect(history.lastScheduledAt('a')).toBe('2026-03-01T11:00:00.000Z');
   });
@@ -171,6 +174,7 @@ describe('daemon/runs', () => {
     runs.handleDue(due('a', '2026-03-01T11:00:01Z', '2026-03-01T12:00:00Z', 3600, '2026-03-01T12:00:00.500Z'));
     await settle();
     expect(summary(history.runs('a'))).toEqual(expected);
+    expect(history.runs('a')[0]?.reason).toMatch(/^3599? fires from 2026-03-01T11:00:01.000Z to .* were passed over: catchUp (latest|none) starts/);
     expect(tasks.calls.length).toBe(started);
   });
 
