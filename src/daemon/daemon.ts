@@ -20,7 +20,12 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { createStatusFileWriter, type StatusFileWriter } from '../status/file.js';
 import { startStatusServer } from '../status/http.js';
 import { createSnapshotCache, type SnapshotCache } from '../status/snapshot-cache.js';
-import { buildStatusSnapshot, type StatusInput, type StatusSnapshot } from '../status/snapshot.js';
+import {
+  buildStatusSnapshot,
+  type StatusInput,
+  type StatusScheduleMemo,
+  type StatusSnapshot,
+} from '../status/snapshot.js';
 import { ConfigState, type ConfigSnapshot } from './config-state.js';
 import { RunManager, type RunEvent } from './runs.js';
 import { watchConfigDir, type ConfigWatcher, type WatchMode } from './watch.js';
@@ -88,6 +93,8 @@ export class Daemon {
   readonly #startedAt: Date;
   readonly #jobs = new Map<string, DesiredSchedule>();
   readonly #nextFires = new Map<string, Date[]>();
+  /** Status entries of unchanged schedules are reused from one snapshot to the next. */
+  readonly #statusMemo: StatusScheduleMemo = new Map();
   readonly #listeners = new Set<(event: DaemonEvent) => void>();
   #configSnapshot: ConfigSnapshot = { desired: new Map(), files: [], issues: [] };
   #lastReconcile: StatusInput['lastReconcile'];
@@ -248,7 +255,7 @@ export class Daemon {
 
   /** The status document as of now. */
   snapshot(): StatusSnapshot {
-    return buildStatusSnapshot(this.#statusInput());
+    return buildStatusSnapshot(this.#statusInput(), this.#statusMemo);
   }
 
   async #reconcile(trigger: string): Promise<void> {

@@ -188,11 +188,53 @@ export interface StatusSnapshot {
 }
 
 /** Build the status document. Pure: the same input always gives the same document. */
-export function buildStatusSnapshot(input: StatusInput): StatusSnapshot {
+/**
+ * Entries of the previous snapshot, by schedule name, with the key they were built for. With thousands
+ * of schedules, rebuilding only the entries whose inputs changed keeps a snapshot cheap (a run event
+ * touches one schedule).
+ */
+export type StatusScheduleMemo = Map<string, { key: string; entry: StatusSchedule }>;
+
+/** Everything an entry depends on, as a string; undefined when it depends on the clock (running, stale-able). */
+function selectMemoKey(schedule: StatusInput['schedules'][number], now: Date): string | undefined {
+  if (schedule.running.length > 0) return undefined; // elapsed times move with the clock
+  const runs = schedule.runs;
+  const tail = runs
+    .slice(-3)
+    .map((r) => `${r.id}:${r.status}:${r.finishedAt ?? ''}:${r.attempts.length}`)
+    .join(',');
+  return [
+    schedule.specHash ?? '',
+    schedule.file,
+    schedule.degraded,
+    schedule.suspended,
+    schedule.humanSchedule,
+    schedule.queued,
+    schedule.nextFires.map((d) => d.getTime()).join(','),
+    runs.length,
+    tail,
+    // Staleness moves with the clock: such entries are rebuilt once a second at most.
+    schedule.maxSuccessAge === undefined ? '' : Math.floor(now.getTime() / 1000),
+  ].join('|');
+}
+
+export function buildStatusSnapshot(input: StatusInput, memo?: StatusScheduleMemo): StatusSnapshot {
   const { now, daemon } = input;
+  const seen = memo ? new Set<string>() : undefined;
   const schedules = input.schedules
-    .map((schedule) => buildStatusSchedule(schedule, now))
+    .map((schedule) => {
+      if (!memo || !seen) return buildStatusSchedule(schedule, now);
+      seen.add(schedule.name);
+      const key = selectMemoKey(schedule, now);
+      const cached = memo.get(schedule.name);
+      if (key !== undefined && cached?.key === key) return cached.entry;
+      const entry = buildStatusSchedule(schedule, now);
+      if (key === undefined) memo.delete(schedule.name);
+      else memo.set(schedule.name, { key, entry });
+      return entry;
+    })
     .sort((a, b) => compareText(a.name, b.name));
+  if (memo && seen) for (const name of memo.keys()) if (!seen.has(name)) memo.delete(name);
   const files = input.files.map(buildStatusFile).sort((a, b) => compareText(a.file, b.file));
   const notReadyReasons = selectNotReadyReasons(input);
   const byHealth = Object.fromEntries(HEALTH_WORDS.map((word) => [word, 0])) as Record<

@@ -4,6 +4,7 @@ import {
   buildStatusSnapshot,
   selectNotReadyReasons,
   type StatusInput,
+  type StatusScheduleMemo,
 } from '../../src/status/snapshot.js';
 
 const NOW = new Date('2026-03-10T12:00:00.000Z');
@@ -600,3 +601,55 @@ describe('status/snapshot', () => {
     expect(JSON.stringify(whole)).toBe(before);
   });
 });
+
+describe('status/snapshot memo', () => {
+  it('reuses the entries of unchanged schedules and rebuilds changed, running and removed ones', () => {
+    const memo: StatusScheduleMemo = new Map();
+    const runs: RunRecord[] = [succeeded];
+    const first = buildStatusSnapshot(
+      input({
+        schedules: [
+          schedule('a', { runs }),
+          schedule('b'),
+          schedule('busy', { running: [{ runId: '01R', startedAt: new Date(NOW.getTime() - 5000), attempt: 1 }] }),
+        ],
+      }),
+      memo,
+    );
+    runs.push(run('01B', 'failed', '2026-03-10T11:00:00.000Z', { finishedAt: '2026-03-10T11:00:01.000Z' }));
+    const later = new Date(NOW.getTime() + 1000);
+    const second = buildStatusSnapshot(
+      input({
+        now: later,
+        schedules: [
+          schedule('a', { runs }),
+          schedule('b'),
+          schedule('busy', { running: [{ runId: '01R', startedAt: new Date(NOW.getTime() - 5000), attempt: 1 }] }),
+        ],
+      }),
+      memo,
+    );
+    const [a1, b1, busy1] = first.schedules;
+    const [a2, b2, busy2] = second.schedules;
+    expect(b2).toBe(b1); // unchanged: the same entry
+    expect(a2).not.toBe(a1);
+    expect(a2?.health).toBe('failing');
+    expect(busy2?.running[0]?.elapsedMs).toBe((busy1?.running[0]?.elapsedMs ?? 0) + 1000);
+    // The same snapshot as without a memo.
+    expect(second).toEqual(
+      buildStatusSnapshot(
+        input({
+          now: later,
+          schedules: [
+            schedule('a', { runs }),
+            schedule('b'),
+            schedule('busy', { running: [{ runId: '01R', startedAt: new Date(NOW.getTime() - 5000), attempt: 1 }] }),
+          ],
+        }),
+      ),
+    );
+    buildStatusSnapshot(input({ schedules: [schedule('b')] }), memo);
+    expect([...memo.keys()]).toEqual(['b']);
+  });
+});
+
