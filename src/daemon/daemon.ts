@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { countFiresBetween, iterateFires } from '../cron/fires.js';
 import { describeSchedule } from '../cron/describe.js';
-import { createFireJournal, type FireJournal } from '../history/journal.js';
+import { compactIntents, createFireJournal, type FireIntent, type FireJournal } from '../history/journal.js';
 import type { HistoryStore } from '../history/store.js';
 import type { ManifestIssue } from '../manifest/issue.js';
 import { createLowdbHistoryStore } from '../history/lowdb-store.js';
@@ -176,7 +176,7 @@ export class Daemon {
     await this.#recoverJournal();
     await this.#recoverInterrupted();
     await this.#o.history.flush();
-    await this.#o.journal.checkpoint([]);
+    await this.#o.journal.checkpoint(compactIntents(await this.#o.journal.readPending(), Number.POSITIVE_INFINITY, this.#isRecorded));
     this.#checkpointTimer = setInterval(() => void this.#checkpoint(), CHECKPOINT_INTERVAL_MS);
     this.#checkpointTimer.unref();
     if (this.#o.listen !== null) {
@@ -243,8 +243,10 @@ export class Daemon {
     await this.#runs.shutdown(this.#o.shutdownGraceMs);
     clearInterval(this.#checkpointTimer);
     await this.#o.history.flush();
-    // Every fire that started is in the flushed history now; prepared ones that never came due do not count.
-    await this.#o.journal.checkpoint([]).catch(() => undefined);
+    // Every fire that started is in the flushed history now; prepared ones that never came due do not
+    // count. The newest fire of each schedule stays, settled, in case a power loss undoes the history writes.
+    const pending = await this.#o.journal.readPending().catch(() => []);
+    await this.#o.journal.checkpoint(compactIntents(pending, Number.POSITIVE_INFINITY, this.#isRecorded)).catch(() => undefined);
     await this.#o.journal.close();
     await this.#o.history.close();
     this.#writeStatus();
@@ -386,7 +388,7 @@ export class Daemon {
           void history.setLastScheduledAt(intent.schedule, intent.scheduledAt);
         }
       }
-      if (history.getRun(intent.runId)) continue;
+      if (intent.settled || history.getRun(intent.runId)) continue;
       void history.recordRun({
         id: intent.runId,
         schedule: intent.schedule,
@@ -400,11 +402,13 @@ export class Daemon {
     }
   }
 
+  readonly #isRecorded = (intent: FireIntent): boolean => this.#o.history.getRun(intent.runId) !== undefined;
+
   /** Trim the journal to what the flushed history may not hold yet. */
   async #checkpoint(): Promise<void> {
     try {
       const cutoff = this.#o.clock.now().getTime() - CHECKPOINT_KEEP_MS;
-      const keep = (await this.#o.journal.readPending()).filter((i) => Date.parse(i.scheduledAt) >= cutoff);
+      const keep = compactIntents(await this.#o.journal.readPending(), cutoff, this.#isRecorded);
       await this.#o.history.flush();
       await this.#o.journal.checkpoint(keep);
     } catch (err) {

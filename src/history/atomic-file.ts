@@ -8,6 +8,11 @@ import { SchedulerError } from '../shared/errors.js';
 export interface DurableAdapter<T> extends Adapter<T> {
   /** fsync the directory, so a rename done by `write` survives a power loss. Optional: memory adapters have none. */
   syncDirectory?(): Promise<void>;
+  /**
+   * Like `write`, without fsync: atomic against a crash of the daemon (temp file + rename), not against
+   * a power loss. Background writes use it; fires are made durable by the fire journal instead.
+   */
+  writeWithoutSync?(data: T): Promise<void>;
 }
 
 /** Temp files are `.<name>.<pid>.<n>.tmp` next to the target; this tells them apart from data files. */
@@ -54,6 +59,10 @@ export class AtomicJsonFile<T> implements DurableAdapter<T> {
     return writeFileAtomically(this.file, text);
   }
 
+  writeWithoutSync(data: T): Promise<void> {
+    return writeFileAtomically(this.file, JSON.stringify(data), { sync: false });
+  }
+
   async syncDirectory(): Promise<void> {
     const handle = await open(dirname(this.file), 'r');
     try {
@@ -64,15 +73,19 @@ export class AtomicJsonFile<T> implements DurableAdapter<T> {
   }
 }
 
-/** Write `text` to `file` through a fsynced temp file and a rename. */
-export async function writeFileAtomically(file: string, text: string): Promise<void> {
+/** Write `text` to `file` through a temp file (fsynced unless `sync: false`) and a rename. */
+export async function writeFileAtomically(
+  file: string,
+  text: string,
+  options: { sync?: boolean } = {},
+): Promise<void> {
   tempCounter += 1;
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempCounter}.tmp`);
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(temp, 'w', 0o644);
     await handle.writeFile(text, 'utf8');
-    await handle.sync();
+    if (options.sync !== false) await handle.sync();
     await handle.close();
     handle = undefined;
     await rename(temp, file);

@@ -314,8 +314,12 @@ class LowdbHistoryStore implements HistoryStore {
       shard.pendingAside = undefined;
     }
     try {
-      await shard.db.write();
-      if (durable) await shard.adapter.syncDirectory?.();
+      if (!durable && shard.adapter.writeWithoutSync && shard.db.data !== null) {
+        await shard.adapter.writeWithoutSync(shard.db.data);
+      } else {
+        await shard.db.write();
+        if (durable) await shard.adapter.syncDirectory?.();
+      }
     } catch (error) {
       // The history directory was removed or replaced: create it again on the next attempt.
       const code = (error as NodeJS.ErrnoException).code;

@@ -2,7 +2,7 @@ import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { createFireJournal, resolveJournalPath, type FireIntent } from '../../src/history/journal.js';
+import { compactIntents, createFireJournal, resolveJournalPath, type FireIntent } from '../../src/history/journal.js';
 
 const intent = (n: number): FireIntent => ({
   runId: `01RUN${String(n).padStart(4, '0')}`,
@@ -65,4 +65,20 @@ describe('history/journal', () => {
     expect(await journal.readPending()).toEqual([]);
     await journal.close();
   });
+
+  it('compacting keeps recent intents, and of older recorded ones the newest per schedule, settled', () => {
+    const at = (n: number) => Date.UTC(2026, 0, 1, 0, 0, n);
+    const intents = [1, 2, 3, 4, 5, 6, 7].map(intent); // schedules s1 s2 s0 s1 s2 s0 s1
+    const manual = { ...intent(8), trigger: 'manual' as const };
+    const recorded = (i: FireIntent) => i.runId !== '01RUN0005';
+    const kept = compactIntents([...intents, manual], at(7), recorded);
+    expect(kept.map((i) => `${i.runId}${i.settled ? ' settled' : ''}`)).toEqual([
+      '01RUN0004 settled', // s1: newest older one
+      '01RUN0002 settled', // s2: 5 was never recorded, so 2
+      '01RUN0006 settled', // s0
+      '01RUN0007', // at the cutoff: kept as it is
+      '01RUN0008', // manual runs are recent here
+    ]);
+  });
 });
+
