@@ -143,7 +143,9 @@ async function runProcess(
     stderr: 'pipe',
   });
   // Consume from the first byte: a full pipe would stall the job.
+  let chunks = 0;
   const consume = (stream: 'stdout' | 'stderr') => (chunk: Buffer) => {
+    chunks += 1;
     tail.push(chunk);
     try {
       options.onOutput?.(chunk, stream);
@@ -179,12 +181,19 @@ async function runProcess(
   subprocess.once('exit', () => {
     exited = true;
     terminate('exit');
-    void (termination ?? Promise.resolve()).then(() => {
+    // Closed only once the pipes have been quiet for a whole interval, and after an event-loop turn
+    // that polls I/O: a starved loop (a burst of 1,000 jobs) must not drop output still waiting in them.
+    const closeWhenQuiet = (seen: number): void => {
       drainTimer = setTimeout(() => {
-        subprocess.stdout.destroy();
-        subprocess.stderr.destroy();
+        if (chunks !== seen) return closeWhenQuiet(chunks);
+        setImmediate(() => {
+          if (chunks !== seen) return closeWhenQuiet(chunks);
+          subprocess.stdout.destroy();
+          subprocess.stderr.destroy();
+        });
       }, PIPE_DRAIN_MS);
-    });
+    };
+    void (termination ?? Promise.resolve()).then(() => closeWhenQuiet(chunks));
   });
 
   let spawnNote: string | undefined;
