@@ -37,7 +37,12 @@ export interface FileState {
    * write within the same timestamp tick would keep size and times equal.
    */
   settled: boolean;
+  /** The text declares `kind: Defaults` (known even when the file does not parse). */
+  declaresDefaults: boolean;
 }
+
+/** A document line `kind: Defaults`, quoted or not, with an optional comment. */
+const DEFAULTS_KIND = /^kind:\s*(['"]?)Defaults\1\s*(#.*)?$/m;
 
 /** Per-file result for the status: ok, or its errors with line and column. */
 export interface FileReport {
@@ -150,6 +155,7 @@ export class ConfigState {
         textHash: read.textHash,
         signature: read.signature,
         settled: read.settled,
+        declaresDefaults: read.declaresDefaults,
         lastGood: ok ? read.current : previous?.lastGood,
       });
     });
@@ -168,10 +174,15 @@ export class ConfigState {
   /** Desired state and per-file reports from what was read last. */
   snapshot(): ConfigSnapshot {
     const states = [...this.#files.values()];
-    const effective = states
-      .map((s) => (s.current.issues.length === 0 ? s.current : s.lastGood))
-      .filter((f): f is ParsedFile => f !== undefined)
-      .sort((a, b) => compareText(a.file, b.file));
+    // An invalid Defaults with no good version to fall back on: every schedule of the directory would
+    // run without it (in another time zone, without its retries or notifications), so none is loaded.
+    const brokenDefaults = states.find((s) => s.declaresDefaults && s.current.issues.length > 0 && !s.lastGood);
+    const effective = brokenDefaults
+      ? []
+      : states
+          .map((s) => (s.current.issues.length === 0 ? s.current : s.lastGood))
+          .filter((f): f is ParsedFile => f !== undefined)
+          .sort((a, b) => compareText(a.file, b.file));
     const degradedFiles = new Set(
       states.filter((s) => s.current.issues.length > 0 && s.lastGood).map((s) => s.file),
     );
@@ -192,6 +203,18 @@ export class ConfigState {
       else issuesByFile.set(issue.file, [issue]);
     };
     for (const s of states) s.current.issues.forEach(addIssue);
+    if (brokenDefaults) {
+      for (const s of states) {
+        if (s === brokenDefaults || s.current.issues.length > 0) continue;
+        addIssue({
+          file: s.file,
+          line: 1,
+          col: 1,
+          path: '',
+          message: `not loaded: the Defaults in ${brokenDefaults.file} is invalid, and these schedules would run without it; fix that file first`,
+        });
+      }
+    }
     steered.issues.forEach(addIssue);
     resolved.issues.forEach(addIssue);
     const namesByFile = new Map<string, string[]>();
@@ -255,6 +278,7 @@ export class ConfigState {
           textHash: '',
           signature,
           settled,
+          declaresDefaults: false,
           readNow: true,
           parsedNow: true,
         };
@@ -266,7 +290,15 @@ export class ConfigState {
         const current = await readManifestFile(path);
         if (current.issues.some((issue) => issue.message.includes('no such file')))
           return undefined;
-        return { current, textHash: '', signature, settled: false, readNow: true, parsedNow: true };
+        return {
+          current,
+          textHash: '',
+          signature,
+          settled: false,
+          declaresDefaults: false,
+          readNow: true,
+          parsedNow: true,
+        };
       }
       const after = await stat(path).catch(() => undefined);
       if (!after?.isFile()) return undefined;
@@ -283,6 +315,7 @@ export class ConfigState {
         textHash,
         signature,
         settled,
+        declaresDefaults: previous.declaresDefaults,
         readNow: true,
         parsedNow: false,
       };
@@ -292,6 +325,7 @@ export class ConfigState {
       textHash,
       signature,
       settled,
+      declaresDefaults: DEFAULTS_KIND.test(body),
       readNow: true,
       parsedNow: true,
     };
