@@ -42,6 +42,27 @@ type Pending = StatusSnapshot | (() => StatusSnapshot);
 
 let tempCounter = 0;
 
+/** The JSON of each schedule entry; the snapshot builder reuses unchanged entries, so most are found here. */
+const entryJson = new WeakMap<object, string>();
+const SCHEDULES_PLACEHOLDER = '\u0000schedules\u0000';
+
+/**
+ * `JSON.stringify(snapshot)`, with each schedule entry serialised once for as long as the entry object
+ * lives: with 10,000 schedules a status write costs the changed entries, not the whole document.
+ */
+export function serializeSnapshot(snapshot: StatusSnapshot): string {
+  const entries = snapshot.schedules.map((entry) => {
+    let json = entryJson.get(entry);
+    if (json === undefined) {
+      json = JSON.stringify(entry);
+      entryJson.set(entry, json);
+    }
+    return json;
+  });
+  const head = JSON.stringify({ ...snapshot, schedules: SCHEDULES_PLACEHOLDER });
+  return head.replace(JSON.stringify(SCHEDULES_PLACEHOLDER), () => `[${entries.join(',')}]`);
+}
+
 export function createStatusFileWriter(options: StatusFileWriterOptions): StatusFileWriter {
   const { path, logger } = options;
   const minIntervalMs = options.minIntervalMs ?? 100;
@@ -97,7 +118,7 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
       const started = performance.now();
       const snapshot = typeof next === 'function' ? next() : next;
       // Compact: consumers parse it (`jq . status.json` pretty-prints), and indenting 1 MB costs time.
-      const text = `${JSON.stringify(snapshot)}\n`;
+      const text = `${serializeSnapshot(snapshot)}\n`;
       lastCostMs = performance.now() - started;
       if (!directoryReady) {
         await mkdir(dirname(path), { recursive: true });

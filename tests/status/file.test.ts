@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { createStatusFileWriter, type StatusFileTimers } from '../../src/status/file.js';
+import { createStatusFileWriter, serializeSnapshot, type StatusFileTimers } from '../../src/status/file.js';
 import {
   buildStatusSnapshot,
   type StatusInput,
@@ -249,5 +249,15 @@ describe('status/file', () => {
     });
     await writer.flush();
     expect(writer.health()).toEqual({ writable: false, lastError: 'cannot build' });
+  });
+});
+
+describe('status/file serializeSnapshot', () => {
+  it('equals JSON.stringify, and serialises an entry object once', () => {
+    const entry = { name: 'a', labels: { team: 'x' }, nextFires: ['2026-01-01T00:00:00.000Z'] };
+    const snapshot = { version: '1', schedules: [entry, { name: 'b' }], summary: { schedules: 2 } } as unknown as Parameters<typeof serializeSnapshot>[0];
+    expect(serializeSnapshot(snapshot)).toBe(JSON.stringify(snapshot));
+    entry.name = 'changed behind its back'; // entries are immutable in practice: the cached JSON stays
+    expect(JSON.parse(serializeSnapshot(snapshot)).schedules[0].name).toBe('a');
   });
 });
