@@ -7,6 +7,7 @@ import type { RunRecord } from '../../history/store.js';
 import { formatIssue, loadManifestDir } from '../../manifest/load.js';
 import { systemClock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
+import { parseDurationArgument, parseInstantArgument } from '../time-argument.js';
 import { createUsageError, writeErr, writeOut } from '../output.js';
 import { createStateDirOption, formatDuration } from './history.js';
 import { assertPathsExist, selectDefaultDir } from './validate.js';
@@ -302,35 +303,16 @@ export function renderCalendar(calendar: Calendar, notes: { durations: string })
   return lines;
 }
 
-const DURATION_MS: Readonly<Record<string, number>> = {
-  s: 1_000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
 /**
  * `--from`/`--to`: an ISO 8601 date (midnight UTC) or instant (without an offset: UTC); for
  * `--to` also a duration after `--from` (`12h`, `7d`, `1d12h`).
  */
 export function parseCalendarTime(flag: string, text: string, base?: Date): Date {
   const value = text.trim();
-  if (base !== undefined && /^(\d+[smhdw])+$/.test(value)) {
-    let ms = 0;
-    for (const match of value.matchAll(/(\d+)([smhdw])/g))
-      ms += Number(match[1]) * DURATION_MS[match[2]!]!;
-    return new Date(base.getTime() + ms);
-  }
-  const iso =
-    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(
-      value,
-    );
-  if (iso !== null) {
-    const [, date, time, zone] = iso;
-    const at = new Date(time === undefined ? `${date}T00:00:00Z` : `${date}T${time}${zone ?? 'Z'}`);
-    if (!Number.isNaN(at.getTime())) return at;
-  }
+  const ms = base === undefined ? undefined : parseDurationArgument(value);
+  if (base !== undefined && ms !== undefined) return new Date(base.getTime() + ms);
+  const at = parseInstantArgument(value);
+  if (at !== undefined) return at;
   const durations = base === undefined ? '' : ' or a duration after --from like "7d"';
   throw createUsageError(
     `${flag}: expected an ISO 8601 time like "2026-03-10T00:00:00Z"${durations}, got "${text}"`,

@@ -9,6 +9,7 @@ import {
 } from '../../history/store.js';
 import { systemClock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
+import { parseDurationArgument, parseInstantArgument } from '../time-argument.js';
 import { createUsageError, writeErr, writeJson, writeOut } from '../output.js';
 
 /** The state directory used when --state-dir is not given. */
@@ -119,37 +120,16 @@ export function buildHistoryQuery(
   return query;
 }
 
-const DURATION_UNITS_MS: Readonly<Record<string, number>> = {
-  ms: 1,
-  s: 1000,
-  m: 60_000,
-  h: 3_600_000,
-  d: 86_400_000,
-  w: 604_800_000,
-};
-
 /**
  * `--since`/`--until`: a duration before `now` (`90m`, `24h`, `1h30m`, `7d`, `2w`) or an
  * ISO 8601 date or instant. A date-time without an offset is read as UTC.
  */
 export function parseTimeBound(flag: string, text: string, now: Date): Date {
   const value = text.trim();
-  if (/^(\d+(ms|s|m|h|d|w))+$/.test(value)) {
-    let ms = 0;
-    for (const match of value.matchAll(/(\d+)(ms|s|m|h|d|w)/g)) {
-      ms += Number(match[1]) * (DURATION_UNITS_MS[match[2] as string] as number);
-    }
-    return new Date(now.getTime() - ms);
-  }
-  const iso =
-    /^(\d{4}-\d{2}-\d{2})(?:[T ](\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)(Z|[+-]\d{2}:?\d{2})?)?$/i.exec(
-      value,
-    );
-  if (iso !== null) {
-    const [, date, time, zone] = iso;
-    const at = new Date(time === undefined ? `${date}T00:00:00Z` : `${date}T${time}${zone ?? 'Z'}`);
-    if (!Number.isNaN(at.getTime())) return at;
-  }
+  const ms = parseDurationArgument(value);
+  if (ms !== undefined) return new Date(now.getTime() - ms);
+  const at = parseInstantArgument(value);
+  if (at !== undefined) return at;
   throw createUsageError(
     `${flag}: expected an ISO 8601 time like "2026-03-01T00:00:00Z" or a duration like "24h" or "7d", got "${text}"`,
   );
