@@ -4,7 +4,12 @@ import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
 import { countFiresBetween, iterateFires } from '../cron/fires.js';
 import { describeSchedule } from '../cron/describe.js';
-import { compactIntents, createFireJournal, type FireIntent, type FireJournal } from '../history/journal.js';
+import {
+  compactIntents,
+  createFireJournal,
+  type FireIntent,
+  type FireJournal,
+} from '../history/journal.js';
 import type { HistoryStore } from '../history/store.js';
 import type { ManifestIssue } from '../manifest/issue.js';
 import { createLowdbHistoryStore } from '../history/lowdb-store.js';
@@ -83,7 +88,10 @@ function describeScheduleOnce(compiled: DesiredSchedule['compiled']): string {
 const NEXT_FIRES_SHOWN = 3;
 
 export class Daemon {
-  readonly #o: Required<Omit<DaemonOptions, 'history' | 'journal'>> & { history: HistoryStore; journal: FireJournal };
+  readonly #o: Required<Omit<DaemonOptions, 'history' | 'journal'>> & {
+    history: HistoryStore;
+    journal: FireJournal;
+  };
   readonly #config: ConfigState;
   readonly #loop: FireLoop;
   readonly #runs: RunManager;
@@ -143,9 +151,16 @@ export class Daemon {
       prepareLeadMs: PREPARE_LEAD_MS,
       onPrepare: (items) => this.#runs.prepare(items),
     });
-    this.#status = createStatusFileWriter({ path: join(stateDir, 'status.json'), logger: this.#o.logger });
+    this.#status = createStatusFileWriter({
+      path: join(stateDir, 'status.json'),
+      logger: this.#o.logger,
+    });
     // Reused for up to a second while nothing changes; after a change, the endpoint waits at most 100 ms for a rebuild.
-    this.#snapshots = createSnapshotCache({ build: () => this.snapshot(), clock, refreshMs: 1_000 });
+    this.#snapshots = createSnapshotCache({
+      build: () => this.snapshot(),
+      clock,
+      refreshMs: 1_000,
+    });
   }
 
   /** The manual-trigger entry point (the HTTP "run now" and tests). */
@@ -171,12 +186,21 @@ export class Daemon {
     const log = this.#o.logger;
     const opened = await this.#o.history.open();
     for (const corrupt of opened.corrupt) {
-      log.error({ file: corrupt.file, movedTo: corrupt.movedTo, error: corrupt.error }, 'history file was corrupt; moved aside and started fresh');
+      log.error(
+        { file: corrupt.file, movedTo: corrupt.movedTo, error: corrupt.error },
+        'history file was corrupt; moved aside and started fresh',
+      );
     }
     await this.#recoverJournal();
     await this.#recoverInterrupted();
     await this.#o.history.flush();
-    await this.#o.journal.checkpoint(compactIntents(await this.#o.journal.readPending(), Number.POSITIVE_INFINITY, this.#isRecorded));
+    await this.#o.journal.checkpoint(
+      compactIntents(
+        await this.#o.journal.readPending(),
+        Number.POSITIVE_INFINITY,
+        this.#isRecorded,
+      ),
+    );
     this.#checkpointTimer = setInterval(() => void this.#checkpoint(), CHECKPOINT_INTERVAL_MS);
     this.#checkpointTimer.unref();
     if (this.#o.listen !== null) {
@@ -192,7 +216,9 @@ export class Daemon {
               trigger: {
                 token: this.#o.triggerToken,
                 start: (name: string) =>
-                  this.#jobs.has(name) ? this.#runs.start(name, this.#o.clock.now(), 'manual') : undefined,
+                  this.#jobs.has(name)
+                    ? this.#runs.start(name, this.#o.clock.now(), 'manual')
+                    : undefined,
               },
             }
           : {}),
@@ -209,7 +235,12 @@ export class Daemon {
       });
     }
     log.info(
-      { configDir: this.#o.configDir, stateDir: this.#o.stateDir, schedules: this.#jobs.size, watch: this.#o.watch },
+      {
+        configDir: this.#o.configDir,
+        stateDir: this.#o.stateDir,
+        schedules: this.#jobs.size,
+        watch: this.#o.watch,
+      },
       'cronops started',
     );
     this.#writeStatus();
@@ -235,7 +266,10 @@ export class Daemon {
     if (this.#stopping) return;
     this.#stopping = true;
     const log = this.#o.logger;
-    log.info({ graceMs: this.#o.shutdownGraceMs, running: this.#runs.runningCount }, 'shutting down');
+    log.info(
+      { graceMs: this.#o.shutdownGraceMs, running: this.#runs.runningCount },
+      'shutting down',
+    );
     this.#loop.stop();
     await this.#watcher?.close();
     this.#writeStatus();
@@ -246,7 +280,9 @@ export class Daemon {
     // Every fire that started is in the flushed history now; prepared ones that never came due do not
     // count. The newest fire of each schedule stays, settled, in case a power loss undoes the history writes.
     const pending = await this.#o.journal.readPending().catch(() => []);
-    await this.#o.journal.checkpoint(compactIntents(pending, Number.POSITIVE_INFINITY, this.#isRecorded)).catch(() => undefined);
+    await this.#o.journal
+      .checkpoint(compactIntents(pending, Number.POSITIVE_INFINITY, this.#isRecorded))
+      .catch(() => undefined);
     await this.#o.journal.close();
     await this.#o.history.close();
     this.#writeStatus();
@@ -266,7 +302,10 @@ export class Daemon {
     try {
       config = await this.#config.reload();
     } catch (err) {
-      log.error({ err, dir: this.#o.configDir }, 'cannot read the manifest directory; keeping the running schedules');
+      log.error(
+        { err, dir: this.#o.configDir },
+        'cannot read the manifest directory; keeping the running schedules',
+      );
       this.#lastReconcile = {
         at: this.#o.clock.now(),
         ok: false,
@@ -278,16 +317,25 @@ export class Daemon {
         trigger,
       };
       const message = `cannot read the manifest directory: ${err instanceof Error ? err.message : String(err)}`;
-      this.#emit({ type: 'config:error', trigger, issues: [{ file: this.#o.configDir, line: 0, col: 0, path: '', message }] });
+      this.#emit({
+        type: 'config:error',
+        trigger,
+        issues: [{ file: this.#o.configDir, line: 0, col: 0, path: '', message }],
+      });
       this.#emit({ type: 'config:reloaded', trigger, ok: false, errors: 1 });
       this.#writeStatus();
       return;
     }
     this.#configSnapshot = config;
     for (const issue of config.issues) {
-      log.error({ file: issue.file, line: issue.line, col: issue.col, path: issue.path }, `${issue.file}:${issue.line}:${issue.col}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`);
+      log.error(
+        { file: issue.file, line: issue.line, col: issue.col, path: issue.path },
+        `${issue.file}:${issue.line}:${issue.col}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`,
+      );
     }
-    const actual = new Map([...this.#jobs.values()].map((j) => [j.name, { name: j.name, hash: j.hash }]));
+    const actual = new Map(
+      [...this.#jobs.values()].map((j) => [j.name, { name: j.name, hash: j.hash }]),
+    );
     const plan = planReconcile(config.desired, actual);
     const isStartup = trigger === 'startup';
     const result = applyPlan(plan, this.#jobTarget(isStartup));
@@ -309,11 +357,23 @@ export class Daemon {
       errors: config.issues.length + result.failed.length,
       trigger,
     };
-    const summary = { ...this.#lastReconcile, at: undefined, parsed: this.#config.parsedLastReload };
-    if (!isEmptyPlan(plan) || config.issues.length > 0 || isStartup) log.info(summary, 'reconciled');
-    if (config.issues.length > 0) this.#emit({ type: 'config:error', trigger, issues: config.issues });
-    this.#emit({ type: 'config:reloaded', trigger, ok: this.#lastReconcile.ok, errors: config.issues.length });
-    this.#writeStatus();
+    const summary = {
+      ...this.#lastReconcile,
+      at: undefined,
+      parsed: this.#config.parsedLastReload,
+    };
+    if (!isEmptyPlan(plan) || config.issues.length > 0 || isStartup)
+      log.info(summary, 'reconciled');
+    if (config.issues.length > 0)
+      this.#emit({ type: 'config:error', trigger, issues: config.issues });
+    this.#emit({
+      type: 'config:reloaded',
+      trigger,
+      ok: this.#lastReconcile.ok,
+      errors: config.issues.length,
+    });
+    // Someone who just merged a change is watching for it: write it out now.
+    this.#writeStatus({ urgent: true });
   }
 
   #jobTarget(isStartup: boolean): JobTarget {
@@ -325,9 +385,17 @@ export class Daemon {
         const watermark = this.#o.history.lastScheduledAt(job.name);
         if (isStartup && watermark !== undefined) {
           // Downtime: every fire after the last one started, up to now.
-          const missed = countFiresBetween(job.compiled, job.spec.timezone, new Date(watermark), now);
+          const missed = countFiresBetween(
+            job.compiled,
+            job.spec.timezone,
+            new Date(watermark),
+            now,
+          );
           if (missed.count > 0 && missed.first && missed.last) {
-            this.#runs.handleDue({ name: job.name, first: missed.first, last: missed.last, count: missed.count, now }, 'catchup');
+            this.#runs.handleDue(
+              { name: job.name, first: missed.first, last: missed.last, count: missed.count, now },
+              'catchup',
+            );
           }
         } else if (watermark === undefined) {
           // Remember when scheduling began, so that downtime before the first fire is caught up too.
@@ -402,7 +470,8 @@ export class Daemon {
     }
   }
 
-  readonly #isRecorded = (intent: FireIntent): boolean => this.#o.history.getRun(intent.runId) !== undefined;
+  readonly #isRecorded = (intent: FireIntent): boolean =>
+    this.#o.history.getRun(intent.runId) !== undefined;
 
   /** Trim the journal to what the flushed history may not hold yet. */
   async #checkpoint(): Promise<void> {
@@ -426,7 +495,9 @@ export class Daemon {
       return {
         runId: run.id,
         ...(last?.pid !== undefined ? { pid: last.pid } : {}),
-        ...(last?.processStartTime !== undefined ? { processStartTime: last.processStartTime } : {}),
+        ...(last?.processStartTime !== undefined
+          ? { processStartTime: last.processStartTime }
+          : {}),
       };
     });
     const reaped = await reapOrphans(orphans, 5_000);
@@ -447,7 +518,10 @@ export class Daemon {
               : 'the daemon stopped at the moment of this fire; the run may not have started, and is not run again'
             : 'the daemon stopped before the fire started',
       });
-      this.#o.logger.warn({ schedule: run.schedule, runId: run.id, orphansKilled: killed }, 'run interrupted by a daemon restart');
+      this.#o.logger.warn(
+        { schedule: run.schedule, runId: run.id, orphansKilled: killed },
+        'run interrupted by a daemon restart',
+      );
     }
   }
 
@@ -460,10 +534,10 @@ export class Daemon {
     for (const listener of this.#listeners) listener(event);
   }
 
-  #writeStatus(): void {
+  #writeStatus(options: { urgent?: boolean } = {}): void {
     this.#snapshots.invalidate();
     if (!this.#started) return;
-    this.#status.update(() => this.#snapshots.fresh().snapshot);
+    this.#status.update(() => this.#snapshots.fresh().snapshot, options);
   }
 
   #statusInput(): StatusInput {
@@ -526,4 +600,3 @@ export type DaemonEvent =
   | RunEvent
   | { type: 'config:reloaded'; trigger: string; ok: boolean; errors: number }
   | { type: 'config:error'; trigger: string; issues: readonly ManifestIssue[] };
-

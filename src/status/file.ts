@@ -30,8 +30,11 @@ export interface StatusFileWriterOptions {
 }
 
 export interface StatusFileWriter {
-  /** Replace the document to write. A function is called only when a write actually happens. */
-  update(snapshot: StatusSnapshot | (() => StatusSnapshot)): void;
+  /**
+   * Replace the document to write. A function is called only when a write actually happens. `urgent`
+   * (a configuration change people wait to see) is written within `minIntervalMs`, whatever writes cost.
+   */
+  update(snapshot: StatusSnapshot | (() => StatusSnapshot), options?: { urgent?: boolean }): void;
   /** Write any pending document now and wait for it (and for a write already under way). Never rejects. */
   flush(): Promise<void>;
   /** Whether the last write reached the disk, and why not. */
@@ -75,6 +78,7 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
   let lastWriteStartMs: number | undefined;
   /** Building and serialising the last snapshot took this long: the next write waits ten times as long. */
   let lastCostMs = 0;
+  let urgent = false;
   let directoryReady = false;
   let lastError: string | undefined;
 
@@ -84,7 +88,7 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
     // Clamped to minIntervalMs so a wall clock stepped backward cannot hold the file back.
     // With thousands of schedules a snapshot costs tens of milliseconds: spacing writes by ten times
     // their cost keeps the status file under ~10 % of the event loop however busy the daemon is.
-    const interval = Math.max(minIntervalMs, 10 * lastCostMs);
+    const interval = urgent ? minIntervalMs : Math.max(minIntervalMs, 10 * lastCostMs);
     const wait = lastWriteStartMs === undefined ? 0 : lastWriteStartMs + interval - nowMs;
     const delay = Math.min(interval, Math.max(0, wait));
     // Even a zero delay goes through the timer, so a synchronous burst of updates is one write.
@@ -105,6 +109,7 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
     const next = pending;
     if (next === undefined) return Promise.resolve();
     pending = undefined;
+    urgent = false;
     lastWriteStartMs = clock.now().getTime();
     writing = writeSnapshot(next).finally(() => {
       writing = undefined;
@@ -138,8 +143,13 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
   }
 
   return {
-    update(snapshot) {
+    update(snapshot, updateOptions) {
       pending = snapshot;
+      if (updateOptions?.urgent && !urgent) {
+        urgent = true;
+        // A write waiting out a long spacing is brought forward.
+        cancelTimer();
+      }
       schedule();
     },
     async flush() {

@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
-import { createStatusFileWriter, serializeSnapshot, type StatusFileTimers } from '../../src/status/file.js';
+import {
+  createStatusFileWriter,
+  serializeSnapshot,
+  type StatusFileTimers,
+} from '../../src/status/file.js';
 import {
   buildStatusSnapshot,
   type StatusInput,
@@ -255,9 +259,45 @@ describe('status/file', () => {
 describe('status/file serializeSnapshot', () => {
   it('equals JSON.stringify, and serialises an entry object once', () => {
     const entry = { name: 'a', labels: { team: 'x' }, nextFires: ['2026-01-01T00:00:00.000Z'] };
-    const snapshot = { version: '1', schedules: [entry, { name: 'b' }], summary: { schedules: 2 } } as unknown as Parameters<typeof serializeSnapshot>[0];
+    const snapshot = {
+      version: '1',
+      schedules: [entry, { name: 'b' }],
+      summary: { schedules: 2 },
+    } as unknown as Parameters<typeof serializeSnapshot>[0];
     expect(serializeSnapshot(snapshot)).toBe(JSON.stringify(snapshot));
     entry.name = 'changed behind its back'; // entries are immutable in practice: the cached JSON stays
     expect(JSON.parse(serializeSnapshot(snapshot)).schedules[0].name).toBe('a');
+  });
+});
+
+describe('status/file urgent updates', () => {
+  it('spaces writes by ten times their cost, except an urgent update', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cronops-status-urgent-'));
+    const timers = new ManualTimers();
+    const clock = new ManualClock('2026-03-10T12:00:00.000Z');
+    const writer = createStatusFileWriter({
+      path: join(dir, 'status.json'),
+      timers,
+      clock,
+      minIntervalMs: 100,
+    });
+    const costly = (n: number) => () => {
+      const until = performance.now() + 15; // a snapshot that costs at least 15 ms to build
+      while (performance.now() < until);
+      return makeSnapshot(n);
+    };
+    writer.update(costly(1));
+    timers.fire();
+    await writer.flush();
+    writer.update(makeSnapshot(2));
+    expect(timers.scheduled[0]!.ms).toBeGreaterThanOrEqual(150);
+    writer.update(makeSnapshot(3), { urgent: true });
+    expect(timers.scheduled.map((t) => t.ms)).toEqual([100]);
+    timers.fire();
+    await writer.flush();
+    expect((await readStatus(join(dir, 'status.json'))).generatedAt).toBe(
+      makeSnapshot(3).generatedAt,
+    );
+    await rm(dir, { recursive: true, force: true });
   });
 });
