@@ -170,7 +170,7 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
   };
 }
 
-/** Write through a temp file in the same directory, fsynced, then renamed over the target. */
+/** Write through a temp file in the same directory, then rename it over the target. */
 async function writeFileAtomically(file: string, text: string): Promise<void> {
   tempCounter += 1;
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempCounter}.tmp`);
@@ -178,7 +178,8 @@ async function writeFileAtomically(file: string, text: string): Promise<void> {
   try {
     handle = await open(temp, 'w', 0o644);
     await handle.writeFile(text, 'utf8');
-    await handle.sync();
+    // No fsync: the file is a view the daemon rewrites after every change and at start-up, and syncing
+    // megabytes on every change would cost more than the view is worth. The rename keeps it whole.
     await handle.close();
     handle = undefined;
     await rename(temp, file);
