@@ -84,6 +84,11 @@ function describeScheduleOnce(compiled: DesiredSchedule['compiled']): string {
   return text;
 }
 
+/** No status write starts this close before a fire… */
+const STATUS_QUIET_BEFORE_FIRE_MS = 150;
+/** …or this soon after it (the process is being started). */
+const STATUS_QUIET_AFTER_FIRE_MS = 20;
+
 /** How many upcoming instants the status shows per schedule. */
 const NEXT_FIRES_SHOWN = 3;
 
@@ -154,6 +159,7 @@ export class Daemon {
     this.#status = createStatusFileWriter({
       path: join(stateDir, 'status.json'),
       logger: this.#o.logger,
+      deferMs: () => this.#statusDeferMs(),
     });
     // Reused for up to a second while nothing changes; after a change, the endpoint waits at most 100 ms for a rebuild.
     this.#snapshots = createSnapshotCache({
@@ -532,6 +538,16 @@ export class Daemon {
 
   #emit(event: DaemonEvent): void {
     for (const listener of this.#listeners) listener(event);
+  }
+
+  /** Put a status write off while a fire is due within the next moments: it would make the fire late. */
+  #statusDeferMs(): number {
+    const next = this.#loop.earliestAt();
+    if (next === undefined) return 0;
+    const until = next - this.#o.clock.now().getTime();
+    return until > -STATUS_QUIET_AFTER_FIRE_MS && until < STATUS_QUIET_BEFORE_FIRE_MS
+      ? until + STATUS_QUIET_AFTER_FIRE_MS
+      : 0;
   }
 
   #writeStatus(options: { urgent?: boolean } = {}): void {

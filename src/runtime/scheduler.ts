@@ -19,7 +19,10 @@ export interface DueFires {
 }
 
 /** Counts fires in (afterMs, untilMs]: lets a day of every-second fires be one record, not a loop of 86,400 callbacks. */
-export type CountFiresFn = (afterMs: number, untilMs: number) => { count: number; first?: number; last?: number };
+export type CountFiresFn = (
+  afterMs: number,
+  untilMs: number,
+) => { count: number; first?: number; last?: number };
 
 export interface FireLoopOptions {
   clock: Clock;
@@ -68,7 +71,8 @@ export function earlyWakeMs(delayMs: number): number {
 }
 
 export class FireLoop {
-  readonly #options: Required<Omit<FireLoopOptions, 'onPrepare'>> & Pick<FireLoopOptions, 'onPrepare'>;
+  readonly #options: Required<Omit<FireLoopOptions, 'onPrepare'>> &
+    Pick<FireLoopOptions, 'onPrepare'>;
   readonly #entries = new Map<string, Entry>();
   #heap: HeapItem[] = [];
   #timer: TimerHandle | undefined;
@@ -107,6 +111,22 @@ export class FireLoop {
   nextAt(name: string): Date | undefined {
     const atMs = this.#entries.get(name)?.atMs;
     return atMs === undefined ? undefined : new Date(atMs);
+  }
+
+  /** The earliest instant anything is scheduled for. */
+  earliestAt(): number | undefined {
+    for (const item of this.#heap) {
+      // The heap's first live item is the earliest; stale items are skipped lazily.
+      const entry = this.#entries.get(item.name);
+      if (entry && entry.version === item.version) return item.atMs;
+      break;
+    }
+    let earliest: number | undefined;
+    for (const entry of this.#entries.values()) {
+      if (entry.atMs !== undefined && (earliest === undefined || entry.atMs < earliest))
+        earliest = entry.atMs;
+    }
+    return earliest;
   }
 
   has(name: string): boolean {
@@ -251,7 +271,12 @@ export class FireLoop {
       const item = this.#heap[i];
       if (!item || item.atMs > horizon) return;
       const entry = this.#entries.get(item.name);
-      if (entry && entry.version === item.version && entry.atMs !== undefined && entry.preparedAt !== entry.atMs) {
+      if (
+        entry &&
+        entry.version === item.version &&
+        entry.atMs !== undefined &&
+        entry.preparedAt !== entry.atMs
+      ) {
         near.push(entry);
       }
       visit(2 * i + 1);

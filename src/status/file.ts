@@ -27,6 +27,11 @@ export interface StatusFileWriterOptions {
   timers?: StatusFileTimers;
   /** @default systemClock */
   clock?: Clock;
+  /**
+   * Asked before a scheduled write: milliseconds to put it off by (0: write now). The daemon keeps
+   * writes of a large status away from the moment a job is due to start. Never applies to flush().
+   */
+  deferMs?: () => number;
 }
 
 export interface StatusFileWriter {
@@ -94,6 +99,14 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
     // Even a zero delay goes through the timer, so a synchronous burst of updates is one write.
     timer = timers.set(() => {
       timer = undefined;
+      const defer = options.deferMs?.() ?? 0;
+      if (defer > 0 && !urgent) {
+        timer = timers.set(() => {
+          timer = undefined;
+          void writePending();
+        }, defer);
+        return;
+      }
       void writePending();
     }, delay);
   }

@@ -147,7 +147,8 @@ describe('runtime/scheduler', () => {
       clock,
       timers,
       prepareLeadMs: 50,
-      onPrepare: (items) => calls.push(`prepare ${items.map((i) => `${i.name}@${i.at.toISOString()}`).join(' ')}`),
+      onPrepare: (items) =>
+        calls.push(`prepare ${items.map((i) => `${i.name}@${i.at.toISOString()}`).join(' ')}`),
       onDue: (d) => calls.push(`due ${d.name}@${d.first.toISOString()}`),
     });
     const s = every(1_000);
@@ -159,7 +160,22 @@ describe('runtime/scheduler', () => {
     timers.fire(clock); // the short rest of the lead
     expect(calls).toEqual(['prepare b@2026-01-01T00:00:01.000Z a@2026-01-01T00:00:01.000Z']);
     timers.fire(clock); // to the instant itself
-    expect(calls.slice(1)).toEqual(['due b@2026-01-01T00:00:01.000Z', 'due a@2026-01-01T00:00:01.000Z']);
+    expect(calls.slice(1)).toEqual([
+      'due b@2026-01-01T00:00:01.000Z',
+      'due a@2026-01-01T00:00:01.000Z',
+    ]);
     expect(timers.pending.map((t) => t.ms)).toEqual([950 - 5]);
+  });
+
+  it('tells the earliest instant scheduled', () => {
+    const { clock, loop } = setup('2026-01-01T00:00:00.000Z');
+    expect(loop.earliestAt()).toBeUndefined();
+    const a = every(3_000);
+    const b = every(2_000);
+    loop.set('a', a.next, a.count, clock.now().getTime());
+    loop.set('b', b.next, b.count, clock.now().getTime());
+    expect(loop.earliestAt()).toBe(Date.parse('2026-01-01T00:00:02.000Z'));
+    loop.delete('b');
+    expect(loop.earliestAt()).toBe(Date.parse('2026-01-01T00:00:03.000Z'));
   });
 });

@@ -300,4 +300,35 @@ describe('status/file urgent updates', () => {
     );
     await rm(dir, { recursive: true, force: true });
   });
+
+  it('puts a write off while deferMs asks for it, but not an urgent one', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cronops-status-defer-'));
+    const timers = new ManualTimers();
+    const clock = new ManualClock('2026-03-10T12:00:00.000Z');
+    let defer = 40;
+    const writer = createStatusFileWriter({
+      path: join(dir, 'status.json'),
+      timers,
+      clock,
+      deferMs: () => defer,
+    });
+    writer.update(makeSnapshot(1));
+    expect(timers.fire()).toBe(0);
+    expect(timers.scheduled.map((t) => t.ms)).toEqual([40]); // a fire is near: put off
+    defer = 0;
+    timers.fire();
+    await writer.flush();
+    expect((await readStatus(join(dir, 'status.json'))).generatedAt).toBe(
+      makeSnapshot(1).generatedAt,
+    );
+    defer = 40;
+    clock.tick(1_000);
+    writer.update(makeSnapshot(2), { urgent: true });
+    timers.fire();
+    await writer.flush();
+    expect((await readStatus(join(dir, 'status.json'))).generatedAt).toBe(
+      makeSnapshot(2).generatedAt,
+    );
+    await rm(dir, { recursive: true, force: true });
+  });
 });
