@@ -239,6 +239,9 @@ export class Daemon {
         logger: log,
         onChange: (batch) => void this.reload(batch.reason),
       });
+      // A change made while the watcher was starting sent no event: look once more (only stats,
+      // unless a file really changed).
+      void this.reload('watch started');
     }
     log.info(
       {
@@ -332,6 +335,8 @@ export class Daemon {
       this.#writeStatus();
       return;
     }
+    // Nothing changed since the last pass (editor litter, a no-op swap): nothing to apply or report again.
+    if (config === this.#configSnapshot && trigger !== 'SIGHUP') return;
     this.#configSnapshot = config;
     for (const issue of config.issues) {
       log.error(
