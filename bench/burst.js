@@ -2,13 +2,12 @@
 // Run `npx tsc -p tsconfig.build.json` first. Env: BURST_SCHEDULES (default 1000), BURST_LEAD_SECONDS (how far
 // ahead of the daemon's start the burst is placed, default 15).
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import { CLI, manifest, positiveInt, readRuns, stopDaemon } from './lib/daemon.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const JOB = 'echo $(date +%s.%N)';
 const SCHEDULES = positiveInt('BURST_SCHEDULES', 1000);
 const LEAD_SECONDS = positiveInt('BURST_LEAD_SECONDS', 15);
@@ -16,22 +15,11 @@ const PER_FILE = 100;
 const TARGET_FACTOR = 1.5;
 const PARALLEL = availableParallelism();
 
-function positiveInt(name, fallback) {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name}: expected a whole number >= 1, got "${process.env[name]}"`);
-  return value;
-}
-
 /** A `date +%s.%N` line as milliseconds since the epoch, keeping microseconds. */
 function printedMs(printed) {
   const match = /^(\d+)\.(\d{9})/.exec(printed.trim());
   if (!match) throw new Error(`job output is not a timestamp: ${JSON.stringify(printed)}`);
   return Number(match[1]) * 1000 + Number(match[2]) / 1e6;
-}
-
-function manifest(name, spec) {
-  return JSON.stringify({ apiVersion: 'cronops/v1', kind: 'Schedule', metadata: { name }, spec });
 }
 
 /** Spawn `count` jobs from Node, `parallel` at a time, each awaited until it exits; the start times they print. */
@@ -108,24 +96,6 @@ function startDaemon(dir, state) {
     );
   });
   return daemon;
-}
-
-/** SIGTERM, then SIGKILL if it has not exited within `boundMs`. */
-async function stopDaemon(daemon, boundMs = 60_000) {
-  if (daemon.proc.exitCode !== null || daemon.proc.signalCode !== null) return;
-  daemon.proc.kill('SIGTERM');
-  const timer = setTimeout(() => daemon.proc.kill('SIGKILL'), boundMs);
-  await daemon.exited;
-  clearTimeout(timer);
-}
-
-async function readRuns(state, name) {
-  try {
-    return JSON.parse(await readFile(join(state, 'history', `${name}.json`), 'utf8')).runs;
-  } catch (error) {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  }
 }
 
 async function measureDaemon(count) {

@@ -4,16 +4,22 @@
 // HTTP_BENCH_IDLE_SECONDS (idle lateness samples, default 15), HTTP_BENCH_WRK=0 to skip wrk even when installed.
 import { execFile, spawn } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { startStatusServer } from '../dist/status/http.js';
+import {
+  CLI,
+  latenessMs,
+  positiveInt,
+  stopDaemon,
+  summarise,
+  waitForShards,
+} from './lib/daemon.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const QUIET = 1_000;
 const LOAD_SECONDS = positiveInt('HTTP_BENCH_SECONDS', 10);
 const CONNECTIONS = positiveInt('HTTP_BENCH_CONNECTIONS', 32);
@@ -23,20 +29,6 @@ const TARGET_P99_MS = 20;
 const TARGET_LATENESS_RATIO = 2;
 /** Lateness under this is noise (spawning `sh` alone varies by about as much): the 2× rule applies above it. */
 const LATENESS_FLOOR_MS = 5;
-
-function positiveInt(name, fallback) {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name}: expected a whole number >= 1, got "${process.env[name]}"`);
-  return value;
-}
-
-/** Nearest-rank percentiles. */
-function summarise(samples) {
-  const sorted = Float64Array.from(samples).sort();
-  const at = (q) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)] ?? NaN;
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] ?? NaN };
-}
 
 function manifest(name, spec) {
   return JSON.stringify({
@@ -118,37 +110,6 @@ function startDaemon(dir, state) {
     );
   });
   return { proc, ready, exited };
-}
-
-async function stopDaemon(daemon) {
-  if (daemon.proc.exitCode !== null || daemon.proc.signalCode !== null) return;
-  daemon.proc.kill('SIGTERM');
-  const timer = setTimeout(() => daemon.proc.kill('SIGKILL'), 30_000);
-  await daemon.exited;
-  clearTimeout(timer);
-}
-
-async function waitForShards(state, count, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const names = await readdir(join(state, 'history')).catch(() => []);
-    if (
-      names.filter((n) => n.endsWith('.json')).length >= count &&
-      !names.some((n) => n.endsWith('.tmp'))
-    )
-      return;
-    if (Date.now() > deadline)
-      throw new Error(`the daemon did not write ${count} history shards within ${timeoutMs} ms`);
-    await sleep(250);
-  }
-}
-
-/** Milliseconds from `scheduledMs` to a `date +%s.%N` line. */
-function latenessMs(printed, scheduledMs) {
-  const match = /^(\d+)\.(\d{9})/.exec(printed.trim());
-  if (!match) return NaN;
-  const seconds = Number(match[1]) - Math.floor(scheduledMs / 1000);
-  return seconds * 1000 + Number(match[2]) / 1e6 - (scheduledMs % 1000);
 }
 
 /** Lateness of the tick runs scheduled in [fromMs, untilMs), and how many did not succeed. */
@@ -303,7 +264,7 @@ async function main() {
     await sleep(1_500);
     const idle = await collectLateness(state, idleFrom, idleUntil);
     const loaded = await collectLateness(state, loadFrom, loadUntil);
-    await stopDaemon(daemon);
+    await stopDaemon(daemon, 30_000);
     daemon = undefined;
     const before = await measureUncached(snapshot, 3);
 
@@ -363,7 +324,7 @@ async function main() {
     console.log(lines.join('\n'));
     process.exitCode = pass ? 0 : 1;
   } finally {
-    if (daemon) await stopDaemon(daemon);
+    if (daemon) await stopDaemon(daemon, 30_000);
     await rm(root, { recursive: true, force: true });
   }
 }

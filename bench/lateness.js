@@ -3,13 +3,21 @@
 // Run `npx tsc -p tsconfig.build.json` first. Env: LATENESS_SECONDS (samples per every-second case, default 30),
 // LATENESS_MINUTES (every-minute case duration, default 1), LATENESS_DAEMONS (daemons in that case, default 12).
 import { spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
+import {
+  CLI,
+  latenessMs as parseLateness,
+  manifest,
+  positiveInt,
+  readRuns,
+  stopDaemon,
+  summarise,
+  waitForShards,
+} from './lib/daemon.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const JOB = 'echo $(date +%s.%N)';
 const SECONDS = positiveInt('LATENESS_SECONDS', 30);
 const MINUTES = positiveInt('LATENESS_MINUTES', 1);
@@ -17,32 +25,6 @@ const DAEMONS = Math.min(60, positiveInt('LATENESS_DAEMONS', 12));
 /** The first fires after a start pay for JIT warm-up and first-time file creation; not the steady state. */
 const WARMUP = 2;
 const TARGET_MARGIN_MS = 10;
-
-function positiveInt(name, fallback) {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name}: expected a whole number >= 1, got "${process.env[name]}"`);
-  return value;
-}
-
-/** Milliseconds from `scheduledMs` to a `date +%s.%N` line, without losing the nanoseconds to float rounding. */
-function latenessMs(printed, scheduledMs) {
-  const match = /^(\d+)\.(\d{9})/.exec(printed.trim());
-  if (!match) throw new Error(`job output is not a timestamp: ${JSON.stringify(printed)}`);
-  const seconds = Number(match[1]) - Math.floor(scheduledMs / 1000);
-  return seconds * 1000 + Number(match[2]) / 1e6 - (scheduledMs % 1000);
-}
-
-/** Nearest-rank percentiles. */
-function summarise(samples) {
-  const sorted = Float64Array.from(samples).sort();
-  const at = (q) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
-  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] };
-}
-
-function manifest(name, spec) {
-  return JSON.stringify({ apiVersion: 'cronops/v1', kind: 'Schedule', metadata: { name }, spec });
-}
 
 const timestampTask = { shell: JOB };
 const keepAll = { successfulRunsLimit: 10_000, failedRunsLimit: 10_000 };
@@ -52,6 +34,14 @@ async function makeRoot(label) {
   const dir = join(root, 'schedules.d');
   await mkdir(dir);
   return { root, dir, state: join(root, 'state') };
+}
+
+/** Lateness of a job's printed start; a job that printed something else makes the measurement invalid. */
+function latenessMs(printed, scheduledMs) {
+  const ms = parseLateness(printed, scheduledMs);
+  if (Number.isNaN(ms))
+    throw new Error(`job output is not a timestamp: ${JSON.stringify(printed)}`);
+  return ms;
 }
 
 /** Start the built daemon; resolves once it logged `cronops started`. */
@@ -97,24 +87,6 @@ function startDaemon(dir, state) {
     );
   });
   return { proc, started, exited };
-}
-
-/** SIGTERM, then SIGKILL if it has not exited within `boundMs`. */
-async function stopDaemon(daemon, boundMs = 60_000) {
-  if (daemon.proc.exitCode !== null || daemon.proc.signalCode !== null) return;
-  daemon.proc.kill('SIGTERM');
-  const timer = setTimeout(() => daemon.proc.kill('SIGKILL'), boundMs);
-  await daemon.exited;
-  clearTimeout(timer);
-}
-
-async function readRuns(state, name) {
-  try {
-    return JSON.parse(await readFile(join(state, 'history', `${name}.json`), 'utf8')).runs;
-  } catch (error) {
-    if (error.code === 'ENOENT') return [];
-    throw error;
-  }
 }
 
 /** Lateness and its phases for every succeeded run of `name` scheduled in (fromMs, untilMs]. */
@@ -223,22 +195,6 @@ async function measureEverySecond(samples, quiet) {
   } finally {
     if (daemon) await stopDaemon(daemon);
     await rm(root, { recursive: true, force: true });
-  }
-}
-
-/** Poll until the history directory holds `count` shards and no temp files. */
-async function waitForShards(state, count, timeoutMs) {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const names = await readdir(join(state, 'history')).catch(() => []);
-    if (
-      names.filter((n) => n.endsWith('.json')).length >= count &&
-      !names.some((n) => n.endsWith('.tmp'))
-    )
-      return;
-    if (Date.now() > deadline)
-      throw new Error(`the daemon did not write ${count} history shards within ${timeoutMs} ms`);
-    await sleep(250);
   }
 }
 

@@ -1,16 +1,15 @@
 // Benchmark of scale: 10,000 schedules in 1,000 files — time to "all scheduled", memory, and idle CPU of the daemon.
 // Run `npx tsc -p tsconfig.build.json` first. Env: SCALE_IDLE_SECONDS (idle CPU window, default 30).
 import { execFileSync, spawn } from 'node:child_process';
-import { mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
+import { CLI, positiveInt, stopDaemon, waitForShards } from './lib/daemon.js';
 
-const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const FILES = 1_000;
 const PER_FILE = 10;
 const SCHEDULES = FILES * PER_FILE;
@@ -20,13 +19,6 @@ const TARGET_RSS_MB = 300;
 const TARGET_IDLE_CPU = 1;
 const CLOCK_TICKS =
   Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-
-function positiveInt(name, fallback) {
-  const value = Number(process.env[name] ?? fallback);
-  if (!Number.isInteger(value) || value < 1)
-    throw new Error(`${name}: expected a whole number >= 1, got "${process.env[name]}"`);
-  return value;
-}
 
 const ZONES = [
   'UTC',
@@ -209,15 +201,6 @@ function startDaemon(dir, state) {
   return { proc, started, exited, errors };
 }
 
-/** SIGTERM, then SIGKILL if it has not exited within `boundMs`. */
-async function stopDaemon(daemon, boundMs = 60_000) {
-  if (daemon.proc.exitCode !== null || daemon.proc.signalCode !== null) return;
-  daemon.proc.kill('SIGTERM');
-  const timer = setTimeout(() => daemon.proc.kill('SIGKILL'), boundMs);
-  await daemon.exited;
-  clearTimeout(timer);
-}
-
 function readRssMb(pid) {
   const match = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return match ? Number(match[1]) / 1024 : NaN;
@@ -244,22 +227,6 @@ async function waitForStatus(state, count, timeoutMs) {
     if (performance.now() - began > timeoutMs)
       throw new Error(`status.json did not list ${count} schedules within ${timeoutMs} ms`);
     await sleep(100);
-  }
-}
-
-/** Poll until the history directory holds `count` shards and no temp files. */
-async function waitForShards(state, count, timeoutMs) {
-  const deadline = performance.now() + timeoutMs;
-  for (;;) {
-    const names = await readdir(join(state, 'history')).catch(() => []);
-    if (
-      names.filter((n) => n.endsWith('.json')).length >= count &&
-      !names.some((n) => n.endsWith('.tmp'))
-    )
-      return;
-    if (performance.now() > deadline)
-      throw new Error(`the daemon did not write ${count} history shards within ${timeoutMs} ms`);
-    await sleep(250);
   }
 }
 

@@ -1,0 +1,74 @@
+// Helpers shared by the daemon benchmarks: options, manifests, history shards, stopping a daemon, percentiles.
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { fileURLToPath } from 'node:url';
+
+/** The built CLI (`npx tsc -p tsconfig.build.json` first). */
+export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
+
+/** A whole number >= 1 from the environment variable `name`, or `fallback`. */
+export function positiveInt(name, fallback) {
+  const value = Number(process.env[name] ?? fallback);
+  if (!Number.isInteger(value) || value < 1)
+    throw new Error(`${name}: expected a whole number >= 1, got "${process.env[name]}"`);
+  return value;
+}
+
+/** One Schedule document (JSON is valid YAML). */
+export function manifest(name, spec) {
+  return JSON.stringify({ apiVersion: 'cronops/v1', kind: 'Schedule', metadata: { name }, spec });
+}
+
+/** The runs in a schedule's history shard; [] while it does not exist. */
+export async function readRuns(state, name) {
+  try {
+    return JSON.parse(await readFile(join(state, 'history', `${name}.json`), 'utf8')).runs;
+  } catch (error) {
+    if (error.code === 'ENOENT') return [];
+    throw error;
+  }
+}
+
+/** Wait until the daemon has written `count` history shards and none is half-written. */
+export async function waitForShards(state, count, timeoutMs) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const names = await readdir(join(state, 'history')).catch(() => []);
+    if (
+      names.filter((n) => n.endsWith('.json')).length >= count &&
+      !names.some((n) => n.endsWith('.tmp'))
+    )
+      return;
+    if (Date.now() > deadline)
+      throw new Error(`the daemon did not write ${count} history shards within ${timeoutMs} ms`);
+    await sleep(250);
+  }
+}
+
+/** SIGTERM, then SIGKILL after `boundMs`; resolves when the daemon is gone. */
+export async function stopDaemon(daemon, boundMs = 60_000) {
+  if (daemon.proc.exitCode !== null || daemon.proc.signalCode !== null) return;
+  daemon.proc.kill('SIGTERM');
+  const timer = setTimeout(() => daemon.proc.kill('SIGKILL'), boundMs);
+  await daemon.exited;
+  clearTimeout(timer);
+}
+
+/**
+ * Milliseconds from `scheduledMs` to the time a job printed with `date +%s.%N`, without losing the
+ * nanoseconds to floating point; NaN when the output is not such a time.
+ */
+export function latenessMs(printed, scheduledMs) {
+  const match = /^(\d+)\.(\d{9})/.exec(printed.trim());
+  if (!match) return NaN;
+  const seconds = Number(match[1]) - Math.floor(scheduledMs / 1000);
+  return seconds * 1000 + Number(match[2]) / 1e6 - (scheduledMs % 1000);
+}
+
+/** Count, p50, p99 (nearest rank) and max; undefined percentiles for no samples. */
+export function summarise(samples) {
+  const sorted = Float64Array.from(samples).sort();
+  const at = (q) => sorted[Math.max(0, Math.ceil(q * sorted.length) - 1)];
+  return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] };
+}
