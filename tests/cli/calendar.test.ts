@@ -1,8 +1,7 @@
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   buildCalendar,
   parseCalendarTime,
@@ -15,6 +14,7 @@ import { compileSchedule } from '../../src/cron/compile.js';
 import { createLowdbHistoryStore } from '../../src/history/lowdb-store.js';
 import type { RunRecord } from '../../src/history/store.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { runCommand } from './run-command.js';
 
 function schedule(
   name: string,
@@ -227,28 +227,7 @@ describe('cli/calendar (command)', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function runCli(args: string[]) {
-    const program = new Command('cronops').exitOverride();
-    registerCalendarCommand(program);
-    const stdout: string[] = [];
-    const stderr: string[] = [];
-    const outSpy = vi
-      .spyOn(process.stdout, 'write')
-      .mockImplementation((chunk) => (stdout.push(String(chunk)), true));
-    const errSpy = vi
-      .spyOn(process.stderr, 'write')
-      .mockImplementation((chunk) => (stderr.push(String(chunk)), true));
-    let error: unknown;
-    try {
-      await program.parseAsync(['node', 'cronops', ...args]);
-    } catch (caught) {
-      error = caught;
-    } finally {
-      outSpy.mockRestore();
-      errSpy.mockRestore();
-    }
-    return { stdout: stdout.join(''), stderr: stderr.join(''), error };
-  }
+  const runCli = (args: string[]) => runCommand([registerCalendarCommand], args);
 
   const manifest = (name: string, expression: string) =>
     `apiVersion: cronops/v1\nkind: Schedule\nmetadata: { name: ${name} }\nspec: { schedule: "${expression}", task: { shell: "true" } }\n`;

@@ -23,7 +23,10 @@ ${task}
 `;
 
 function cronops(...args: string[]) {
-  return spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', env: { ...process.env, GREETING_SECRET: 's3cr3t' } });
+  return spawnSync(process.execPath, [CLI, ...args], {
+    encoding: 'utf8',
+    env: { ...process.env, GREETING_SECRET: 's3cr3t' },
+  });
 }
 
 describe('cli/exec', () => {
@@ -53,12 +56,17 @@ describe('cli/exec', () => {
     const dir = await dirWith({ 'a.yaml': schedule('nightly-backup', '    shell: "true"') });
     const result = cronops('exec', 'nightly-bakup', '--dir', dir);
     expect(result.status).toBe(1);
-    expect(result.stderr.trim()).toBe(`cronops: no schedule named "nightly-bakup" in ${dir} (did you mean "nightly-backup"?)`);
+    expect(result.stderr.trim()).toBe(
+      `cronops: no schedule named "nightly-bakup" in ${dir} (did you mean "nightly-backup"?)`,
+    );
   });
 
   it('a secret that cannot be resolved is one clear line', async () => {
     const dir = await dirWith({
-      'a.yaml': schedule('needs-secret', `    shell: "true"\n    env: { TOKEN: { fromEnv: NOT_SET_ANYWHERE } }`),
+      'a.yaml': schedule(
+        'needs-secret',
+        `    shell: "true"\n    env: { TOKEN: { fromEnv: NOT_SET_ANYWHERE } }`,
+      ),
     });
     const result = cronops('exec', 'needs-secret', '--dir', dir);
     expect(result.status).toBe(1);

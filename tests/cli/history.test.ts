@@ -1,7 +1,6 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   formatDuration,
@@ -13,6 +12,7 @@ import { createLowdbHistoryStore } from '../../src/history/lowdb-store.js';
 import type { RunRecord } from '../../src/history/store.js';
 import { ManualClock } from '../../src/shared/clock.js';
 import { SchedulerError, exitCodeFor } from '../../src/shared/errors.js';
+import { runCommand } from './run-command.js';
 
 const FAILED: RunRecord = {
   id: '01JNQ6Z5S8M2W4X7Y9A1B3C5D7',
@@ -98,37 +98,7 @@ const MISSED: RunRecord = {
   missed: { count: 3, first: '2026-03-09T04:00:00.000Z', last: '2026-03-09T06:00:00.000Z' },
 };
 
-interface CliResult {
-  stdout: string;
-  stderr: string;
-  error: unknown;
-}
-
-async function runCli(args: string[]): Promise<CliResult> {
-  const program = new Command('cronops').exitOverride();
-  registerHistoryCommand(program);
-  registerLogsCommand(program);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const outSpy = vi.spyOn(process.stdout, 'write').mockImplementation((chunk) => {
-    stdout.push(String(chunk));
-    return true;
-  });
-  const errSpy = vi.spyOn(process.stderr, 'write').mockImplementation((chunk) => {
-    stderr.push(String(chunk));
-    return true;
-  });
-  let error: unknown;
-  try {
-    await program.parseAsync(['node', 'cronops', ...args]);
-  } catch (caught) {
-    error = caught;
-  } finally {
-    outSpy.mockRestore();
-    errSpy.mockRestore();
-  }
-  return { stdout: stdout.join(''), stderr: stderr.join(''), error };
-}
+const runCli = (args: string[]) => runCommand([registerHistoryCommand, registerLogsCommand], args);
 
 describe('cli/history', () => {
   let stateDir: string;

@@ -2,8 +2,7 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Command } from 'commander';
-import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   formatRelativeTime,
   registerStatusCommand,
@@ -12,6 +11,7 @@ import {
 import { SchedulerError } from '../../src/shared/errors.js';
 import { startStatusServer, type StatusServer } from '../../src/status/http.js';
 import { buildStatusSnapshot, type StatusSnapshot } from '../../src/status/snapshot.js';
+import { runCommand } from './run-command.js';
 
 const NOW = new Date('2026-03-10T12:00:00.000Z');
 
@@ -131,28 +131,7 @@ function snapshot(): StatusSnapshot {
   });
 }
 
-async function runCli(args: string[]): Promise<{ stdout: string; stderr: string; error: unknown }> {
-  const program = new Command('cronops').exitOverride();
-  registerStatusCommand(program);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const outSpy = vi
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk) => (stdout.push(String(chunk)), true));
-  const errSpy = vi
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((chunk) => (stderr.push(String(chunk)), true));
-  let error: unknown;
-  try {
-    await program.parseAsync(['node', 'cronops', ...args]);
-  } catch (caught) {
-    error = caught;
-  } finally {
-    outSpy.mockRestore();
-    errSpy.mockRestore();
-  }
-  return { stdout: stdout.join(''), stderr: stderr.join(''), error };
-}
+const runCli = (args: string[]) => runCommand([registerStatusCommand], args);
 
 /** A port nothing listens on. */
 async function closedPort(): Promise<number> {

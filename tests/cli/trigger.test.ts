@@ -1,10 +1,10 @@
 import { createServer } from 'node:net';
-import { Command } from 'commander';
-import { afterEach, describe, expect, it, vi } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { interpretTriggerAnswer, registerTriggerCommand } from '../../src/cli/commands/trigger.js';
 import { startStatusServer, type StatusServer } from '../../src/status/http.js';
 import { buildStatusSnapshot } from '../../src/status/snapshot.js';
 import type { TriggerResult } from '../../src/status/trigger.js';
+import { runCommand } from './run-command.js';
 
 const TOKEN = 'cli-trigger-token-0123456789';
 
@@ -63,30 +63,7 @@ async function daemonUrl(withToken = true): Promise<string> {
   return server.url;
 }
 
-async function runCli(args: string[]) {
-  const program = new Command('cronops').exitOverride();
-  registerTriggerCommand(program);
-  const stdout: string[] = [];
-  const stderr: string[] = [];
-  const outSpy = vi
-    .spyOn(process.stdout, 'write')
-    .mockImplementation((chunk) => (stdout.push(String(chunk)), true));
-  const errSpy = vi
-    .spyOn(process.stderr, 'write')
-    .mockImplementation((chunk) => (stderr.push(String(chunk)), true));
-  let error: unknown;
-  try {
-    await program.parseAsync(['node', 'cronops', ...args]);
-  } catch (caught) {
-    error = caught;
-  } finally {
-    outSpy.mockRestore();
-    errSpy.mockRestore();
-  }
-  const exitCode = process.exitCode;
-  process.exitCode = undefined;
-  return { stdout: stdout.join(''), stderr: stderr.join(''), error, exitCode };
-}
+const runCli = (args: string[]) => runCommand([registerTriggerCommand], args);
 
 describe('cli/trigger', () => {
   it.each([
