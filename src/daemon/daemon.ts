@@ -114,7 +114,7 @@ export class Daemon {
   #server: { url: string; close(): Promise<void> } | undefined;
   #watcher: ConfigWatcher | undefined;
   #reloading: Promise<void> = Promise.resolve();
-  #reloadAgain = false;
+  #reloadQueued = false;
   #stopping = false;
   #started = false;
   #checkpointTimer: NodeJS.Timeout | undefined;
@@ -260,10 +260,10 @@ export class Daemon {
     if (this.#stopping) return this.#reloading;
     // SIGHUP reads every file again, even those whose stat looks unchanged.
     if (trigger === 'SIGHUP') this.#config.invalidate();
-    if (this.#reloadAgain) return this.#reloading;
-    this.#reloadAgain = true;
+    if (this.#reloadQueued) return this.#reloading;
+    this.#reloadQueued = true;
     this.#reloading = this.#reloading.then(async () => {
-      this.#reloadAgain = false;
+      this.#reloadQueued = false;
       if (this.#stopping) return;
       await this.#reconcile(trigger);
     });

@@ -217,10 +217,11 @@ export class RunManager {
       const missedLast = toStart.length > 0 ? previousFire(job, toStart[0]!, first) : last;
       this.#recordMissed(job, first, missedLast, missedCount, toStart.length === 0 ? lastIso : undefined);
     }
-    const startTrigger: RunTrigger = count > 1 || toStart[0]?.getTime() !== first.getTime() ? 'catchup' : trigger;
+    // Fires started out of a gap are catch-up runs; a single due fire keeps the caller's trigger.
+    const startTrigger: RunTrigger = count > 1 ? 'catchup' : trigger;
     for (const at of toStart) {
       const ready = prepared && at.getTime() === due.last.getTime() ? prepared : undefined;
-      this.start(job.name, at, count > 1 ? startTrigger : trigger, ready);
+      this.start(job.name, at, startTrigger, ready);
     }
   }
 
