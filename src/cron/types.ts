@@ -46,8 +46,7 @@ export type CompiledSchedule =
     };
 
 export type CompileResult =
-  | { ok: true; schedule: CompiledSchedule }
-  | { ok: false; errors: ScheduleExpressionError[] };
+  { ok: true; schedule: CompiledSchedule } | { ok: false; errors: ScheduleExpressionError[] };
 
 /** The fires of a schedule in a window (after, until]. */
 export interface FireCount {

@@ -176,7 +176,9 @@ export class ConfigState {
     const states = [...this.#files.values()];
     // An invalid Defaults with no good version to fall back on: every schedule of the directory would
     // run without it (in another time zone, without its retries or notifications), so none is loaded.
-    const brokenDefaults = states.find((s) => s.declaresDefaults && s.current.issues.length > 0 && !s.lastGood);
+    const brokenDefaults = states.find(
+      (s) => s.declaresDefaults && s.current.issues.length > 0 && !s.lastGood,
+    );
     const effective = brokenDefaults
       ? []
       : states

@@ -1,6 +1,10 @@
 // Turning a schedule and a run into what runTask executes: templates rendered, secrets resolved.
 import type { JobSpec } from '../manifest/schema.js';
-import { buildTemplateContext, renderTemplate, type TemplateContext } from '../manifest/templates.js';
+import {
+  buildTemplateContext,
+  renderTemplate,
+  type TemplateContext,
+} from '../manifest/templates.js';
 import type { TaskInvocation } from '../runtime/run-job.js';
 import { resolveEnv, type EnvValue } from '../runtime/secrets.js';
 
@@ -20,8 +24,7 @@ export interface InvocationRun {
 }
 
 export type InvocationResult =
-  | { ok: true; invocation: TaskInvocation }
-  | { ok: false; error: string; secrets: string[] };
+  { ok: true; invocation: TaskInvocation } | { ok: false; error: string; secrets: string[] };
 
 export function templateContextFor(spec: JobSpec, run: InvocationRun): TemplateContext {
   return buildTemplateContext({
@@ -39,7 +42,11 @@ export function templateContextFor(spec: JobSpec, run: InvocationRun): TemplateC
  * Render every template of the task and resolve its secrets. Plain env values are templates; values from
  * `fromEnv`/`fromFile` are secrets: used as they are and listed so they can be redacted from the output.
  */
-export function buildInvocation(spec: JobSpec, run: InvocationRun, source: SecretSource): InvocationResult {
+export function buildInvocation(
+  spec: JobSpec,
+  run: InvocationRun,
+  source: SecretSource,
+): InvocationResult {
   const context = templateContextFor(spec, run);
   const render = (text: string): string => renderTemplate(text, context);
   const envResult = resolveRendered(spec.task.env, render, source);

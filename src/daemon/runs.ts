@@ -11,7 +11,12 @@ import type { deliverNotification as DeliverFn } from '../runtime/notify.js';
 import type { DueFires } from '../runtime/scheduler.js';
 import type { Clock } from '../shared/clock.js';
 import { retryDelayMs } from './backoff.js';
-import { buildInvocation, resolveRendered, templateContextFor, type SecretSource } from './invocation.js';
+import {
+  buildInvocation,
+  resolveRendered,
+  templateContextFor,
+  type SecretSource,
+} from './invocation.js';
 import { renderTemplate } from '../manifest/templates.js';
 
 /** Something the status, the event stream and the logs want to know about. */
@@ -66,7 +71,13 @@ interface WaitingFire {
   kind: 'queue' | 'cap';
 }
 
-const FINISHED: ReadonlySet<RunStatus> = new Set(['succeeded', 'failed', 'timedOut', 'interrupted', 'cancelled']);
+const FINISHED: ReadonlySet<RunStatus> = new Set([
+  'succeeded',
+  'failed',
+  'timedOut',
+  'interrupted',
+  'cancelled',
+]);
 
 const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
@@ -113,14 +124,23 @@ export class RunManager {
   /** Forget a schedule: its in-flight runs finish and are recorded; fires still waiting are recorded skipped. */
   undefine(name: string): void {
     this.#jobs.delete(name);
-    for (const key of this.#prepared.keys()) if (key.startsWith(`${name}@`)) this.#prepared.delete(key);
+    for (const key of this.#prepared.keys())
+      if (key.startsWith(`${name}@`)) this.#prepared.delete(key);
     const queued = this.#queued.get(name);
     if (queued) {
       this.#queued.delete(name);
-      this.#finishUnstarted(queued.record, 'skipped', 'the schedule was removed before the fire started');
+      this.#finishUnstarted(
+        queued.record,
+        'skipped',
+        'the schedule was removed before the fire started',
+      );
     }
     for (const waiting of this.#capped.filter((w) => w.record.schedule === name)) {
-      this.#finishUnstarted(waiting.record, 'skipped', 'the schedule was removed before the fire started');
+      this.#finishUnstarted(
+        waiting.record,
+        'skipped',
+        'the schedule was removed before the fire started',
+      );
     }
     this.#capped = this.#capped.filter((w) => w.record.schedule !== name);
   }
@@ -136,7 +156,10 @@ export class RunManager {
 
   /** Fires of `name` waiting to start. */
   waiting(name: string): number {
-    return (this.#queued.has(name) ? 1 : 0) + this.#capped.filter((w) => w.record.schedule === name).length;
+    return (
+      (this.#queued.has(name) ? 1 : 0) +
+      this.#capped.filter((w) => w.record.schedule === name).length
+    );
   }
 
   get runningCount(): number {
@@ -156,12 +179,21 @@ export class RunManager {
       const window = activeWindow(job.spec.activeFrom, job.spec.activeUntil);
       if (at.getTime() < window.from || at.getTime() > window.until) continue;
       const runId = this.#ulid(this.#o.clock.now().getTime());
-      intents.push({ runId, schedule: name, scheduledAt: at.toISOString(), trigger: 'schedule', specHash: job.hash });
+      intents.push({
+        runId,
+        schedule: name,
+        scheduledAt: at.toISOString(),
+        trigger: 'schedule',
+        specHash: job.hash,
+      });
     }
     if (intents.length === 0) return;
     const committed = this.#o.journal.append(intents);
     for (const intent of intents) {
-      this.#prepared.set(`${intent.schedule}@${Date.parse(intent.scheduledAt)}`, { runId: intent.runId, committed });
+      this.#prepared.set(`${intent.schedule}@${Date.parse(intent.scheduledAt)}`, {
+        runId: intent.runId,
+        committed,
+      });
     }
   }
 
@@ -215,7 +247,13 @@ export class RunManager {
     const missedCount = count - toStart.length;
     if (missedCount > 0) {
       const missedLast = toStart.length > 0 ? previousFire(job, toStart[0]!, first) : last;
-      this.#recordMissed(job, first, missedLast, missedCount, toStart.length === 0 ? lastIso : undefined);
+      this.#recordMissed(
+        job,
+        first,
+        missedLast,
+        missedCount,
+        toStart.length === 0 ? lastIso : undefined,
+      );
     }
     // Fires started out of a gap are catch-up runs; a single due fire keeps the caller's trigger.
     const startTrigger: RunTrigger = count > 1 ? 'catchup' : trigger;
@@ -230,7 +268,8 @@ export class RunManager {
     const key = `${name}@${at.getTime()}`;
     const found = this.#prepared.get(key);
     for (const k of this.#prepared.keys()) {
-      if (k.startsWith(`${name}@`) && Number(k.slice(name.length + 1)) <= at.getTime()) this.#prepared.delete(k);
+      if (k.startsWith(`${name}@`) && Number(k.slice(name.length + 1)) <= at.getTime())
+        this.#prepared.delete(k);
     }
     return found;
   }
@@ -248,7 +287,15 @@ export class RunManager {
     // Only fires that will run (now or after waiting) go to the journal; skipped ones are just recorded.
     const commit = (): Promise<void> =>
       prepared?.committed ??
-      this.#o.journal.append([{ runId, schedule: name, scheduledAt: scheduledAt.toISOString(), trigger, specHash: job.hash }]);
+      this.#o.journal.append([
+        {
+          runId,
+          schedule: name,
+          scheduledAt: scheduledAt.toISOString(),
+          trigger,
+          specHash: job.hash,
+        },
+      ]);
     const record: RunRecord = {
       id: runId,
       schedule: name,
@@ -293,9 +340,19 @@ export class RunManager {
     const cap = this.#o.maxConcurrentRuns;
     if (cap !== null && this.#running >= cap) {
       this.#capped.push({ record, committed: commit(), job, kind: 'cap' });
-      this.#capped.sort((a, b) => (a.record.scheduledAt < b.record.scheduledAt ? -1 : a.record.scheduledAt > b.record.scheduledAt ? 1 : 0));
+      this.#capped.sort((a, b) =>
+        a.record.scheduledAt < b.record.scheduledAt
+          ? -1
+          : a.record.scheduledAt > b.record.scheduledAt
+            ? 1
+            : 0,
+      );
       this.#record(record, watermark);
-      return { runId, outcome: 'waiting', reason: `waiting for a free slot (--max-concurrent-runs ${cap})` };
+      return {
+        runId,
+        outcome: 'waiting',
+        reason: `waiting for a free slot (--max-concurrent-runs ${cap})`,
+      };
     }
     this.#launch(job, record, commit());
     return { runId, outcome: 'started' };
@@ -308,7 +365,11 @@ export class RunManager {
   async shutdown(graceMs: number): Promise<void> {
     this.#stopping = true;
     for (const waiting of [...this.#queued.values(), ...this.#capped]) {
-      this.#finishUnstarted(waiting.record, 'skipped', 'the daemon shut down before the fire started');
+      this.#finishUnstarted(
+        waiting.record,
+        'skipped',
+        'the daemon shut down before the fire started',
+      );
     }
     this.#queued.clear();
     this.#capped = [];
@@ -332,7 +393,13 @@ export class RunManager {
   }
 
   #launch(job: DesiredSchedule, record: RunRecord, committed: Promise<void>): void {
-    const run: ActiveRun = { record, committed, job, abort: new AbortController(), done: Promise.resolve() };
+    const run: ActiveRun = {
+      record,
+      committed,
+      job,
+      abort: new AbortController(),
+      done: Promise.resolve(),
+    };
     const set = this.#active.get(job.name) ?? new Set<ActiveRun>();
     set.add(run);
     this.#active.set(job.name, set);
@@ -370,7 +437,10 @@ export class RunManager {
       record.startedAt = this.#o.clock.now().toISOString();
       this.#record(record, record.trigger === 'manual' ? undefined : record.scheduledAt);
       this.#emit('run:started', record);
-      log.info({ attempt: 1, trigger: record.trigger, scheduledAt: record.scheduledAt }, 'run started');
+      log.info(
+        { attempt: 1, trigger: record.trigger, scheduledAt: record.scheduledAt },
+        'run started',
+      );
     }
     const attempts = spec.retries.limit + 1;
     for (let attempt = 1; attempt <= attempts && !signal.aborted; attempt += 1) {
@@ -405,7 +475,13 @@ export class RunManager {
     const { job, record } = run;
     const built = buildInvocation(
       job.spec,
-      { schedule: job.name, runId: record.id, attempt, trigger: record.trigger, scheduledAt: new Date(record.scheduledAt) },
+      {
+        schedule: job.name,
+        runId: record.id,
+        attempt,
+        trigger: record.trigger,
+        scheduledAt: new Date(record.scheduledAt),
+      },
       this.#o.secrets,
     );
     const startedAt = this.#o.clock.now();
@@ -418,7 +494,15 @@ export class RunManager {
       entry.signal = null;
       entry.error = built.error;
       log.error({ attempt, error: built.error }, 'cannot start the task');
-      return { outcome: 'spawn-error', exitCode: null, signal: null, outputTail: '', startedAt, finishedAt, error: built.error };
+      return {
+        outcome: 'spawn-error',
+        exitCode: null,
+        signal: null,
+        outputTail: '',
+        startedAt,
+        finishedAt,
+        error: built.error,
+      };
     }
     const result = await this.#o.runTask(built.invocation, {
       clock: this.#o.clock,
@@ -443,14 +527,16 @@ export class RunManager {
     const previous = lastFinished(this.#o.history.runs(job.name), record.id);
     const finishedAt = this.#o.clock.now();
     record.finishedAt = finishedAt.toISOString();
-    if (record.startedAt) record.durationMs = finishedAt.getTime() - new Date(record.startedAt).getTime();
+    if (record.startedAt)
+      record.durationMs = finishedAt.getTime() - new Date(record.startedAt).getTime();
     this.#record(record);
     this.#emit('run:finished', record);
     const events: NotifySpec['on'][number][] = [];
     if (record.status === 'failed' || record.status === 'timedOut') events.push('failure');
     if (record.status === 'succeeded') {
       events.push('success');
-      if (previous && (previous.status === 'failed' || previous.status === 'timedOut')) events.push('recovery');
+      if (previous && (previous.status === 'failed' || previous.status === 'timedOut'))
+        events.push('recovery');
     }
     for (const event of events) this.#notify(job, record, event);
   }
@@ -463,12 +549,24 @@ export class RunManager {
     this.#emit('run:recorded', record);
     // attempt 0: the fire never got an attempt.
     this.#o.logger.info(
-      { schedule: record.schedule, runId: record.id, attempt: 0, scheduledAt: record.scheduledAt, reason },
+      {
+        schedule: record.schedule,
+        runId: record.id,
+        attempt: 0,
+        scheduledAt: record.scheduledAt,
+        reason,
+      },
       `fire ${status}`,
     );
   }
 
-  #recordMissed(job: DesiredSchedule, first: Date, last: Date, count: number, watermark?: string): void {
+  #recordMissed(
+    job: DesiredSchedule,
+    first: Date,
+    last: Date,
+    count: number,
+    watermark?: string,
+  ): void {
     const record: RunRecord = {
       id: this.#ulid(this.#o.clock.now().getTime()),
       schedule: job.name,
@@ -483,14 +581,17 @@ export class RunManager {
     record.finishedAt = this.#o.clock.now().toISOString();
     this.#record(record, watermark);
     this.#emit('run:recorded', record);
-    this.#o.logger.warn({ schedule: job.name, runId: record.id, attempt: 0, missed: record.missed }, 'fires missed');
+    this.#o.logger.warn(
+      { schedule: job.name, runId: record.id, attempt: 0, missed: record.missed },
+      'fires missed',
+    );
     this.#notify(job, record, 'missed');
   }
 
   #startWaiting(name: string): void {
     if (this.#stopping) return;
     const queued = this.#queued.get(name);
-    if (queued && !(this.#active.get(name)?.size)) {
+    if (queued && !this.#active.get(name)?.size) {
       this.#queued.delete(name);
       const cap = this.#o.maxConcurrentRuns;
       if (cap !== null && this.#running >= cap) this.#capped.push({ ...queued, kind: 'cap' });
@@ -521,10 +622,18 @@ export class RunManager {
         scheduledAt: new Date(record.scheduledAt),
       });
       const render = (text: string): string => renderTemplate(text, context);
-      const resolved = target.webhook ? resolveRendered(target.webhook.headers, render, this.#o.secrets) : undefined;
+      const resolved = target.webhook
+        ? resolveRendered(target.webhook.headers, render, this.#o.secrets)
+        : undefined;
       if (resolved && resolved.errors.length > 0) {
         this.#o.logger.error(
-          { schedule: job.name, runId: record.id, attempt: record.attempts.length, event, error: resolved.errors.join('; ') },
+          {
+            schedule: job.name,
+            runId: record.id,
+            attempt: record.attempts.length,
+            event,
+            error: resolved.errors.join('; '),
+          },
           'notification not sent',
         );
         continue;
@@ -532,7 +641,9 @@ export class RunManager {
       const delivery = this.#o
         .deliverNotification(
           {
-            ...(target.webhook ? { webhook: { url: render(target.webhook.url), headers: resolved?.values ?? {} } } : {}),
+            ...(target.webhook
+              ? { webhook: { url: render(target.webhook.url), headers: resolved?.values ?? {} } }
+              : {}),
             ...(target.command ? { command: target.command.map(render) } : {}),
           },
           { event, schedule: job.name, run: publicRun(record) },
@@ -557,7 +668,10 @@ function lastFinished(runs: readonly RunRecord[], exceptId: string): RunRecord |
   return undefined;
 }
 
-function activeWindow(from: string | undefined, until: string | undefined): { from: number; until: number } {
+function activeWindow(
+  from: string | undefined,
+  until: string | undefined,
+): { from: number; until: number } {
   return {
     from: from ? Date.parse(from) : Number.NEGATIVE_INFINITY,
     until: until ? Date.parse(until) : Number.POSITIVE_INFINITY,
@@ -575,13 +689,25 @@ function previousFire(job: DesiredSchedule, at: Date, floor: Date): Date {
 }
 
 /** Why fires were missed: too late for startingDeadline, or passed over by the catchUp policy. */
-function describeMissed(job: DesiredSchedule, first: Date, last: Date, count: number, now: Date): string {
+function describeMissed(
+  job: DesiredSchedule,
+  first: Date,
+  last: Date,
+  count: number,
+  now: Date,
+): string {
   const { startingDeadline, catchUp } = job.spec;
-  const fires = count === 1 ? `the fire at ${first.toISOString()}` : `${count} fires from ${first.toISOString()} to ${last.toISOString()}`;
+  const fires =
+    count === 1
+      ? `the fire at ${first.toISOString()}`
+      : `${count} fires from ${first.toISOString()} to ${last.toISOString()}`;
   if (now.getTime() - last.getTime() > startingDeadline) {
     return `${fires} came due while the daemon could not start ${count === 1 ? 'it' : 'them'} and ${count === 1 ? 'is' : 'are'} past startingDeadline (${startingDeadline} ms)`;
   }
-  const policy = catchUp === 'none' ? 'catchUp none starts no fire of a gap' : 'catchUp latest starts only the newest fire of a gap';
+  const policy =
+    catchUp === 'none'
+      ? 'catchUp none starts no fire of a gap'
+      : 'catchUp latest starts only the newest fire of a gap';
   return `${fires} ${count === 1 ? 'was' : 'were'} passed over: ${policy}`;
 }
 

@@ -130,7 +130,8 @@ class FileJournal implements FireJournal {
       } catch (err) {
         const code = (err as NodeJS.ErrnoException).code;
         // No state directory (yet, or not writable): nothing to trim; the history reports the condition.
-        if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EACCES' && code !== 'EROFS') throw err;
+        if (code !== 'ENOENT' && code !== 'ENOTDIR' && code !== 'EACCES' && code !== 'EROFS')
+          throw err;
       }
     });
   }

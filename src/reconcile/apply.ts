@@ -30,6 +30,7 @@ export function applyPlan(plan: ReconcilePlan, target: JobTarget): ApplyResult {
   // Removals first, so that a name freed by one schedule is never briefly held twice.
   for (const job of plan.remove) attempt(`remove ${job.name}`, () => target.remove(job.name));
   for (const { to } of plan.update) attempt(`update ${to.name}`, () => target.update(to));
-  for (const schedule of plan.create) attempt(`create ${schedule.name}`, () => target.create(schedule));
+  for (const schedule of plan.create)
+    attempt(`create ${schedule.name}`, () => target.create(schedule));
   return result;
 }

@@ -16,8 +16,5 @@ function canonicalJson(value: unknown): string {
  * spec. The file it lives in is deliberately left out: moving a schedule between files is not a change.
  */
 export function fingerprintSchedule(metadata: unknown, spec: unknown): string {
-  return createHash('sha256')
-    .update(canonicalJson({ metadata, spec }))
-    .digest('hex')
-    .slice(0, 16);
+  return createHash('sha256').update(canonicalJson({ metadata, spec })).digest('hex').slice(0, 16);
 }

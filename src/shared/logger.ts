@@ -46,12 +46,21 @@ function createPrettyStream(): DestinationStream {
   return {
     write(line: string) {
       try {
-        const { time, level, msg, pid: _pid, hostname: _h, ...rest } = JSON.parse(line) as Record<string, unknown>;
+        const {
+          time,
+          level,
+          msg,
+          pid: _pid,
+          hostname: _h,
+          ...rest
+        } = JSON.parse(line) as Record<string, unknown>;
         const name = levels.labels[Number(level)] ?? String(level);
         const fields = Object.entries(rest)
           .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
           .join(' ');
-        process.stdout.write(`${String(time)} ${name.toUpperCase().padEnd(5)} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`);
+        process.stdout.write(
+          `${String(time)} ${name.toUpperCase().padEnd(5)} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`,
+        );
       } catch {
         process.stdout.write(line);
       }

@@ -326,15 +326,18 @@ describe('daemon/config-state', () => {
 
   it('holds back every schedule while the Defaults is invalid and has no good version; uses the last good one otherwise', async () => {
     const dir = await makeDir();
-    const defaults = (zone: string) => `apiVersion: cronops/v1\nkind: Defaults\nspec:\n  timezone: ${zone}\n`;
+    const defaults = (zone: string) =>
+      `apiVersion: cronops/v1\nkind: Defaults\nspec:\n  timezone: ${zone}\n`;
     await writeFile(join(dir, 'defaults.yaml'), defaults('Europe/Berln'));
     await writeFile(join(dir, 'a.yaml'), schedule('alpha'));
     const config = new ConfigState(dir, { clock: settledClock() });
     const cold = await config.reload();
     expect(names(cold)).toEqual([]);
-    expect(cold.files.find((f) => f.file.endsWith('a.yaml'))?.issues.map((i) => i.message)).toEqual([
-      `not loaded: the Defaults in ${join(dir, 'defaults.yaml')} is invalid, and these schedules would run without it; fix that file first`,
-    ]);
+    expect(cold.files.find((f) => f.file.endsWith('a.yaml'))?.issues.map((i) => i.message)).toEqual(
+      [
+        `not loaded: the Defaults in ${join(dir, 'defaults.yaml')} is invalid, and these schedules would run without it; fix that file first`,
+      ],
+    );
     await writeFile(join(dir, 'defaults.yaml'), defaults('Europe/Berlin'));
     const fixed = await config.reload();
     expect(fixed.desired.get('alpha')?.spec.timezone).toBe('Europe/Berlin');
@@ -344,4 +347,3 @@ describe('daemon/config-state', () => {
     expect(broken.desired.get('alpha')?.spec.timezone).toBe('Europe/Berlin');
   });
 });
-

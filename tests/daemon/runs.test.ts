@@ -38,19 +38,42 @@ function job(name: string, spec: Partial<JobSpec> = {}): DesiredSchedule {
     notify: [],
     ...spec,
   };
-  return { name, file: `${name}.yaml`, line: 1, metadata: { name, labels: {} }, spec: full, compiled: compiled.schedule, hash: `h-${name}`, degraded: false };
+  return {
+    name,
+    file: `${name}.yaml`,
+    line: 1,
+    metadata: { name, labels: {} },
+    spec: full,
+    compiled: compiled.schedule,
+    hash: `h-${name}`,
+    degraded: false,
+  };
 }
 
 /** A task runner whose attempts end when the test says so. */
 class FakeTasks {
-  calls: { invocation: TaskInvocation; options: RunTaskOptions; finish: (r: Partial<AttemptResult>) => void }[] = [];
+  calls: {
+    invocation: TaskInvocation;
+    options: RunTaskOptions;
+    finish: (r: Partial<AttemptResult>) => void;
+  }[] = [];
   constructor(private clock: ManualClock) {}
   run = (invocation: TaskInvocation, options: RunTaskOptions): Promise<AttemptResult> =>
     new Promise((resolve) => {
       const startedAt = this.clock.now();
       const finish = (r: Partial<AttemptResult>) =>
-        resolve({ outcome: 'succeeded', exitCode: 0, signal: null, outputTail: '', startedAt, finishedAt: this.clock.now(), ...r });
-      options.signal?.addEventListener('abort', () => finish({ outcome: 'killed', exitCode: null, signal: 'SIGTERM' }));
+        resolve({
+          outcome: 'succeeded',
+          exitCode: 0,
+          signal: null,
+          outputTail: '',
+          startedAt,
+          finishedAt: this.clock.now(),
+          ...r,
+        });
+      options.signal?.addEventListener('abort', () =>
+        finish({ outcome: 'killed', exitCode: null, signal: 'SIGTERM' }),
+      );
       void options.onSpawn?.({ pid: 4242, processStartTime: 1 });
       this.calls.push({ invocation, options, finish });
     });
@@ -110,12 +133,19 @@ const due = (name: string, first: string, last: string, count: number, now: stri
   now: new Date(now),
 });
 const summary = (runs: readonly RunRecord[]) =>
-  runs.map((r) => `${r.status} ${r.trigger} ${r.scheduledAt}${r.missed ? ` missed=${r.missed.count}` : ''}`);
+  runs.map(
+    (r) =>
+      `${r.status} ${r.trigger} ${r.scheduledAt}${r.missed ? ` missed=${r.missed.count}` : ''}`,
+  );
 
 beforeEach(async () => {
   clock = new ManualClock('2026-03-01T12:00:00.000Z');
   const stateDir = await mkdtemp(join(tmpdir(), 'cronops-runs-'));
-  history = createLowdbHistoryStore({ stateDir, clock, adapterFactory: () => new Memory<ShardFile>() });
+  history = createLowdbHistoryStore({
+    stateDir,
+    clock,
+    adapterFactory: () => new Memory<ShardFile>(),
+  });
   await history.open();
   tasks = new FakeTasks(clock);
   events = [];
@@ -128,7 +158,9 @@ describe('daemon/runs', () => {
   it('starts a fire that is due within the deadline and records it running, then succeeded', async () => {
     const runs = manager();
     runs.define(job('a'));
-    runs.handleDue(due('a', '2026-03-01T12:00:00Z', '2026-03-01T12:00:00Z', 1, '2026-03-01T12:00:00.004Z'));
+    runs.handleDue(
+      due('a', '2026-03-01T12:00:00Z', '2026-03-01T12:00:00Z', 1, '2026-03-01T12:00:00.004Z'),
+    );
     await settle();
     expect(summary(history.runs('a'))).toEqual(['running schedule 2026-03-01T12:00:00.000Z']);
     expect(history.lastScheduledAt('a')).toBe('2026-03-01T12:00:00.000Z');
@@ -147,9 +179,13 @@ describe('daemon/runs', () => {
   it('a single fire older than startingDeadline is recorded missed', async () => {
     const runs = manager();
     runs.define(job('a', { startingDeadline: 10_000 }));
-    runs.handleDue(due('a', '2026-03-01T11:00:00Z', '2026-03-01T11:00:00Z', 1, '2026-03-01T12:00:00Z'));
+    runs.handleDue(
+      due('a', '2026-03-01T11:00:00Z', '2026-03-01T11:00:00Z', 1, '2026-03-01T12:00:00Z'),
+    );
     await settle();
-    expect(summary(history.runs('a'))).toEqual(['missed schedule 2026-03-01T11:00:00.000Z missed=1']);
+    expect(summary(history.runs('a'))).toEqual([
+      'missed schedule 2026-03-01T11:00:00.000Z missed=1',
+    ]);
     expect(history.runs('a')[0]?.reason).toBe(
       'the fire at 2026-03-01T11:00:00.000Z came due while the daemon could not start it and is past startingDeadline (10000 ms)',
     );
@@ -160,7 +196,10 @@ describe('daemon/runs', () => {
   it.each([
     {
       catchUp: 'latest' as const,
-      expected: ['missed schedule 2026-03-01T11:59:59.000Z missed=3599', 'running catchup 2026-03-01T12:00:00.000Z'],
+      expected: [
+        'missed schedule 2026-03-01T11:59:59.000Z missed=3599',
+        'running catchup 2026-03-01T12:00:00.000Z',
+      ],
       started: 1,
     },
     {
@@ -168,20 +207,36 @@ describe('daemon/runs', () => {
       expected: ['missed schedule 2026-03-01T12:00:00.000Z missed=3600'],
       started: 0,
     },
-  ])('a gap of 3600 every-second fires with catchUp $catchUp is one missed record', async ({ catchUp, expected, started }) => {
-    const runs = manager();
-    runs.define(job('a', { catchUp, concurrencyPolicy: 'Allow' }));
-    runs.handleDue(due('a', '2026-03-01T11:00:01Z', '2026-03-01T12:00:00Z', 3600, '2026-03-01T12:00:00.500Z'));
-    await settle();
-    expect(summary(history.runs('a'))).toEqual(expected);
-    expect(history.runs('a')[0]?.reason).toMatch(/^(3599|3600) fires from 2026-03-01T11:00:01.000Z to .* were passed over: catchUp (latest|none) starts/);
-    expect(tasks.calls.length).toBe(started);
-  });
+  ])(
+    'a gap of 3600 every-second fires with catchUp $catchUp is one missed record',
+    async ({ catchUp, expected, started }) => {
+      const runs = manager();
+      runs.define(job('a', { catchUp, concurrencyPolicy: 'Allow' }));
+      runs.handleDue(
+        due('a', '2026-03-01T11:00:01Z', '2026-03-01T12:00:00Z', 3600, '2026-03-01T12:00:00.500Z'),
+      );
+      await settle();
+      expect(summary(history.runs('a'))).toEqual(expected);
+      expect(history.runs('a')[0]?.reason).toMatch(
+        /^(3599|3600) fires from 2026-03-01T11:00:01.000Z to .* were passed over: catchUp (latest|none) starts/,
+      );
+      expect(tasks.calls.length).toBe(started);
+    },
+  );
 
   it('catchUp all starts each fire within the deadline, in order', async () => {
     const runs = manager();
-    runs.define(job('a', { schedule: '*/10 * * * *', catchUp: 'all', startingDeadline: 25 * 60_000, concurrencyPolicy: 'Allow' }));
-    runs.handleDue(due('a', '2026-03-01T11:00:00Z', '2026-03-01T12:00:00Z', 7, '2026-03-01T12:00:30Z'));
+    runs.define(
+      job('a', {
+        schedule: '*/10 * * * *',
+        catchUp: 'all',
+        startingDeadline: 25 * 60_000,
+        concurrencyPolicy: 'Allow',
+      }),
+    );
+    runs.handleDue(
+      due('a', '2026-03-01T11:00:00Z', '2026-03-01T12:00:00Z', 7, '2026-03-01T12:00:30Z'),
+    );
     await settle();
     expect(summary(history.runs('a'))).toEqual([
       'missed schedule 2026-03-01T11:30:00.000Z missed=4',
@@ -255,9 +310,14 @@ describe('daemon/runs', () => {
 
   it('retries a failed attempt with backoff and ends at the first success', async () => {
     const runs = manager();
-    runs.define(job('a', { retries: { limit: 3, backoff: 'exponential', delay: 1_000, maxDelay: 3_000 } }));
+    runs.define(
+      job('a', { retries: { limit: 3, backoff: 'exponential', delay: 1_000, maxDelay: 3_000 } }),
+    );
     runs.start('a', new Date('2026-03-01T12:00:00Z'), 'schedule');
-    for (const result of [{ outcome: 'failed' as const, exitCode: 1 }, { outcome: 'timed-out' as const, exitCode: null, signal: 'SIGTERM' }]) {
+    for (const result of [
+      { outcome: 'failed' as const, exitCode: 1 },
+      { outcome: 'timed-out' as const, exitCode: null, signal: 'SIGTERM' },
+    ]) {
       await settle();
       tasks.calls.at(-1)!.finish(result);
     }
@@ -310,7 +370,9 @@ describe('daemon/runs', () => {
   it('a suspended schedule is neither run nor recorded missed', async () => {
     const runs = manager();
     runs.define(job('a', { suspend: true }));
-    runs.handleDue(due('a', '2026-03-01T12:00:00Z', '2026-03-01T12:00:00Z', 1, '2026-03-01T12:00:00Z'));
+    runs.handleDue(
+      due('a', '2026-03-01T12:00:00Z', '2026-03-01T12:00:00Z', 1, '2026-03-01T12:00:00Z'),
+    );
     await settle();
     expect(history.runs('a')).toEqual([]);
     expect(tasks.calls).toEqual([]);
@@ -319,14 +381,20 @@ describe('daemon/runs', () => {
   it('fires outside activeFrom/activeUntil are ignored', async () => {
     const runs = manager();
     runs.define(job('a', { activeUntil: '2026-03-01T11:00:00Z' }));
-    runs.handleDue(due('a', '2026-03-01T12:00:00Z', '2026-03-01T12:00:00Z', 1, '2026-03-01T12:00:00Z'));
+    runs.handleDue(
+      due('a', '2026-03-01T12:00:00Z', '2026-03-01T12:00:00Z', 1, '2026-03-01T12:00:00Z'),
+    );
     await settle();
     expect(history.runs('a')).toEqual([]);
   });
 
   it('a secret that cannot be resolved fails the attempt with a clear reason, without spawning', async () => {
     const runs = manager();
-    runs.define(job('a', { task: { kind: 'shell', shell: 'true', env: { TOKEN: { fromEnv: 'MISSING_TOKEN' } } } }));
+    runs.define(
+      job('a', {
+        task: { kind: 'shell', shell: 'true', env: { TOKEN: { fromEnv: 'MISSING_TOKEN' } } },
+      }),
+    );
     runs.start('a', new Date('2026-03-01T12:00:00Z'), 'schedule');
     await settle();
     const [run] = history.runs('a');
@@ -355,7 +423,9 @@ describe('daemon/runs', () => {
       'a 2026-03-01T12:00:01.000Z schedule',
     ]);
     clock.set('2026-03-01T12:00:01.002Z');
-    runs.handleDue(due('a', '2026-03-01T12:00:01Z', '2026-03-01T12:00:01Z', 1, '2026-03-01T12:00:01.002Z'));
+    runs.handleDue(
+      due('a', '2026-03-01T12:00:01Z', '2026-03-01T12:00:01Z', 1, '2026-03-01T12:00:01.002Z'),
+    );
     await settle();
     expect(journal.intents).toHaveLength(1);
     expect(history.runs('a')[0]?.id).toBe(journal.intents[0]?.runId);

@@ -15,7 +15,9 @@ export interface RunningDaemon {
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-export async function makeDirs(prefix = 'cronops-e2e-'): Promise<{ root: string; dir: string; state: string }> {
+export async function makeDirs(
+  prefix = 'cronops-e2e-',
+): Promise<{ root: string; dir: string; state: string }> {
   const root = await mkdtemp(join(tmpdir(), prefix));
   const dir = join(root, 'schedules.d');
   const state = join(root, 'state');
@@ -25,7 +27,11 @@ export async function makeDirs(prefix = 'cronops-e2e-'): Promise<{ root: string;
 
 /** A Schedule manifest as YAML (JSON is valid YAML). */
 export function manifest(name: string, spec: Record<string, unknown>): string {
-  return JSON.stringify({ apiVersion: 'cronops/v1', kind: 'Schedule', metadata: { name }, spec }, null, 2);
+  return JSON.stringify(
+    { apiVersion: 'cronops/v1', kind: 'Schedule', metadata: { name }, spec },
+    null,
+    2,
+  );
 }
 
 export async function writeManifest(dir: string, file: string, ...docs: string[]): Promise<void> {
@@ -62,7 +68,9 @@ export async function waitFor<T>(
       lastError = error;
     }
     if (Date.now() > deadline) {
-      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`);
+      throw new Error(
+        `timed out after ${timeoutMs} ms waiting for ${what}${lastError ? ` (last error: ${String(lastError)})` : ''}`,
+      );
     }
     await new Promise((r) => setTimeout(r, 50));
   }
@@ -75,14 +83,22 @@ export interface StoredRun {
   scheduledAt: string;
   status: string;
   reason?: string;
-  attempts: { attempt: number; exitCode?: number | null; signal?: string | null; outputTail?: string; pid?: number }[];
+  attempts: {
+    attempt: number;
+    exitCode?: number | null;
+    signal?: string | null;
+    outputTail?: string;
+    pid?: number;
+  }[];
   missed?: { count: number; first: string; last: string };
 }
 
 /** The runs in a schedule's history shard, or [] when it does not exist (yet). */
 export async function readRuns(state: string, schedule: string): Promise<StoredRun[]> {
   try {
-    const data = JSON.parse(await readFile(join(state, 'history', `${schedule}.json`), 'utf8')) as { runs: StoredRun[] };
+    const data = JSON.parse(await readFile(join(state, 'history', `${schedule}.json`), 'utf8')) as {
+      runs: StoredRun[];
+    };
     return data.runs;
   } catch {
     return [];
@@ -91,7 +107,10 @@ export async function readRuns(state: string, schedule: string): Promise<StoredR
 
 export async function readStatus(state: string): Promise<Record<string, unknown> | undefined> {
   try {
-    return JSON.parse(await readFile(join(state, 'status.json'), 'utf8')) as Record<string, unknown>;
+    return JSON.parse(await readFile(join(state, 'status.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
   } catch {
     return undefined;
   }
@@ -120,7 +139,10 @@ export function isAlive(pid: number): boolean {
   }
 }
 
-export async function stopDaemon(daemon: RunningDaemon, timeoutMs = 15_000): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+export async function stopDaemon(
+  daemon: RunningDaemon,
+  timeoutMs = 15_000,
+): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
   if (daemon.proc.exitCode === null && daemon.proc.signalCode === null) daemon.proc.kill('SIGTERM');
   const timer = setTimeout(() => daemon.proc.kill('SIGKILL'), timeoutMs);
   try {

@@ -45,8 +45,14 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     await writeManifest(
       dir,
       'jobs.yaml',
-      manifest('ok', { schedule: '*/1 * * * * *', task: { command: [node, join(JOBS, 'exit-0.js')] } }),
-      manifest('fails', { schedule: '*/1 * * * * *', task: { shell: 'echo "bad {{ name }}"; exit 3' } }),
+      manifest('ok', {
+        schedule: '*/1 * * * * *',
+        task: { command: [node, join(JOBS, 'exit-0.js')] },
+      }),
+      manifest('fails', {
+        schedule: '*/1 * * * * *',
+        task: { shell: 'echo "bad {{ name }}"; exit 3' },
+      }),
     );
     const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
     const ok = await waitFor('a succeeded run', async () =>
@@ -119,22 +125,36 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     );
     const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
     const running = await waitFor('a running run with a pid', async () =>
-      (await readRuns(state, 'long')).find((r) => r.status === 'running' && r.attempts[0]?.pid !== undefined),
+      (await readRuns(state, 'long')).find(
+        (r) => r.status === 'running' && r.attempts[0]?.pid !== undefined,
+      ),
     );
     const childPid = running.attempts[0]!.pid!;
     const grandchild = Number(await waitFor('the grandchild pid', () => readFile(pidFile, 'utf8')));
     d.proc.kill('SIGKILL');
     await d.exited;
     expect(isAlive(childPid)).toBe(true); // its own process group: it outlives the daemon
-    const d2 = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off', '--shutdown-grace', '1s']);
+    const d2 = daemon([
+      '--dir',
+      dir,
+      '--state-dir',
+      state,
+      '--listen',
+      'off',
+      '--shutdown-grace',
+      '1s',
+    ]);
     const interrupted = await waitFor('the run to be marked interrupted', async () =>
-      (await readRuns(state, 'long')).find((r) => r.id === running.id && r.status === 'interrupted'),
+      (await readRuns(state, 'long')).find(
+        (r) => r.id === running.id && r.status === 'interrupted',
+      ),
     );
     expect(interrupted.reason).toMatch(/daemon stopped while the run was in progress/);
     await waitFor('the orphan to be gone', () => !isAlive(childPid) && !isAlive(grandchild), 8_000);
     // Let the restarted daemon fire a few more times, then check no instant ran twice.
-    await waitFor('more runs after the restart', async () =>
-      (await readRuns(state, 'long')).filter((r) => r.status !== 'missed').length >= 3,
+    await waitFor(
+      'more runs after the restart',
+      async () => (await readRuns(state, 'long')).filter((r) => r.status !== 'missed').length >= 3,
     );
     await stopDaemon(d2);
     const runs = (await readRuns(state, 'long')).filter((r) => r.status !== 'missed');
@@ -153,9 +173,20 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
         task: { command: [node, join(JOBS, 'spawn-grandchild.js'), pidFile] },
       }),
     );
-    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off', '--shutdown-grace', '500ms']);
+    const d = daemon([
+      '--dir',
+      dir,
+      '--state-dir',
+      state,
+      '--listen',
+      'off',
+      '--shutdown-grace',
+      '500ms',
+    ]);
     const running = await waitFor('a running run with a pid', async () =>
-      (await readRuns(state, 'forever')).find((r) => r.status === 'running' && r.attempts[0]?.pid !== undefined),
+      (await readRuns(state, 'forever')).find(
+        (r) => r.status === 'running' && r.attempts[0]?.pid !== undefined,
+      ),
     );
     const grandchild = Number(await waitFor('the grandchild pid', () => readFile(pidFile, 'utf8')));
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
@@ -171,13 +202,21 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     await writeManifest(
       dir,
       'ok.yaml',
-      manifest('ok', { schedule: '*/1 * * * * *', task: { command: [node, join(JOBS, 'exit-0.js')] } }),
+      manifest('ok', {
+        schedule: '*/1 * * * * *',
+        task: { command: [node, join(JOBS, 'exit-0.js')] },
+      }),
     );
     const { mkdir } = await import('node:fs/promises');
     await mkdir(join(state, 'history'), { recursive: true });
-    await writeFile(join(state, 'history', 'ok.json'), '{"version":1,"schedule":"ok","runs":[{"id":"01');
+    await writeFile(
+      join(state, 'history', 'ok.json'),
+      '{"version":1,"schedule":"ok","runs":[{"id":"01',
+    );
     const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
-    await waitFor('a succeeded run', async () => (await readRuns(state, 'ok')).find((r) => r.status === 'succeeded'));
+    await waitFor('a succeeded run', async () =>
+      (await readRuns(state, 'ok')).find((r) => r.status === 'succeeded'),
+    );
     const files = await readdir(join(state, 'history'));
     expect(files.some((f) => /^ok\.json\.corrupt-/.test(f))).toBe(true);
     const status = await waitFor('status with the corrupt file', async () => {
@@ -198,9 +237,21 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     await writeManifest(
       dir,
       'ok.yaml',
-      manifest('ok', { schedule: '*/1 * * * * *', task: { command: [node, join(JOBS, 'exit-0.js')] } }),
+      manifest('ok', {
+        schedule: '*/1 * * * * *',
+        task: { command: [node, join(JOBS, 'exit-0.js')] },
+      }),
     );
-    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', '127.0.0.1:0', '--log-level', 'info']);
+    const d = daemon([
+      '--dir',
+      dir,
+      '--state-dir',
+      state,
+      '--listen',
+      '127.0.0.1:0',
+      '--log-level',
+      'info',
+    ]);
     const url = await waitFor('the listening url', () => {
       const m = /"url":"(http:\/\/[^"]+)"/.exec(d.output());
       return m?.[1];
@@ -223,10 +274,15 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     await writeManifest(
       dir,
       'tick.yaml',
-      manifest('tick', { schedule: '*/1 * * * * *', task: { command: [node, join(JOBS, 'exit-0.js')] } }),
+      manifest('tick', {
+        schedule: '*/1 * * * * *',
+        task: { command: [node, join(JOBS, 'exit-0.js')] },
+      }),
     );
     const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
-    await waitFor('a first run', async () => (await readRuns(state, 'tick')).find((r) => r.status === 'succeeded'));
+    await waitFor('a first run', async () =>
+      (await readRuns(state, 'tick')).find((r) => r.status === 'succeeded'),
+    );
     await stopDaemon(d);
     await new Promise((r) => setTimeout(r, 3_000));
     const d2 = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
@@ -249,26 +305,43 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     await writeManifest(
       dir,
       'daily.yaml',
-      manifest('daily', { schedule: '0 3 * * *', task: { command: [node, join(JOBS, 'exit-0.js')] } }),
+      manifest('daily', {
+        schedule: '0 3 * * *',
+        task: { command: [node, join(JOBS, 'exit-0.js')] },
+      }),
     );
     const { mkdir } = await import('node:fs/promises');
     await mkdir(state, { recursive: true });
     const at = new Date(Math.floor(Date.now() / 86_400_000) * 86_400_000 + 3 * 3_600_000);
     if (at.getTime() > Date.now()) at.setTime(at.getTime() - 86_400_000);
-    const intent = { runId: '01JOURNALONLY0000000000000', schedule: 'daily', scheduledAt: at.toISOString(), trigger: 'schedule', specHash: 'x' };
+    const intent = {
+      runId: '01JOURNALONLY0000000000000',
+      schedule: 'daily',
+      scheduledAt: at.toISOString(),
+      trigger: 'schedule',
+      specHash: 'x',
+    };
     await writeFile(join(state, 'fires.journal'), `${JSON.stringify(intent)}\n`);
     const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
     const run = await waitFor('the recovered run', async () =>
-      (await readRuns(state, 'daily')).find((r) => r.id === intent.runId && r.status === 'interrupted'),
+      (await readRuns(state, 'daily')).find(
+        (r) => r.id === intent.runId && r.status === 'interrupted',
+      ),
     );
     expect(run.reason).toMatch(/may not have started/);
     await stopDaemon(d);
-    const shard = JSON.parse(await readFile(join(state, 'history', 'daily.json'), 'utf8')) as { lastScheduledAt: string; runs: unknown[] };
+    const shard = JSON.parse(await readFile(join(state, 'history', 'daily.json'), 'utf8')) as {
+      lastScheduledAt: string;
+      runs: unknown[];
+    };
     expect(shard.lastScheduledAt).toBe(at.toISOString());
     // Nothing ran again for that instant.
     expect(shard.runs).toHaveLength(1);
     // The journal keeps only the newest fire per schedule, settled: a watermark, not a run to recover.
-    const journal = (await readFile(join(state, 'fires.journal'), 'utf8')).trim().split('\n').map((l) => JSON.parse(l) as { runId: string; settled?: boolean });
+    const journal = (await readFile(join(state, 'fires.journal'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as { runId: string; settled?: boolean });
     expect(journal).toEqual([expect.objectContaining({ runId: intent.runId, settled: true })]);
   });
 
@@ -280,12 +353,18 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
       'leaky.yaml',
       manifest('leaky', {
         schedule: '*/1 * * * * *',
-        task: { shell: 'echo "token is $TOKEN"; exit 1', env: { TOKEN: { fromEnv: 'LEAKY_TOKEN' } } },
+        task: {
+          shell: 'echo "token is $TOKEN"; exit 1',
+          env: { TOKEN: { fromEnv: 'LEAKY_TOKEN' } },
+        },
       }),
     );
-    const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', 'off', '--log-level', 'debug'], {
-      LEAKY_TOKEN: secret,
-    });
+    const d = startDaemon(
+      ['--dir', dir, '--state-dir', state, '--listen', 'off', '--log-level', 'debug'],
+      {
+        LEAKY_TOKEN: secret,
+      },
+    );
     started.push(d);
     const run = await waitFor('a failed run', async () =>
       (await readRuns(state, 'leaky')).find((r) => r.status === 'failed'),
@@ -295,7 +374,8 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     expect(d.output()).not.toContain(secret);
     expect(d.output()).toContain('"runId"');
     const files = await readdir(join(state, 'history'));
-    for (const file of files) expect(await readFile(join(state, 'history', file), 'utf8')).not.toContain(secret);
+    for (const file of files)
+      expect(await readFile(join(state, 'history', file), 'utf8')).not.toContain(secret);
     expect(await readFile(join(state, 'status.json'), 'utf8')).not.toContain(secret);
   });
 });

@@ -2,7 +2,12 @@ import { appendFile, mkdtemp, readFile, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { compactIntents, createFireJournal, resolveJournalPath, type FireIntent } from '../../src/history/journal.js';
+import {
+  compactIntents,
+  createFireJournal,
+  resolveJournalPath,
+  type FireIntent,
+} from '../../src/history/journal.js';
 
 const intent = (n: number): FireIntent => ({
   runId: `01RUN${String(n).padStart(4, '0')}`,
@@ -18,7 +23,12 @@ describe('history/journal', () => {
     const journal = createFireJournal(join(dir, 'state'));
     await Promise.all([journal.append([intent(1)]), journal.append([intent(2), intent(3)])]);
     await journal.append([intent(4)]);
-    expect((await journal.readPending()).map((i) => i.runId)).toEqual(['01RUN0001', '01RUN0002', '01RUN0003', '01RUN0004']);
+    expect((await journal.readPending()).map((i) => i.runId)).toEqual([
+      '01RUN0001',
+      '01RUN0002',
+      '01RUN0003',
+      '01RUN0004',
+    ]);
     expect(journal.healthy()).toBe(true);
     await journal.close();
   });
@@ -81,4 +91,3 @@ describe('history/journal', () => {
     ]);
   });
 });
-

@@ -207,7 +207,29 @@ describe('manifest/fast-yaml on damaged input', () => {
   }
 
   const ORIGINAL = readFileSync(join(FIXTURES, 'valid', 'backup.yaml'), 'utf8');
-  const PIECES = [' ', '  ', '\n', ':', ': ', '- ', '-', '"', "'", '[', ']', '{', '}', ',', '#', ' #', '~', '0', '.5', 'true', 'x'];
+  const PIECES = [
+    ' ',
+    '  ',
+    '\n',
+    ':',
+    ': ',
+    '- ',
+    '-',
+    '"',
+    "'",
+    '[',
+    ']',
+    '{',
+    '}',
+    ',',
+    '#',
+    ' #',
+    '~',
+    '0',
+    '.5',
+    'true',
+    'x',
+  ];
 
   it('accepts only what the yaml library accepts, and reads it the same way', () => {
     const random = createRandom(7);
@@ -217,7 +239,10 @@ describe('manifest/fast-yaml on damaged input', () => {
       for (let edit = 0; edit < 1 + Math.floor(random() * 2); edit++) {
         const at = Math.floor(random() * text.length);
         const piece = PIECES[Math.floor(random() * PIECES.length)] ?? '';
-        text = random() < 0.6 ? text.slice(0, at) + piece + text.slice(at) : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 2));
+        text =
+          random() < 0.6
+            ? text.slice(0, at) + piece + text.slice(at)
+            : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 2));
       }
       if (readFastYaml(text) === undefined) continue;
       accepted++;

@@ -108,7 +108,10 @@ describe('manifest/load', () => {
       kind: 'http',
       url: 'https://media.example/api/libraries/{{ params.library }}/scan',
       method: 'POST',
-      headers: { 'X-Api-Key': { fromFile: '/run/secrets/media-key' }, 'Content-Type': 'application/json' },
+      headers: {
+        'X-Api-Key': { fromFile: '/run/secrets/media-key' },
+        'Content-Type': 'application/json',
+      },
       body: '{"full":false,"requestedBy":"{{ name }}"}',
       expectStatus: [
         [200, 200],

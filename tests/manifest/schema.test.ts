@@ -31,7 +31,14 @@ describe('manifest/schema', () => {
       },
     ],
     [
-      { http: { url: 'http://x/', method: 'PUT', headers: { 'content-type': 'text/yaml' }, body: [1] } },
+      {
+        http: {
+          url: 'http://x/',
+          method: 'PUT',
+          headers: { 'content-type': 'text/yaml' },
+          body: [1],
+        },
+      },
       {
         kind: 'http',
         url: 'http://x/',

@@ -336,7 +336,27 @@ describe('manifest/validate on damaged input', () => {
     '    - on: [failure]',
     '      webhook: { url: "https://h.example/{{ name }}", headers: { A: { fromEnv: TOKEN } } }',
   );
-  const PIECES = [' ', '\n', ':', '-', '"', "'", '[', ']', '{', '}', '#', '*', '&', '\t', '  ', '{{', '}}', 'x', '0'];
+  const PIECES = [
+    ' ',
+    '\n',
+    ':',
+    '-',
+    '"',
+    "'",
+    '[',
+    ']',
+    '{',
+    '}',
+    '#',
+    '*',
+    '&',
+    '\t',
+    '  ',
+    '{{',
+    '}}',
+    'x',
+    '0',
+  ];
 
   it('never throws, and every issue has a position and plain words', () => {
     const random = createRandom(42);
@@ -346,14 +366,19 @@ describe('manifest/validate on damaged input', () => {
       for (let edit = 0; edit < 1 + Math.floor(random() * 3); edit++) {
         const at = Math.floor(random() * text.length);
         const piece = PIECES[Math.floor(random() * PIECES.length)] ?? '';
-        text = random() < 0.5 ? text.slice(0, at) + piece + text.slice(at) : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 3));
+        text =
+          random() < 0.5
+            ? text.slice(0, at) + piece + text.slice(at)
+            : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 3));
       }
       const parsed = parseManifestText(FILE, text);
       if (parsed.issues.length > 0) withIssues++;
       for (const issue of parsed.issues) {
         expect(issue.line, formatIssue(issue)).toBeGreaterThanOrEqual(1);
         expect(issue.col, formatIssue(issue)).toBeGreaterThanOrEqual(1);
-        expect(issue.message, text).not.toMatch(/^Invalid|Invalid input|Too small|Too big|Unrecognized key|received/);
+        expect(issue.message, text).not.toMatch(
+          /^Invalid|Invalid input|Too small|Too big|Unrecognized key|received/,
+        );
       }
     }
     expect(withIssues).toBeGreaterThan(200);

@@ -611,12 +611,16 @@ describe('status/snapshot memo', () => {
         schedules: [
           schedule('a', { runs }),
           schedule('b'),
-          schedule('busy', { running: [{ runId: '01R', startedAt: new Date(NOW.getTime() - 5000), attempt: 1 }] }),
+          schedule('busy', {
+            running: [{ runId: '01R', startedAt: new Date(NOW.getTime() - 5000), attempt: 1 }],
+          }),
         ],
       }),
       memo,
     );
-    runs.push(run('01B', 'failed', '2026-03-10T11:00:00.000Z', { finishedAt: '2026-03-10T11:00:01.000Z' }));
+    runs.push(
+      run('01B', 'failed', '2026-03-10T11:00:00.000Z', { finishedAt: '2026-03-10T11:00:01.000Z' }),
+    );
     const later = new Date(NOW.getTime() + 1000);
     const second = buildStatusSnapshot(
       input({
@@ -624,7 +628,9 @@ describe('status/snapshot memo', () => {
         schedules: [
           schedule('a', { runs }),
           schedule('b'),
-          schedule('busy', { running: [{ runId: '01R', startedAt: new Date(NOW.getTime() - 5000), attempt: 1 }] }),
+          schedule('busy', {
+            running: [{ runId: '01R', startedAt: new Date(NOW.getTime() - 5000), attempt: 1 }],
+          }),
         ],
       }),
       memo,
@@ -643,7 +649,9 @@ describe('status/snapshot memo', () => {
           schedules: [
             schedule('a', { runs }),
             schedule('b'),
-            schedule('busy', { running: [{ runId: '01R', startedAt: new Date(NOW.getTime() - 5000), attempt: 1 }] }),
+            schedule('busy', {
+              running: [{ runId: '01R', startedAt: new Date(NOW.getTime() - 5000), attempt: 1 }],
+            }),
           ],
         }),
       ),
@@ -652,4 +660,3 @@ describe('status/snapshot memo', () => {
     expect([...memo.keys()]).toEqual(['b']);
   });
 });
-

@@ -37,14 +37,20 @@ async function execSchedule(name: string, dir: string): Promise<number> {
   const found = findSchedule(result, name);
   if (found.kind === 'missing') {
     const hint = found.suggestion === undefined ? '' : ` (did you mean "${found.suggestion}"?)`;
-    throw new SchedulerError('SCHEDULE_NOT_FOUND', `no schedule named "${name}" in ${dir}${hint}`, { schedule: name });
+    throw new SchedulerError('SCHEDULE_NOT_FOUND', `no schedule named "${name}" in ${dir}${hint}`, {
+      schedule: name,
+    });
   }
   if (found.kind === 'invalid') {
     for (const issue of found.issues) writeErr(formatIssue(issue));
-    throw new SchedulerError('MANIFEST_INVALID', `schedule "${name}" is in ${found.file}, which is invalid`, {
-      file: found.file,
-      schedule: name,
-    });
+    throw new SchedulerError(
+      'MANIFEST_INVALID',
+      `schedule "${name}" is in ${found.file}, which is invalid`,
+      {
+        file: found.file,
+        schedule: name,
+      },
+    );
   }
   const { spec } = found.loaded;
   const runId = ulid();
@@ -53,7 +59,10 @@ async function execSchedule(name: string, dir: string): Promise<number> {
     { schedule: name, runId, attempt: 1, trigger: 'manual', scheduledAt: systemClock.now() },
     { env: process.env, readFile: (path) => readFileSync(path, 'utf8') },
   );
-  if (!built.ok) throw new SchedulerError('MANIFEST_INVALID', `cannot start "${name}": ${built.error}`, { schedule: name });
+  if (!built.ok)
+    throw new SchedulerError('MANIFEST_INVALID', `cannot start "${name}": ${built.error}`, {
+      schedule: name,
+    });
   const abort = new AbortController();
   const onSignal = (): void => abort.abort();
   process.once('SIGINT', onSignal);
@@ -65,9 +74,16 @@ async function execSchedule(name: string, dir: string): Promise<number> {
       signal: abort.signal,
       onOutput: (chunk) => process.stdout.write(chunk),
     });
-    if (spec.task.kind === 'http') process.stdout.write(attempt.outputTail.endsWith('\n') ? attempt.outputTail : `${attempt.outputTail}\n`);
-    const seconds = ((attempt.finishedAt.getTime() - attempt.startedAt.getTime()) / 1000).toFixed(2);
-    writeErr(`cronops: ${attempt.outcome} in ${seconds}s${attempt.error ? `: ${attempt.error}` : ''}`);
+    if (spec.task.kind === 'http')
+      process.stdout.write(
+        attempt.outputTail.endsWith('\n') ? attempt.outputTail : `${attempt.outputTail}\n`,
+      );
+    const seconds = ((attempt.finishedAt.getTime() - attempt.startedAt.getTime()) / 1000).toFixed(
+      2,
+    );
+    writeErr(
+      `cronops: ${attempt.outcome} in ${seconds}s${attempt.error ? `: ${attempt.error}` : ''}`,
+    );
     if (attempt.outcome === 'succeeded') return 0;
     return attempt.exitCode !== null && attempt.exitCode > 0 ? attempt.exitCode : 1;
   } finally {

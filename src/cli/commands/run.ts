@@ -28,8 +28,14 @@ export function registerRunCommand(program: Command): void {
   program
     .command('run')
     .description('run the daemon: load, schedule, run and record every schedule in --dir')
-    .addOption(new Option('--dir <dir>', 'manifest directory').env('CRONOPS_DIR').default('schedules.d'))
-    .addOption(new Option('--state-dir <dir>', 'history and status.json').env('CRONOPS_STATE_DIR').default('.cronops'))
+    .addOption(
+      new Option('--dir <dir>', 'manifest directory').env('CRONOPS_DIR').default('schedules.d'),
+    )
+    .addOption(
+      new Option('--state-dir <dir>', 'history and status.json')
+        .env('CRONOPS_STATE_DIR')
+        .default('.cronops'),
+    )
     .addOption(
       new Option('--listen <addr>', 'HOST:PORT of the read-only status endpoint, or "off"')
         .env('CRONOPS_LISTEN')
@@ -42,12 +48,16 @@ export function registerRunCommand(program: Command): void {
         .default('auto'),
     )
     .addOption(
-      new Option('--max-concurrent-runs <n>', 'cap on runs in progress; fires beyond it wait in scheduled order').env(
-        'CRONOPS_MAX_CONCURRENT_RUNS',
-      ),
+      new Option(
+        '--max-concurrent-runs <n>',
+        'cap on runs in progress; fires beyond it wait in scheduled order',
+      ).env('CRONOPS_MAX_CONCURRENT_RUNS'),
     )
     .addOption(
-      new Option('--shutdown-grace <duration>', 'on SIGTERM, how long running runs may finish before they are terminated')
+      new Option(
+        '--shutdown-grace <duration>',
+        'on SIGTERM, how long running runs may finish before they are terminated',
+      )
         .env('CRONOPS_SHUTDOWN_GRACE')
         .default('30s'),
     )
@@ -57,9 +67,17 @@ export function registerRunCommand(program: Command): void {
         'enable "run now" (POST /api/v1/schedules/NAME/trigger) for clients sending this bearer token; prefer the variable, the flag shows in ps',
       ).env('CRONOPS_TRIGGER_TOKEN'),
     )
-    .addOption(new Option('--log-level <level>', 'log level').env('CRONOPS_LOG_LEVEL').choices(LOG_LEVELS).default('info'))
     .addOption(
-      new Option('--log-format <format>', 'json lines, or pretty (default when stdout is a terminal)')
+      new Option('--log-level <level>', 'log level')
+        .env('CRONOPS_LOG_LEVEL')
+        .choices(LOG_LEVELS)
+        .default('info'),
+    )
+    .addOption(
+      new Option(
+        '--log-format <format>',
+        'json lines, or pretty (default when stdout is a terminal)',
+      )
         .env('CRONOPS_LOG_FORMAT')
         .choices(['json', 'pretty']),
     )
@@ -82,24 +100,35 @@ Examples:
 async function runDaemon(flags: RunFlags): Promise<void> {
   const shutdownGraceMs = parseDuration(flags.shutdownGrace);
   if (shutdownGraceMs === undefined) {
-    throw createUsageError(`--shutdown-grace: expected a duration like "30s" or "2m", got "${flags.shutdownGrace}"`);
+    throw createUsageError(
+      `--shutdown-grace: expected a duration like "30s" or "2m", got "${flags.shutdownGrace}"`,
+    );
   }
   let maxConcurrentRuns: number | null = null;
   if (flags.maxConcurrentRuns !== undefined) {
     maxConcurrentRuns = Number(flags.maxConcurrentRuns);
     if (!Number.isInteger(maxConcurrentRuns) || maxConcurrentRuns < 1) {
-      throw createUsageError(`--max-concurrent-runs: expected a whole number >= 1, got "${flags.maxConcurrentRuns}"`);
+      throw createUsageError(
+        `--max-concurrent-runs: expected a whole number >= 1, got "${flags.maxConcurrentRuns}"`,
+      );
     }
   }
-  const triggerToken = flags.triggerToken === undefined || flags.triggerToken === '' ? null : flags.triggerToken;
-  if (triggerToken !== null && (triggerToken.length < MIN_TRIGGER_TOKEN_LENGTH || /\s/.test(triggerToken))) {
+  const triggerToken =
+    flags.triggerToken === undefined || flags.triggerToken === '' ? null : flags.triggerToken;
+  if (
+    triggerToken !== null &&
+    (triggerToken.length < MIN_TRIGGER_TOKEN_LENGTH || /\s/.test(triggerToken))
+  ) {
     throw createUsageError(
       `--trigger-token: expected at least ${MIN_TRIGGER_TOKEN_LENGTH} characters without spaces (e.g. from "openssl rand -hex 32"), got ${triggerToken.length} characters`,
     );
   }
   // Jobs inherit the daemon's environment: they must not see the token.
   delete process.env['CRONOPS_TRIGGER_TOKEN'];
-  const logger = createLogger({ level: flags.logLevel, ...(flags.logFormat ? { format: flags.logFormat } : {}) });
+  const logger = createLogger({
+    level: flags.logLevel,
+    ...(flags.logFormat ? { format: flags.logFormat } : {}),
+  });
   const daemon = new Daemon({
     configDir: flags.dir,
     stateDir: flags.stateDir,
