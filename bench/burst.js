@@ -51,6 +51,7 @@ function startDaemon(dir, state) {
   const proc = spawn(
     process.execPath,
     [
+      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
       CLI,
       'run',
       '--dir',
