@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI, manifest, positiveInt, readRuns, stopDaemon } from './lib/daemon.js';
+import { CLI, manifest, positiveInt, readRuns, stopDaemon, NODE_FLAGS } from './lib/daemon.js';
 
 const JOB = 'echo $(date +%s.%N)';
 const SCHEDULES = positiveInt('BURST_SCHEDULES', 1000);
@@ -51,7 +51,7 @@ function startDaemon(dir, state) {
   const proc = spawn(
     process.execPath,
     [
-      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...NODE_FLAGS,
       CLI,
       'run',
       '--dir',

@@ -1,4 +1,4 @@
-// Benchmark of the history store: recordRun latency (durable and not) with 100 retained runs per schedule,
+// Benchmark of the history store: recordRun latency (to disk, background, and fsynced) with 100 retained runs per schedule,
 // for 10 and 10,000 schedules, plus a single-file lowdb baseline. Run `npx tsc -p tsconfig.build.json` first.
 import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -8,6 +8,7 @@ import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { monotonicFactory } from 'ulid';
+import { createFireJournal } from '../dist/history/journal.js';
 import { createLowdbHistoryStore } from '../dist/history/lowdb-store.js';
 import { systemClock } from '../dist/shared/clock.js';
 
@@ -87,9 +88,21 @@ async function benchSharded(schedules, samples) {
       await store.recordRun(buildRun(pick(i)), { durable: i % 2 === 0 });
     await store.flush();
 
-    const durable = [];
+    // The daemon's path: recordRun (no fsync: the fire is already durable in the fsynced journal), awaited
+    // until the shard is on disk (temp file + rename, as lowdb writes).
+    const written = [];
     for (let i = 0; i < samples; i += 1) {
       const run = buildRun(pick(i));
+      const start = performance.now();
+      void store.recordRun(run);
+      await store.flush();
+      written.push(performance.now() - start);
+    }
+
+    // Not the daemon's path: the same with an fsync of the shard and its directory per record.
+    const durable = [];
+    for (let i = 0; i < samples / 4; i += 1) {
+      const run = buildRun(pick(i + 3));
       const start = performance.now();
       await store.recordRun(run, { durable: true });
       durable.push(performance.now() - start);
@@ -116,6 +129,7 @@ async function benchSharded(schedules, samples) {
       schedules,
       openMs,
       retained,
+      written: summarise(written),
       durable: summarise(durable),
       background: summarise(background),
       backgroundTotalMs,
@@ -180,42 +194,76 @@ async function benchSingleFile(schedules, samples) {
   }
 }
 
+/** The fire journal: one intent appended and fsynced (what makes a fire durable before its process starts). */
+async function benchJournal(samples) {
+  const stateDir = await mkdtemp(join(BENCH_DIR, 'cronops-bench-journal-'));
+  try {
+    const journal = createFireJournal(stateDir);
+    const times = [];
+    for (let i = 0; i < samples; i += 1) {
+      const start = performance.now();
+      await journal.append([
+        {
+          runId: nextId(),
+          schedule: scheduleName(i % 10),
+          scheduledAt: systemClock.now().toISOString(),
+          trigger: 'schedule',
+          specHash: 'sha256:0123456789abcdef',
+        },
+      ]);
+      times.push(performance.now() - start);
+    }
+    await journal.close();
+    return summarise(times);
+  } finally {
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
 const fmt = (ms) => ms.toFixed(2);
 const floor = await benchDiskFloor(500);
+const journal = await benchJournal(500);
 const results = [await benchSharded(10, 2000), await benchSharded(10_000, 2000)];
 const baselines = [await benchSingleFile(10, 200), await benchSingleFile(1000, 20)];
 
 const lines = [
   '## History store (bench/history.js)',
   '',
-  `recordRun latency with ${RETAINED} retained runs per schedule (~${OUTPUT_TAIL.length} B output tail per run), ` +
-    `Node ${process.version}, state in ${BENCH_DIR}. Durable = temp file + fsync + rename + directory fsync, awaited; ` +
-    'background = the call only, its coalesced write happens after.',
+  `Recording a run with ${RETAINED} retained runs per schedule (~${OUTPUT_TAIL.length} B output tail per run), ` +
+    `Node ${process.version}, state in ${BENCH_DIR}.`,
+  '',
+  "- *recorded* (the daemon's path, the target): `recordRun` and its shard write awaited until the shard is on disk " +
+    '(temp file + rename, as lowdb writes; no fsync). A fire is made durable before its process starts by the fire ' +
+    'journal (fsynced, one fsync per batch, written ahead of the instant; see the journal row), not by the shard write.',
+  '- *background*: the `recordRun` call alone, as the daemon makes it (the write is coalesced and happens after).',
+  "- *fsync per record* (not the daemon's path, for comparison): temp file + fsync + rename + directory fsync, awaited.",
   '',
   '| schedules | mode | samples | p50 ms | p99 ms | max ms | target p99 | result |',
   '| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |',
 ];
 let pass = true;
 for (const result of results) {
-  for (const [mode, stats] of [
-    ['durable', result.durable],
-    ['background', result.background],
+  for (const [mode, stats, counted] of [
+    ['recorded', result.written, true],
+    ['background', result.background, true],
+    ['fsync per record', result.durable, false],
   ]) {
     const ok = stats.p99 <= TARGET_P99_MS;
-    pass &&= ok;
+    if (counted) pass &&= ok;
     lines.push(
-      `| ${result.schedules.toLocaleString('en')} | ${mode} | ${stats.n} | ${fmt(stats.p50)} | ${fmt(stats.p99)} | ${fmt(stats.max)} | ≤ ${TARGET_P99_MS} | ${ok ? 'PASS' : 'FAIL'} |`,
+      `| ${result.schedules.toLocaleString('en')} | ${mode} | ${stats.n} | ${fmt(stats.p50)} | ${fmt(stats.p99)} | ${fmt(stats.max)} | ${counted ? `≤ ${TARGET_P99_MS}` : ''} | ${counted ? (ok ? 'PASS' : 'FAIL') : '(informative)'} |`,
     );
   }
 }
 lines.push(
+  `| - | fire journal: append one intent + fsync | ${journal.n} | ${fmt(journal.p50)} | ${fmt(journal.p99)} | ${fmt(journal.max)} | | (informative) |`,
   `| - | disk floor: temp + fsync + rename + dir fsync of one ${(floor.bytes / 1024).toFixed(0)} KiB shard, by hand | ${floor.write.n} | ${fmt(floor.write.p50)} | ${fmt(floor.write.p99)} | ${fmt(floor.write.max)} | | |`,
 );
 lines.push('');
 for (const result of results) {
   lines.push(
     `- ${result.schedules.toLocaleString('en')} schedules: open() read all shards in ${fmt(result.openMs)} ms; ` +
-      `${result.durable.n} background records + their writes took ${fmt(result.backgroundTotalMs)} ms; ` +
+      `${result.background.n} background records + their writes took ${fmt(result.backgroundTotalMs)} ms; ` +
       `runs retained per schedule after the run: ${result.retained}.`,
   );
 }

@@ -16,6 +16,7 @@ import {
   stopDaemon,
   summarise,
   waitForShards,
+  NODE_FLAGS,
 } from './lib/daemon.js';
 
 const JOB = 'echo $(date +%s.%N)';
@@ -49,6 +50,7 @@ function startDaemon(dir, state) {
   const proc = spawn(
     process.execPath,
     [
+      ...NODE_FLAGS,
       CLI,
       'run',
       '--dir',

@@ -154,7 +154,7 @@ async function benchEdits(root) {
     const startedAt = performance.now();
     await waitUntil(
       'the daemon to start',
-      () => daemon.lines.some((l) => l.msg === 'cronops started'),
+      () => daemon.lines.some((l) => l.msg === 'watching for changes'),
       120_000,
       daemon,
     );
@@ -236,7 +236,7 @@ async function benchConfigMapSwap(root) {
   try {
     await waitUntil(
       'the daemon to start',
-      () => daemon.lines.some((l) => l.msg === 'cronops started'),
+      () => daemon.lines.some((l) => l.msg === 'watching for changes'),
       60_000,
       daemon,
     );

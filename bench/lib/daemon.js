@@ -8,6 +8,9 @@ import { fileURLToPath } from 'node:url';
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
 /** A whole number >= 1 from the environment variable `name`, or `fallback`. */
+/** Extra node flags for the daemons a benchmark starts (`BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`). */
+export const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
+
 export function positiveInt(name, fallback) {
   const value = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(value) || value < 1)

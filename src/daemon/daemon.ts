@@ -232,17 +232,8 @@ export class Daemon {
     }
     this.#started = true;
     await this.reload('startup');
-    if (this.#o.watch !== 'off') {
-      this.#watcher = await watchConfigDir({
-        dir: this.#o.configDir,
-        mode: this.#o.watch,
-        logger: log,
-        onChange: (batch) => void this.reload(batch.reason),
-      });
-      // A change made while the watcher was starting sent no event: look once more (only stats,
-      // unless a file really changed).
-      void this.reload('watch started');
-    }
+    // Every schedule is in the fire loop: from here on fires start. The watcher comes next (chokidar
+    // stats every file, about a second for 1,000 files), so it does not hold up the first fires.
     log.info(
       {
         configDir: this.#o.configDir,
@@ -253,6 +244,23 @@ export class Daemon {
       'cronops started',
     );
     this.#writeStatus();
+    if (this.#o.watch !== 'off' && !this.#stopping) {
+      const watcher = await watchConfigDir({
+        dir: this.#o.configDir,
+        mode: this.#o.watch,
+        logger: log,
+        onChange: (batch) => void this.reload(batch.reason),
+      });
+      if (this.#stopping) {
+        await watcher.close();
+        return;
+      }
+      this.#watcher = watcher;
+      log.info({ configDir: this.#o.configDir, watch: this.#o.watch }, 'watching for changes');
+      // A change made before the watcher was ready sent no event: look once more (only stats,
+      // unless a file really changed).
+      void this.reload('watch started');
+    }
   }
 
   /** Re-read the directory and reconcile. Concurrent calls collapse into one more pass. */

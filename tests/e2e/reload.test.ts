@@ -106,10 +106,12 @@ function statusWhere(
 
 const scheduleOf = (s: StatusDoc, name: string) => s.schedules.find((x) => x.name === name);
 
-async function waitStarted(d: RunningDaemon): Promise<void> {
+/** Until the daemon runs its schedules and (unless `--watch off`) its watcher is ready. */
+async function waitStarted(d: RunningDaemon, watching = true): Promise<void> {
+  const line = watching ? '"msg":"watching for changes"' : '"msg":"cronops started"';
   await waitFor(
     'the daemon to start',
-    () => d.output().includes('"msg":"cronops started"'),
+    () => d.output().includes(line),
     15_000,
   );
 }
@@ -138,6 +140,12 @@ describe('e2e/reload', () => {
       await symlink('..data/a.yaml', join(dir, 'a.yaml'));
       const d = daemon(dir, state);
       await waitStarted(d);
+      // Fires start once every schedule is loaded; the watcher is ready after.
+      const out = d.output();
+      expect(out.indexOf('"msg":"cronops started"')).toBeGreaterThan(-1);
+      expect(out.indexOf('"msg":"cronops started"')).toBeLessThan(
+        out.indexOf('"msg":"watching for changes"'),
+      );
       await statusWhere(state, 'both schedules', (s) => s.schedules.length === 2);
 
       // What the kubelet does: a new timestamped directory, ..data swapped by rename, new keys linked.
@@ -390,7 +398,7 @@ spec:
     const { dir, state } = await setup();
     await writeManifest(dir, 'a.yaml', manifest('hup', yearly(1)));
     const d = daemon(dir, state, '--watch', 'off');
-    await waitStarted(d);
+    await waitStarted(d, false);
     await writeManifest(dir, 'a.yaml', manifest('hup', yearly(6)));
     await writeManifest(dir, 'b.yaml', manifest('hup-new', yearly(1)));
     d.proc.kill('SIGHUP');
