@@ -200,6 +200,65 @@ async function measureEverySecond(samples, quiet) {
   }
 }
 
+/**
+ * The floor for (c), run beside the daemons: a bare Node process per second offset that sleeps to that
+ * second of every minute (one long timer ending 0.2 % + 3 ms early, as the daemon does, then short timers)
+ * and spawns the job. Prints one JSON line per fire.
+ */
+const MINUTE_FLOOR_SCRIPT = `
+const { spawn } = require('node:child_process');
+const [second, fires] = process.argv.slice(1).map(Number);
+const JOB = ${JSON.stringify(JOB)};
+(async () => {
+  for (let i = 0; i < fires; i += 1) {
+    const now = Date.now();
+    let target = Math.floor(now / 60000) * 60000 + second * 1000;
+    if (target <= now + 50) target += 60000;
+    const early = target - Date.now() - (0.002 * (target - Date.now()) + 3);
+    if (early > 0) await new Promise((r) => setTimeout(r, early));
+    while (Date.now() < target)
+      await new Promise((r) => setTimeout(r, Date.now() < target - 1 ? 1 : 0));
+    const woke = Date.now();
+    const out = await new Promise((resolve, reject) => {
+      const child = spawn('sh', ['-c', JOB], { stdio: ['ignore', 'pipe', 'inherit'] });
+      let text = '';
+      child.stdout.on('data', (c) => (text += c));
+      child.on('error', reject);
+      child.on('close', () => resolve(text));
+    });
+    process.stdout.write(JSON.stringify({ target, woke, out }) + '\\n');
+  }
+})();
+`;
+
+function startMinuteFloor(second, fires) {
+  const child = spawn(
+    process.execPath,
+    ['-e', MINUTE_FLOOR_SCRIPT, String(second), String(fires)],
+    {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    },
+  );
+  let out = '';
+  child.stdout.on('data', (chunk) => (out += chunk));
+  const done = new Promise((resolve) => child.on('close', () => resolve()));
+  return {
+    child,
+    rows: async () => {
+      await done;
+      return out
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line))
+        .map(({ target, woke, out: printed }) => ({
+          lateness: latenessMs(printed, target),
+          decide: woke - target,
+          spawn: latenessMs(printed, woke),
+        }));
+    },
+  };
+}
+
 /** (c): several daemons, each with one every-minute schedule at its own second, sleeping ~a minute between fires. */
 async function measureEveryMinute(minutes, daemons) {
   const roots = await Promise.all(
@@ -222,14 +281,22 @@ async function measureEveryMinute(minutes, daemons) {
     );
     for (const { dir, state } of roots) running.push(startDaemon(dir, state));
     await Promise.all(running.map((d) => d.started));
-    // Every daemon has been asleep since it started; each fires `minutes` times in this window.
+    // Every daemon has been asleep since it started; each fires `minutes` times in this window. The floor
+    // loops fire in the same minutes, two seconds after each daemon, so the two never compete.
     const from = Date.now() + 1_000;
     const until = from + minutes * 60_000;
+    const floors = roots.map((_, i) => startMinuteFloor((5 + i * step) % 60, minutes));
     await sleep(until + 500 - Date.now());
     await Promise.all(running.map((d) => stopDaemon(d)));
     const rows = [];
     for (const { state } of roots) rows.push(...(await collect(state, 'minutely', from, until)));
-    return { rows };
+    const floorRows = [];
+    for (const floorLoop of floors) {
+      const timer = setTimeout(() => floorLoop.child.kill('SIGKILL'), 30_000);
+      floorRows.push(...(await floorLoop.rows()));
+      clearTimeout(timer);
+    }
+    return { rows, floorRows };
   } finally {
     await Promise.all(running.map((d) => stopDaemon(d)));
     await Promise.all(roots.map(({ root }) => rm(root, { recursive: true, force: true })));
@@ -254,28 +321,35 @@ const cases = [
 
 const floorStats = summarise(floor.map((r) => r.lateness));
 const limit = floorStats.p99 + TARGET_MARGIN_MS;
+// The every-minute case is held against the floor that also sleeps a minute, measured beside it.
+const minuteFloorStats = summarise(minute.floorRows.map((r) => r.lateness));
+const minuteLimit = minuteFloorStats.p99 + TARGET_MARGIN_MS;
+cases[2].limit = minuteLimit;
 const lines = [
   '## Fire lateness (bench/lateness.js)',
   '',
   `Scheduled instant → the job's first instruction: the job is \`sh -c '${JOB}'\`, lateness = printed time − scheduledAt. ` +
     `Every-second cases: ${SECONDS} fires each, after ${WARMUP} warm-up fires (and, with 10,000 schedules, after the start-up writes settled); ` +
-    `every-minute case: ${DAEMONS} daemons in parallel, each with one schedule at its own second, for ${MINUTES} min. ` +
+    `every-minute case: ${DAEMONS} daemons in parallel, each with one schedule at its own second, for ${MINUTES} min, ` +
+    'held against its own floor: as many bare loops sleeping a minute between fires, run beside them at other seconds. ' +
     'p99 is nearest-rank (the maximum below 100 samples).',
   '',
   '| case | samples | p50 ms | p99 ms | max ms | target p99 | result |',
   '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
   `| floor: bare Node loop, setTimeout to each second + short timers, then spawn | ${floorStats.n} | ${fmt(floorStats.p50)} | ${fmt(floorStats.p99)} | ${fmt(floorStats.max)} | | |`,
+  `| floor (c): ${DAEMONS} bare Node loops beside the daemons, each sleeping to its second of every minute, then spawn | ${minuteFloorStats.n} | ${fmt(minuteFloorStats.p50)} | ${fmt(minuteFloorStats.p99)} | ${fmt(minuteFloorStats.max)} | | |`,
 ];
 let pass = true;
 for (const c of cases) {
   c.ok = c.rows.filter((r) => r.failed === undefined);
   c.failed = c.rows.filter((r) => r.failed !== undefined);
   const stats = summarise(c.ok.map((r) => r.lateness));
-  const good = c.ok.length >= c.expected && c.failed.length === 0 && stats.p99 <= limit;
+  const caseLimit = c.limit ?? limit;
+  const good = c.ok.length >= c.expected && c.failed.length === 0 && stats.p99 <= caseLimit;
   pass &&= good;
   const count = c.ok.length === c.expected ? `${c.ok.length}` : `${c.ok.length} of ${c.expected}`;
   lines.push(
-    `| ${c.label} | ${count} | ${fmt(stats.p50)} | ${fmt(stats.p99)} | ${fmt(stats.max)} | ≤ ${fmt(limit)} | ${good ? 'PASS' : 'FAIL'} |`,
+    `| ${c.label} | ${count} | ${fmt(stats.p50)} | ${fmt(stats.p99)} | ${fmt(stats.max)} | ≤ ${fmt(caseLimit)} | ${good ? 'PASS' : 'FAIL'} |`,
   );
 }
 const phase = (rows, key) => {
@@ -293,6 +367,7 @@ lines.push(
   '| case | timer | record | spawn |',
   '| --- | ---: | ---: | ---: |',
   `| floor | ${phase(floor, 'decide')} | - | ${phase(floor, 'spawn')} |`,
+  `| floor (c) | ${phase(minute.floorRows, 'decide')} | - | ${phase(minute.floorRows, 'spawn')} |`,
   ...cases.map(
     (c) =>
       `| ${c.label.slice(0, 3)} | ${phase(c.ok, 'decide')} | ${phase(c.ok, 'record')} | ${phase(c.ok, 'spawn')} |`,
@@ -320,6 +395,6 @@ lines.push(
   '',
   'For scale (published measurements of other schedulers, p50): Vixie cron 1.0 s, yacron 0.35 s, node-cron used by hand 54 ms.',
   '',
-  `Overall: ${pass ? 'PASS' : 'FAIL'} (target: every case has all its fires and p99 ≤ floor p99 + ${TARGET_MARGIN_MS} ms = ${fmt(limit)} ms)`,
+  `Overall: ${pass ? 'PASS' : 'FAIL'} (target: every case has all its fires and p99 ≤ its floor's p99 + ${TARGET_MARGIN_MS} ms: (a) and (b) ${fmt(limit)} ms, (c) ${fmt(minuteLimit)} ms)`,
 );
 process.stdout.write(`${lines.join('\n')}\n`);

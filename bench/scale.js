@@ -285,6 +285,13 @@ async function measureStart(dir, state, idleSeconds) {
   }
 }
 
+// SCALE_WRITE_TO=DIR: only write the 1,000 manifests to DIR (to profile or try the daemon on them), then exit.
+if (process.env.SCALE_WRITE_TO) {
+  await mkdir(process.env.SCALE_WRITE_TO, { recursive: true });
+  await writeManifests(process.env.SCALE_WRITE_TO);
+  process.exit(0);
+}
+
 const root = await mkdtemp(join(tmpdir(), 'cronops-bench-scale-'));
 let cold;
 let warm;
