@@ -1,10 +1,13 @@
-// Benchmark of the history store: recordRun latency (to disk, background, and fsynced) with 100 retained runs per schedule,
-// for 10 and 10,000 schedules, plus a single-file lowdb baseline. Run `npx tsc -p tsconfig.build.json` first.
+// Benchmark of the history store: open() time and memory, and recordRun latency (to disk, background, and fsynced)
+// with 100 retained runs per schedule, for 10 and 10,000 schedules, plus a single-file lowdb baseline.
+// Run `npx tsc -p tsconfig.build.json` first.
 import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { Low } from 'lowdb';
 import { JSONFile } from 'lowdb/node';
 import { monotonicFactory } from 'ulid';
@@ -45,6 +48,18 @@ function buildRun(schedule, status = 'succeeded') {
   };
 }
 
+/** A full garbage collection, so heap figures count live objects only. */
+setFlagsFromString('--expose-gc');
+const collectGarbage = runInNewContext('gc');
+
+/** Heap in use and RSS, in MiB, after a full collection. */
+function measureMemory() {
+  collectGarbage();
+  collectGarbage();
+  const usage = process.memoryUsage();
+  return { heapMiB: usage.heapUsed / 2 ** 20, rssMiB: usage.rss / 2 ** 20 };
+}
+
 const scheduleName = (index) => `schedule-${String(index).padStart(5, '0')}`;
 
 function summarise(samples) {
@@ -74,9 +89,11 @@ async function benchSharded(schedules, samples) {
   try {
     await seedShards(stateDir, schedules);
     const store = createLowdbHistoryStore({ stateDir, clock: systemClock });
+    const beforeOpen = measureMemory();
     const openStart = performance.now();
     const opened = await store.open();
     const openMs = performance.now() - openStart;
+    const afterOpen = measureMemory();
     if (opened.schedules.length !== schedules)
       throw new Error(`expected ${schedules} shards, got ${opened.schedules.length}`);
     for (const name of opened.schedules)
@@ -121,13 +138,17 @@ async function benchSharded(schedules, samples) {
     }
     await store.flush();
     const backgroundTotalMs = performance.now() - flushStart;
-    const retained = store.runs(pick(0)).length;
+    const retained = (await store.runs(pick(0))).length;
+    const afterRecords = measureMemory();
     const health = store.health();
     await store.close();
     if (!health.writable) throw new Error(`store not writable: ${health.lastError}`);
     return {
       schedules,
       openMs,
+      heapGrowthMiB: afterOpen.heapMiB - beforeOpen.heapMiB,
+      rssAfterOpenMiB: afterOpen.rssMiB,
+      heapAfterRecordsMiB: afterRecords.heapMiB - beforeOpen.heapMiB,
       retained,
       written: summarise(written),
       durable: summarise(durable),
@@ -259,10 +280,23 @@ lines.push(
   `| - | fire journal: append one intent + fsync | ${journal.n} | ${fmt(journal.p50)} | ${fmt(journal.p99)} | ${fmt(journal.max)} | | (informative) |`,
   `| - | disk floor: temp + fsync + rename + dir fsync of one ${(floor.bytes / 1024).toFixed(0)} KiB shard, by hand | ${floor.write.n} | ${fmt(floor.write.p50)} | ${fmt(floor.write.p99)} | ${fmt(floor.write.max)} | | |`,
 );
+lines.push(
+  '',
+  `Opening the store (\`open()\`) with ${RETAINED} runs per schedule on disk; memory after a full GC, heap relative to ` +
+    'just before `open()`:',
+  '',
+  '| schedules | open() ms | heap after open MiB | RSS after open MiB | heap after the records MiB |',
+  '| ---: | ---: | ---: | ---: | ---: |',
+);
+for (const result of results) {
+  lines.push(
+    `| ${result.schedules.toLocaleString('en')} | ${fmt(result.openMs)} | ${result.heapGrowthMiB.toFixed(1)} | ${result.rssAfterOpenMiB.toFixed(0)} | ${result.heapAfterRecordsMiB.toFixed(1)} |`,
+  );
+}
 lines.push('');
 for (const result of results) {
   lines.push(
-    `- ${result.schedules.toLocaleString('en')} schedules: open() read all shards in ${fmt(result.openMs)} ms; ` +
+    `- ${result.schedules.toLocaleString('en')} schedules: ` +
       `${result.background.n} background records + their writes took ${fmt(result.backgroundTotalMs)} ms; ` +
       `runs retained per schedule after the run: ${result.retained}.`,
   );
