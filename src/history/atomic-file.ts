@@ -29,9 +29,12 @@ let tempCounter = 0;
  */
 export class AtomicJsonFile<T> implements DurableAdapter<T> {
   readonly file: string;
+  readonly #serialize: (data: T) => string;
 
-  constructor(file: string) {
+  /** `serialize` turns the data into the file's text. @default JSON.stringify */
+  constructor(file: string, serialize: (data: T) => string = (data) => JSON.stringify(data)) {
     this.file = file;
+    this.#serialize = serialize;
   }
 
   async read(): Promise<T | null> {
@@ -42,25 +45,17 @@ export class AtomicJsonFile<T> implements DurableAdapter<T> {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
       throw error;
     }
-    try {
-      return JSON.parse(text) as T;
-    } catch (error) {
-      const detail = text.length === 0 ? 'empty file' : (error as Error).message;
-      throw new SchedulerError('HISTORY_READ_FAILED', `${this.file}: not valid JSON (${detail})`, {
-        file: this.file,
-        cause: error,
-      });
-    }
+    return parseJsonText(text, this.file) as T;
   }
 
   write(data: T): Promise<void> {
     // Serialise before the first await: the snapshot is the state at the time of the call.
-    const text = JSON.stringify(data);
+    const text = this.#serialize(data);
     return writeFileAtomically(this.file, text);
   }
 
   writeWithoutSync(data: T): Promise<void> {
-    return writeFileAtomically(this.file, JSON.stringify(data), { sync: false });
+    return writeFileAtomically(this.file, this.#serialize(data), { sync: false });
   }
 
   async syncDirectory(): Promise<void> {
@@ -70,6 +65,19 @@ export class AtomicJsonFile<T> implements DurableAdapter<T> {
     } finally {
       await handle.close();
     }
+  }
+}
+
+/** Parse a file's text; throws a SchedulerError (HISTORY_READ_FAILED, the SyntaxError as cause) when it is not JSON. */
+function parseJsonText(text: string, file: string): unknown {
+  try {
+    return JSON.parse(text) as unknown;
+  } catch (error) {
+    const detail = text.length === 0 ? 'empty file' : (error as Error).message;
+    throw new SchedulerError('HISTORY_READ_FAILED', `${file}: not valid JSON (${detail})`, {
+      file,
+      cause: error,
+    });
   }
 }
 

@@ -109,6 +109,28 @@ export interface HistoryHealth {
   corrupt: { file: string; movedTo: string; error: string; at: string }[];
 }
 
+/**
+ * What the daemon knows about a schedule's history without reading its runs: kept in memory for every
+ * schedule and written at the head of its shard (docs/design/history-summary.md).
+ */
+export interface HistorySummary {
+  /** Retained runs. */
+  total: number;
+  /** Retained runs by status; every status is present. */
+  counts: Record<RunStatus, number>;
+  /** The oldest retained run id (ULIDs sort by creation time). */
+  oldestId?: string;
+  /** The newest retained run id. */
+  newestId?: string;
+  /**
+   * Copies without output tails of the runs the daemon reads without the shard, oldest first: the oldest
+   * run, the newest two, the newest two of each status and every pending or running run. So the newest
+   * run of any set of statuses is here (last run, last success, last outcome, the run before the one
+   * finishing), and so is the oldest.
+   */
+  runs: readonly RunRecord[];
+}
+
 export interface HistoryStore {
   /** Reads every history/<name>.json under the state dir; a corrupt/truncated file is moved aside to <file>.corrupt-<timestamp>, reported, and a fresh one started. Never throws for a bad file. */
   open(): Promise<{ schedules: string[]; corrupt: HistoryHealth['corrupt'] }>;
@@ -135,7 +157,7 @@ export interface HistoryStore {
 /** The format version written in every shard. */
 export const HISTORY_FILE_VERSION = 1;
 
-/** The content of `<stateDir>/history/<name>.json`. */
+/** The content of `<stateDir>/history/<name>.json` (written with its summary first: see shard-file.ts). */
 export interface ShardFile {
   version: typeof HISTORY_FILE_VERSION;
   schedule: string;
@@ -195,15 +217,8 @@ export function checkShardFile(data: unknown, schedule: string, file: string): S
     return fail('expected "lastScheduledAt" to be a string');
   const runs = shard['runs'] as unknown[];
   runs.forEach((run, index) => {
-    if (typeof run !== 'object' || run === null) return fail(`runs[${index}]: expected an object`);
-    const record = run as Record<string, unknown>;
-    if (typeof record['id'] !== 'string') return fail(`runs[${index}]: expected a string "id"`);
-    if (!RUN_STATUSES.includes(record['status'] as RunStatus)) {
-      return fail(`runs[${index}]: unknown status ${JSON.stringify(record['status'])}`);
-    }
-    if (!Array.isArray(record['attempts']))
-      return fail(`runs[${index}]: expected "attempts" to be an array`);
-    return undefined;
+    const problem = findRunProblem(run);
+    if (problem !== undefined) fail(`runs[${index}]: ${problem}`);
   });
   const sorted = (runs as RunRecord[]).slice().sort(compareRunIds);
   return {
@@ -212,6 +227,18 @@ export function checkShardFile(data: unknown, schedule: string, file: string): S
     ...(typeof last === 'string' ? { lastScheduledAt: last } : {}),
     runs: sorted,
   };
+}
+
+/** What is wrong with a parsed run record (as far as the store relies on it), or undefined. */
+export function findRunProblem(run: unknown): string | undefined {
+  if (typeof run !== 'object' || run === null) return 'expected an object';
+  const record = run as Record<string, unknown>;
+  if (typeof record['id'] !== 'string') return 'expected a string "id"';
+  if (!RUN_STATUSES.includes(record['status'] as RunStatus)) {
+    return `unknown status ${JSON.stringify(record['status'])}`;
+  }
+  if (!Array.isArray(record['attempts'])) return 'expected "attempts" to be an array';
+  return undefined;
 }
 
 /** Ascending by id (ULIDs sort by creation time). */
