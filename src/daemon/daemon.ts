@@ -118,6 +118,7 @@ export class Daemon {
   #stopping = false;
   #started = false;
   #checkpointTimer: NodeJS.Timeout | undefined;
+  #unsubscribeHistory: (() => void) | undefined;
 
   constructor(options: DaemonOptions) {
     const clock = options.clock ?? systemClock;
@@ -197,14 +198,17 @@ export class Daemon {
         'history file was corrupt; moved aside and started fresh',
       );
     }
+    // A shard read later (a query, a write) can settle its summary: the status shows the result.
+    this.#unsubscribeHistory = this.#o.history.subscribe(() => this.#writeStatus());
     await this.#recoverJournal();
     await this.#recoverInterrupted();
     await this.#o.history.flush();
+    const intents = await this.#o.journal.readPending();
     await this.#o.journal.checkpoint(
       compactIntents(
-        await this.#o.journal.readPending(),
+        intents,
         Number.POSITIVE_INFINITY,
-        this.#isRecorded,
+        await this.#selectRecorded(intents, Number.POSITIVE_INFINITY),
       ),
     );
     this.#checkpointTimer = setInterval(() => void this.#checkpoint(), CHECKPOINT_INTERVAL_MS);
@@ -297,10 +301,12 @@ export class Daemon {
     // Every fire that started is in the flushed history now; prepared ones that never came due do not
     // count. The newest fire of each schedule stays, settled, in case a power loss undoes the history writes.
     const pending = await this.#o.journal.readPending().catch(() => []);
+    const recorded = await this.#selectRecorded(pending, Number.POSITIVE_INFINITY);
     await this.#o.journal
-      .checkpoint(compactIntents(pending, Number.POSITIVE_INFINITY, this.#isRecorded))
+      .checkpoint(compactIntents(pending, Number.POSITIVE_INFINITY, recorded))
       .catch(() => undefined);
     await this.#o.journal.close();
+    this.#unsubscribeHistory?.();
     await this.#o.history.close();
     this.#writeStatus();
     await this.#status.flush();
@@ -475,7 +481,7 @@ export class Daemon {
           void history.setLastScheduledAt(intent.schedule, intent.scheduledAt);
         }
       }
-      if (intent.settled || history.getRun(intent.runId)) continue;
+      if (intent.settled || (await history.hasRun(intent.schedule, intent.runId))) continue;
       void history.recordRun({
         id: intent.runId,
         schedule: intent.schedule,
@@ -489,14 +495,29 @@ export class Daemon {
     }
   }
 
-  readonly #isRecorded = (intent: FireIntent): boolean =>
-    this.#o.history.getRun(intent.runId) !== undefined;
+  /**
+   * Which intents scheduled before `cutoffMs` have their run in the history (compactIntents asks about
+   * those only). Recent runs are in the summaries, so this reads a shard only for an older run.
+   */
+  async #selectRecorded(
+    intents: readonly FireIntent[],
+    cutoffMs: number,
+  ): Promise<(intent: FireIntent) => boolean> {
+    const recorded = new Set<string>();
+    for (const intent of intents) {
+      if (intent.settled || intent.trigger === 'manual') continue;
+      if (Date.parse(intent.scheduledAt) >= cutoffMs) continue;
+      if (await this.#o.history.hasRun(intent.schedule, intent.runId)) recorded.add(intent.runId);
+    }
+    return (intent) => recorded.has(intent.runId);
+  }
 
   /** Trim the journal to what the flushed history may not hold yet. */
   async #checkpoint(): Promise<void> {
     try {
       const cutoff = this.#o.clock.now().getTime() - CHECKPOINT_KEEP_MS;
-      const keep = compactIntents(await this.#o.journal.readPending(), cutoff, this.#isRecorded);
+      const intents = await this.#o.journal.readPending();
+      const keep = compactIntents(intents, cutoff, await this.#selectRecorded(intents, cutoff));
       await this.#o.history.flush();
       await this.#o.journal.checkpoint(keep);
     } catch (err) {
@@ -506,7 +527,8 @@ export class Daemon {
 
   async #recoverInterrupted(): Promise<void> {
     const history = this.#o.history;
-    const leftovers = history.listRuns({ status: ['running', 'pending'] });
+    // The summaries' counts leave out every shard without such runs: only crashed schedules are read.
+    const leftovers = await history.listRuns({ status: ['running', 'pending'] });
     if (leftovers.length === 0) return;
     const now = this.#o.clock.now().toISOString();
     const orphans = leftovers.map((run) => {
@@ -586,7 +608,9 @@ export class Daemon {
       nextFires: job.spec.suspend ? [] : this.#upcoming(job, now),
       running: this.#runs.running(job.name),
       queued: this.#runs.waiting(job.name),
-      runs: this.#o.history.runs(job.name),
+      // The summary, never the runs themselves: it holds every run the status looks at.
+      runs: this.#o.history.summary(job.name).runs,
+      counts: this.#o.history.summary(job.name).counts,
       specHash: job.hash,
       spec: job.spec,
     }));

@@ -524,7 +524,8 @@ export class RunManager {
 
   #finish(run: ActiveRun): void {
     const { record, job } = run;
-    const previous = lastFinished(this.#o.history.runs(job.name), record.id);
+    // The summary holds the newest two runs of each status: the previous finished run is among them.
+    const previous = lastFinished(this.#o.history.summary(job.name).runs, record.id);
     const finishedAt = this.#o.clock.now();
     record.finishedAt = finishedAt.toISOString();
     if (record.startedAt)

@@ -1,13 +1,29 @@
-// The HistoryStore on lowdb: one JSON shard per schedule, coalesced atomic writes, degraded (in-memory) mode.
+// The HistoryStore on lowdb: one JSON shard per schedule; summaries in memory, whole shards read on demand into
+// a small LRU; coalesced atomic writes; degraded (in-memory) mode. Design: docs/design/history-summary.md.
 import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Low } from 'lowdb';
 import { pino } from 'pino';
 import type { Clock } from '../shared/clock.js';
+import { SchedulerError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { AtomicJsonFile, TEMP_FILE_PATTERN, type DurableAdapter } from './atomic-file.js';
+import { TEMP_FILE_PATTERN } from './atomic-file.js';
+import {
+  buildIdFilter,
+  idFilterMayContain,
+  probeId,
+  type IdFilter,
+  type IdProbe,
+} from './id-filter.js';
 import { selectRuns } from './query.js';
 import { applyRetention } from './retention.js';
+import { ShardFileAdapter, type ShardAdapter } from './shard-file.js';
+import {
+  addToSummary,
+  copyRun,
+  createEmptySummary,
+  exceedsRetention,
+  summarizeRuns,
+} from './summary.js';
 import {
   DEFAULT_RETENTION,
   HISTORY_FILE_VERSION,
@@ -17,6 +33,7 @@ import {
   selectShardName,
   type HistoryHealth,
   type HistoryStore,
+  type HistorySummary,
   type RetentionLimits,
   type RunQuery,
   type RunRecord,
@@ -34,11 +51,31 @@ export interface LowdbHistoryStoreOptions {
   /**
    * Builds the lowdb adapter of a shard file. Tests pass lowdb's `Memory` (or an instrumented
    * adapter); directory housekeeping (mkdir, listing, moving corrupt files aside) still uses
-   * `stateDir`. @default (file) => new AtomicJsonFile(file)
+   * `stateDir`. @default (file) => new ShardFileAdapter(file)
    */
-  adapterFactory?: (file: string) => DurableAdapter<ShardFile>;
+  adapterFactory?: (file: string) => ShardAdapter;
   /** Shard writes in flight at once across the store (durable writes go first). @default 16 */
   maxConcurrentWrites?: number;
+  /**
+   * Whole shards (runs with output tails) kept in memory, by their estimated JSON size, least recently used
+   * first out. Shards with changes not yet on disk stay regardless. @default 16 MiB
+   */
+  cacheBytes?: number;
+}
+
+/** The lowdb store: the HistoryStore contract plus what tests and benchmarks look at. */
+export interface LowdbHistoryStore extends HistoryStore {
+  /** What is in memory beyond the summaries. */
+  memory(): {
+    /** Shards whose runs are loaded. */
+    loadedShards: number;
+    /** Their estimated JSON size. */
+    loadedBytes: number;
+    /** Records waiting for their shard to be read. */
+    pendingRecords: number;
+  };
+  /** Resolves once the shards found in the older format (no head) are rewritten, or the rewrite stopped. */
+  upgraded(): Promise<void>;
 }
 
 /** Error codes that mean "the state directory cannot take writes right now" (SPEC 6). */
@@ -51,12 +88,26 @@ export const UNWRITABLE_CODES = [
   'ENOTDIR',
 ] as const;
 
-/** One schedule's shard and the bookkeeping of its writes. */
+/** One schedule's shard: its summary, its runs while loaded, and the bookkeeping of its writes. */
 interface Shard {
   name: string;
   file: string;
-  db: Low<ShardFile>;
-  adapter: DurableAdapter<ShardFile>;
+  adapter: ShardAdapter;
+  /** Always current; exact while the runs are loaded (see addToSummary for the time between). */
+  summary: HistorySummary;
+  /** The ids in the file, while the runs are not loaded (from the head, or built when they were unloaded). */
+  ids: IdFilter | undefined;
+  lastScheduledAt: string | undefined;
+  /** Oldest first (by id), while loaded; undefined when only the summary is in memory. */
+  runs: RunRecord[] | undefined;
+  /** Estimated JSON size of `runs`, for the LRU. */
+  bytes: number;
+  /** Records made while the runs were not loaded, merged into them once they are read. */
+  pending: RunRecord[];
+  /** The read of the runs in progress. */
+  loading: Promise<RunRecord[]> | undefined;
+  /** The file is in the older format (no head): it is rewritten in the background. */
+  outdated: boolean;
   /** Bumped on every change. */
   version: number;
   /** The version last written to disk. */
@@ -68,31 +119,47 @@ interface Shard {
   scheduled: boolean;
   /** Durable callers waiting for a durable write that includes their change. */
   waiters: { version: number; resolve: () => void }[];
-  /** A corrupt file that could not be moved aside at open(); moved before the first write. */
+  /** A corrupt file that could not be moved aside; moved before the first write. */
   pendingAside: { from: string; to: string } | undefined;
 }
 
-const NO_RUNS: readonly RunRecord[] = Object.freeze([]);
+const EMPTY_SUMMARY: HistorySummary = (() => {
+  const summary = createEmptySummary();
+  Object.freeze(summary.counts);
+  return Object.freeze(summary);
+})();
+/** Shards read whole at once at open() (files without a head). */
 const READ_CONCURRENCY = 32;
+/** Heads read between two turns of the event loop at open(). */
+const OPEN_BATCH = 250;
+/** Shards a query reads at once. */
+const QUERY_READ_BATCH = 8;
+/** Shards rewritten at once from the older format. */
+const UPGRADE_CONCURRENCY = 2;
+const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 
-export function createLowdbHistoryStore(options: LowdbHistoryStoreOptions): HistoryStore {
-  return new LowdbHistoryStore(options);
+export function createLowdbHistoryStore(options: LowdbHistoryStoreOptions): LowdbHistoryStore {
+  return new ShardedHistoryStore(options);
 }
 
-class LowdbHistoryStore implements HistoryStore {
+class ShardedHistoryStore implements LowdbHistoryStore {
   readonly #stateDir: string;
   readonly #historyDir: string;
   readonly #clock: Clock;
   readonly #logger: Logger;
   readonly #retryIntervalMs: number;
-  readonly #adapterFactory: (file: string) => DurableAdapter<ShardFile>;
+  readonly #adapterFactory: (file: string) => ShardAdapter;
   readonly #maxWrites: number;
+  readonly #cacheBytes: number;
 
   readonly #shards = new Map<string, Shard>();
-  readonly #runsById = new Map<string, RunRecord>();
+  /** Shards whose runs are loaded, least recently used first. */
+  readonly #loaded = new Map<string, Shard>();
+  #loadedBytes = 0;
   readonly #retention = new Map<string, RetentionLimits>();
   readonly #dirty = new Set<Shard>();
   readonly #corrupt: HistoryHealth['corrupt'] = [];
+  readonly #listeners = new Set<(schedule: string) => void>();
 
   #writable = true;
   #lastError: string | undefined;
@@ -102,6 +169,7 @@ class LowdbHistoryStore implements HistoryStore {
   #closed = false;
   #writesInFlight = 0;
   readonly #writeQueue: (() => void)[] = [];
+  #upgrading: Promise<void> = Promise.resolve();
 
   constructor(options: LowdbHistoryStoreOptions) {
     this.#stateDir = options.stateDir;
@@ -109,9 +177,9 @@ class LowdbHistoryStore implements HistoryStore {
     this.#clock = options.clock;
     this.#logger = options.logger ?? pino({ enabled: false });
     this.#retryIntervalMs = options.retryIntervalMs ?? 5000;
-    this.#adapterFactory =
-      options.adapterFactory ?? ((file) => new AtomicJsonFile<ShardFile>(file));
+    this.#adapterFactory = options.adapterFactory ?? ((file) => new ShardFileAdapter(file));
     this.#maxWrites = Math.max(1, options.maxConcurrentWrites ?? 16);
+    this.#cacheBytes = Math.max(0, options.cacheBytes ?? DEFAULT_CACHE_BYTES);
   }
 
   async open(): Promise<{ schedules: string[]; corrupt: HistoryHealth['corrupt'] }> {
@@ -122,15 +190,25 @@ class LowdbHistoryStore implements HistoryStore {
       this.#markUnwritable(error);
     }
     const names = await this.#listShardNames();
+    const whole: Shard[] = [];
+    for (let start = 0; start < names.length; start += OPEN_BATCH) {
+      for (const name of names.slice(start, start + OPEN_BATCH)) {
+        const shard = this.#openShardHead(name);
+        if (shard !== undefined) whole.push(shard);
+      }
+      // Heads are read synchronously (ShardAdapter.readHead): the event loop turns between batches.
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    }
     let next = 0;
     const readNext = async (): Promise<void> => {
-      while (next < names.length) {
-        const name = names[next] as string;
+      while (next < whole.length) {
+        const shard = whole[next] as Shard;
         next += 1;
-        await this.#loadShard(name);
+        await this.#openShardWhole(shard);
       }
     };
-    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, names.length) }, readNext));
+    await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, whole.length) }, readNext));
+    this.#upgrading = this.#upgradeOutdated();
     return {
       schedules: [...this.#shards.keys()].sort(),
       corrupt: this.#corrupt.map((entry) => ({ ...entry })),
@@ -143,21 +221,27 @@ class LowdbHistoryStore implements HistoryStore {
   ): Promise<void> {
     const shard = this.#selectShard(run.schedule);
     const record = copyRun(run);
-    const runs = shard.db.data.runs;
-    // Runs are kept sorted by id; new runs almost always go at the end, updates near it.
-    let index = runs.length - 1;
-    while (index >= 0 && (runs[index] as RunRecord).id > record.id) index -= 1;
-    if (index >= 0 && (runs[index] as RunRecord).id === record.id) runs[index] = record;
-    else runs.splice(index + 1, 0, record);
-    this.#runsById.set(record.id, record);
-    this.#pruneShard(shard);
-    if (options.lastScheduledAt !== undefined)
-      shard.db.data.lastScheduledAt = options.lastScheduledAt;
-    return this.#commit(shard, options.durable === true);
+    if (options.lastScheduledAt !== undefined) shard.lastScheduledAt = options.lastScheduledAt;
+    if (shard.runs !== undefined) {
+      const replaced = insertRun(shard.runs, record);
+      this.#resize(shard, shard.bytes + estimateRunBytes(record) - estimateRunBytes(replaced));
+      this.#pruneLoaded(shard);
+      shard.summary = summarizeRuns(shard.runs);
+      this.#touch(shard);
+    } else {
+      // The runs are read (and this record merged into them) by the write that follows.
+      const index = shard.pending.findIndex((known) => known.id === record.id);
+      if (index >= 0) shard.pending[index] = record;
+      else shard.pending.push(record);
+      shard.summary = addToSummary(shard.summary, record);
+    }
+    const committed = this.#commit(shard, options.durable === true);
+    this.#evict();
+    return committed;
   }
 
   lastScheduledAt(schedule: string): string | undefined {
-    return this.#shards.get(schedule)?.db.data.lastScheduledAt;
+    return this.#shards.get(schedule)?.lastScheduledAt;
   }
 
   setLastScheduledAt(
@@ -166,28 +250,108 @@ class LowdbHistoryStore implements HistoryStore {
     options: { durable?: boolean } = {},
   ): Promise<void> {
     const shard = this.#selectShard(schedule);
-    shard.db.data.lastScheduledAt = at;
+    shard.lastScheduledAt = at;
     return this.#commit(shard, options.durable === true);
   }
 
   setRetention(schedule: string, limits: RetentionLimits): void {
     this.#retention.set(schedule, { ...limits });
     const shard = this.#shards.get(schedule);
-    if (shard !== undefined && this.#pruneShard(shard)) void this.#commit(shard, false);
+    if (shard === undefined) return;
+    if (shard.runs !== undefined) {
+      if (this.#pruneLoaded(shard)) {
+        shard.summary = summarizeRuns(shard.runs);
+        void this.#commit(shard, false);
+      }
+    } else if (exceedsRetention(shard.summary, limits)) {
+      // Read, pruned as it is merged, and written.
+      void this.#commit(shard, false);
+    }
   }
 
-  runs(schedule: string): readonly RunRecord[] {
-    return this.#shards.get(schedule)?.db.data.runs ?? NO_RUNS;
+  summary(schedule: string): HistorySummary {
+    return this.#shards.get(schedule)?.summary ?? EMPTY_SUMMARY;
   }
 
-  listRuns(query: RunQuery): RunRecord[] {
-    const shards = new Map<string, readonly RunRecord[]>();
-    for (const [name, shard] of this.#shards) shards.set(name, shard.db.data.runs);
-    return selectRuns(shards, query);
+  async runs(schedule: string): Promise<readonly RunRecord[]> {
+    const shard = this.#shards.get(schedule);
+    if (shard === undefined) return [];
+    return (await this.#readRuns(shard)).slice();
   }
 
-  getRun(id: string): RunRecord | undefined {
-    return this.#runsById.get(id);
+  async listRuns(query: RunQuery): Promise<RunRecord[]> {
+    const limit = query.limit === undefined ? Infinity : Math.max(0, Math.floor(query.limit));
+    if (limit === 0) return [];
+    const pool =
+      query.schedule === undefined
+        ? [...this.#shards.values()]
+        : [this.#shards.get(query.schedule)].filter((shard) => shard !== undefined);
+    // Newest possible match first: once `limit` runs are found, a shard whose newest run is older
+    // than all of them cannot change the answer, and neither can any after it.
+    const candidates = pool
+      .filter((shard) => mayMatch(shard, query))
+      .map((shard) => ({ shard, bound: selectUpperBound(shard, query) }))
+      .sort((a, b) => (a.bound < b.bound ? 1 : a.bound > b.bound ? -1 : 0));
+    // Each batch is a map of shards: the schedule filter is already applied.
+    const across: RunQuery = { ...query };
+    delete across.schedule;
+    let found: RunRecord[] = [];
+    for (let start = 0; start < candidates.length; start += QUERY_READ_BATCH) {
+      const first = candidates[start] as (typeof candidates)[number];
+      const oldestFound = found[limit - 1];
+      if (oldestFound !== undefined && first.bound < oldestFound.id) break;
+      const batch = candidates.slice(start, start + QUERY_READ_BATCH);
+      const runs = await Promise.all(batch.map(({ shard }) => this.#readRuns(shard)));
+      const shards = new Map(batch.map(({ shard }, index) => [shard.name, runs[index] ?? []]));
+      found = found.concat(selectRuns(shards, across));
+      found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
+      if (found.length > limit) found.length = limit;
+    }
+    return found;
+  }
+
+  async getRun(id: string, options: { schedule?: string } = {}): Promise<RunRecord | undefined> {
+    const probe = probeId(id);
+    const pool =
+      options.schedule === undefined
+        ? this.#shards.values()
+        : [this.#shards.get(options.schedule)].filter((shard) => shard !== undefined);
+    const named: Shard[] = [];
+    const maybe: Shard[] = [];
+    for (const shard of pool) {
+      if (shard.runs !== undefined) {
+        const run = findRun(shard.runs, id);
+        if (run !== undefined) return run;
+        continue;
+      }
+      const pending = shard.pending.find((run) => run.id === id);
+      if (pending !== undefined) return pending;
+      if (!mayHold(shard, id, probe)) continue;
+      if (shard.summary.runs.some((run) => run.id === id)) named.push(shard);
+      else maybe.push(shard);
+    }
+    // The summaries name the run in the common case (a recent run); else the id filters narrow the shards
+    // down to the one that holds it and, rarely, a false "maybe".
+    for (const shard of [...named, ...maybe]) {
+      const run = findRun(await this.#readRuns(shard), id);
+      if (run !== undefined) return run;
+    }
+    return undefined;
+  }
+
+  async hasRun(schedule: string, id: string): Promise<boolean> {
+    const shard = this.#shards.get(schedule);
+    if (shard === undefined) return false;
+    if (shard.runs !== undefined) return findRun(shard.runs, id) !== undefined;
+    if (shard.pending.some((run) => run.id === id)) return true;
+    if (!mayHold(shard, id, probeId(id))) return false;
+    if (shard.summary.runs.some((run) => run.id === id)) return true;
+    return findRun(await this.#readRuns(shard), id) !== undefined;
+  }
+
+  subscribe(listener: (schedule: string) => void): () => void {
+    this.#listeners.add(listener);
+    return () => this.#listeners.delete(listener);
   }
 
   health(): HistoryHealth {
@@ -199,6 +363,16 @@ class LowdbHistoryStore implements HistoryStore {
     };
   }
 
+  memory(): { loadedShards: number; loadedBytes: number; pendingRecords: number } {
+    let pendingRecords = 0;
+    for (const shard of this.#shards.values()) pendingRecords += shard.pending.length;
+    return { loadedShards: this.#loaded.size, loadedBytes: this.#loadedBytes, pendingRecords };
+  }
+
+  upgraded(): Promise<void> {
+    return this.#upgrading;
+  }
+
   async flush(): Promise<void> {
     await Promise.all([...this.#dirty].map((shard) => this.#drain(shard)));
   }
@@ -206,20 +380,25 @@ class LowdbHistoryStore implements HistoryStore {
   async close(): Promise<void> {
     this.#closed = true;
     this.#stopRetryTimer();
+    await this.#upgrading;
     await this.flush();
   }
 
-  /** The schedule's shard, created (empty, in memory) on first use. */
-  #selectShard(schedule: string): Shard {
-    const existing = this.#shards.get(schedule);
-    if (existing !== undefined) return existing;
+  /** A shard object, with only an empty summary: not loaded, not in the LRU. */
+  #createShard(schedule: string): Shard {
     const file = resolveShardPath(this.#stateDir, schedule);
-    const adapter = this.#adapterFactory(file);
     const shard: Shard = {
       name: schedule,
       file,
-      db: new Low<ShardFile>(adapter, createEmptyShard(schedule)),
-      adapter,
+      adapter: this.#adapterFactory(file),
+      summary: EMPTY_SUMMARY,
+      ids: undefined,
+      lastScheduledAt: undefined,
+      runs: undefined,
+      bytes: 0,
+      pending: [],
+      loading: undefined,
+      outdated: false,
       version: 0,
       savedVersion: 0,
       draining: undefined,
@@ -232,16 +411,169 @@ class LowdbHistoryStore implements HistoryStore {
     return shard;
   }
 
-  /** Apply the schedule's retention limits; true when something was removed. O(shard). */
-  #pruneShard(shard: Shard): boolean {
-    const limits = this.#retention.get(shard.name) ?? DEFAULT_RETENTION;
-    const { kept, pruned } = applyRetention(shard.db.data.runs, limits);
-    if (pruned.length === 0) return false;
-    shard.db.data.runs = kept;
-    for (const run of pruned) {
-      if (this.#runsById.get(run.id) === run) this.#runsById.delete(run.id);
+  /** The schedule's shard; a new one (no file yet) starts loaded and empty. */
+  #selectShard(schedule: string): Shard {
+    const existing = this.#shards.get(schedule);
+    if (existing !== undefined) return existing;
+    const shard = this.#createShard(schedule);
+    this.#attach(shard, []);
+    return shard;
+  }
+
+  /** Read one shard's head at open(); returns the shard when its file has to be read whole instead. */
+  #openShardHead(name: string): Shard | undefined {
+    const shard = this.#createShard(name);
+    if (shard.adapter.readHead === undefined) return shard;
+    let head: ReturnType<NonNullable<ShardAdapter['readHead']>>;
+    try {
+      head = shard.adapter.readHead();
+    } catch {
+      // Read whole, which fails the same way and moves the file aside.
+      return shard;
     }
+    if (head === undefined) return shard;
+    if (head === null) {
+      this.#attach(shard, []);
+    } else {
+      shard.summary = head.summary;
+      shard.ids = head.ids;
+      shard.lastScheduledAt = head.lastScheduledAt;
+    }
+    return undefined;
+  }
+
+  /** Read a shard without a usable head whole; a file with a head reader is then rewritten with a head. */
+  async #openShardWhole(shard: Shard): Promise<void> {
+    try {
+      const data = await shard.adapter.read();
+      if (data === null) {
+        this.#attach(shard, []);
+        return;
+      }
+      const checked = checkShardFile(data, shard.name, shard.file);
+      shard.lastScheduledAt = checked.lastScheduledAt;
+      shard.outdated = shard.adapter.readHead !== undefined;
+      this.#attach(shard, checked.runs);
+      this.#evict();
+    } catch (error) {
+      this.#attach(shard, []);
+      await this.#moveAside(shard, error);
+    }
+  }
+
+  /** The shard's runs, read (and pending records merged) if they are not in memory. */
+  #ensureLoaded(shard: Shard): Promise<RunRecord[]> {
+    if (shard.runs !== undefined) {
+      this.#touch(shard);
+      return Promise.resolve(shard.runs);
+    }
+    shard.loading ??= this.#load(shard).finally(() => {
+      shard.loading = undefined;
+    });
+    return shard.loading;
+  }
+
+  /** Rejects for an I/O error (the caller decides); a file that is not a shard is moved aside. */
+  async #load(shard: Shard): Promise<RunRecord[]> {
+    let runs: RunRecord[];
+    let corrupt = false;
+    try {
+      const data = await shard.adapter.read();
+      runs = data === null ? [] : checkShardFile(data, shard.name, shard.file).runs;
+    } catch (error) {
+      if (!(error instanceof SchedulerError && error.code === 'HISTORY_READ_FAILED')) throw error;
+      await this.#moveAside(shard, error);
+      runs = [];
+      corrupt = true;
+    }
+    const merging = shard.pending.length > 0;
+    const before = shard.summary.total;
+    const merged = this.#attach(shard, runs);
+    // The summary was exact before unless records were merged, runs pruned or the file lost.
+    if (corrupt || merging || shard.summary.total !== before) this.#notify(shard.name);
+    this.#evict();
+    return merged;
+  }
+
+  /**
+   * Make `runs` (as read) the shard's loaded runs: records made meanwhile are merged, retention applied
+   * once the schedule's limits are known (not at open(), before they are), the summary rebuilt exactly.
+   */
+  #attach(shard: Shard, runs: RunRecord[]): RunRecord[] {
+    let bytes = estimateRunsBytes(runs);
+    for (const record of shard.pending) {
+      bytes += estimateRunBytes(record) - estimateRunBytes(insertRun(runs, record));
+    }
+    const merging = shard.pending.length > 0;
+    shard.pending = [];
+    shard.runs = runs;
+    shard.ids = undefined;
+    this.#loaded.set(shard.name, shard);
+    this.#resize(shard, bytes);
+    const pruned = (merging || this.#retention.has(shard.name)) && this.#pruneLoaded(shard);
+    shard.summary = summarizeRuns(shard.runs);
+    if (pruned && shard.version === shard.savedVersion) void this.#commit(shard, false);
+    return shard.runs;
+  }
+
+  /** Apply the schedule's retention limits to loaded runs; true when something was removed. O(shard). */
+  #pruneLoaded(shard: Shard): boolean {
+    if (shard.runs === undefined) return false;
+    const limits = this.#retention.get(shard.name) ?? DEFAULT_RETENTION;
+    const { kept, pruned } = applyRetention(shard.runs, limits);
+    if (pruned.length === 0) return false;
+    shard.runs = kept;
+    this.#resize(shard, shard.bytes - estimateRunsBytes(pruned));
     return true;
+  }
+
+  /** The runs for a query; when they cannot be read, what memory holds (the summary's runs, pending records). */
+  async #readRuns(shard: Shard): Promise<readonly RunRecord[]> {
+    try {
+      return await this.#ensureLoaded(shard);
+    } catch (error) {
+      this.#logger.warn(
+        { err: error, file: shard.file, schedule: shard.name },
+        'history: cannot read a history file; answering from its summary',
+      );
+      const runs = shard.summary.runs.filter(
+        (run) => !shard.pending.some((record) => record.id === run.id),
+      );
+      for (const record of shard.pending) insertRun(runs, record);
+      return runs;
+    }
+  }
+
+  #touch(shard: Shard): void {
+    if (shard.runs === undefined) return;
+    this.#loaded.delete(shard.name);
+    this.#loaded.set(shard.name, shard);
+  }
+
+  #resize(shard: Shard, bytes: number): void {
+    this.#loadedBytes += bytes - shard.bytes;
+    shard.bytes = bytes;
+  }
+
+  /** Unload least recently used shards until the loaded ones fit the budget; shards being written stay. */
+  #evict(): void {
+    if (this.#loadedBytes <= this.#cacheBytes) return;
+    for (const shard of this.#loaded.values()) {
+      if (this.#loadedBytes <= this.#cacheBytes) return;
+      if (isPinned(shard)) continue;
+      const runs = shard.runs ?? [];
+      shard.ids = buildIdFilter(
+        runs.map((run) => run.id),
+        runs.length,
+      );
+      shard.runs = undefined;
+      this.#resize(shard, 0);
+      this.#loaded.delete(shard.name);
+    }
+  }
+
+  #notify(schedule: string): void {
+    for (const listener of this.#listeners) listener(schedule);
   }
 
   /** Note a change and arrange its write: now and awaited when durable, else on the next turn. */
@@ -277,13 +609,24 @@ class LowdbHistoryStore implements HistoryStore {
     shard.drainActive = true;
     try {
       while (shard.version > shard.savedVersion || shard.waiters.length > 0) {
+        let runs = shard.runs;
+        if (runs === undefined) {
+          try {
+            // Read-modify-write: a shard not in memory is read first (records made meanwhile are merged).
+            runs = await this.#ensureLoaded(shard);
+          } catch (error) {
+            this.#markUnwritable(error);
+            releaseWaiters(shard, Infinity);
+            return;
+          }
+        }
         if (this.#writesInFlight < this.#maxWrites) this.#writesInFlight += 1;
         else await this.#waitForWriteSlot(shard.waiters.length > 0);
         // Captured after waiting for a slot: the write carries the latest state.
         const version = shard.version;
         const durable = shard.waiters.length > 0;
         try {
-          await this.#writeShard(shard, durable);
+          await this.#writeShard(shard, shard.runs ?? runs, durable);
         } catch (error) {
           this.#markUnwritable(error);
           // Durable callers are told "done" even though the write failed: the run stays in
@@ -294,6 +637,7 @@ class LowdbHistoryStore implements HistoryStore {
           this.#releaseWriteSlot();
         }
         shard.savedVersion = version;
+        shard.outdated = false;
         if (shard.version === version) this.#dirty.delete(shard);
         if (durable) releaseWaiters(shard, version);
         this.#markWritable();
@@ -301,10 +645,11 @@ class LowdbHistoryStore implements HistoryStore {
     } finally {
       shard.drainActive = false;
       shard.draining = undefined;
+      this.#evict();
     }
   }
 
-  async #writeShard(shard: Shard, durable: boolean): Promise<void> {
+  async #writeShard(shard: Shard, runs: RunRecord[], durable: boolean): Promise<void> {
     if (!this.#dirReady) {
       await mkdir(this.#historyDir, { recursive: true });
       this.#dirReady = true;
@@ -313,11 +658,17 @@ class LowdbHistoryStore implements HistoryStore {
       await renameIfPresent(shard.pendingAside.from, shard.pendingAside.to);
       shard.pendingAside = undefined;
     }
+    const data: ShardFile = {
+      version: HISTORY_FILE_VERSION,
+      schedule: shard.name,
+      ...(shard.lastScheduledAt !== undefined ? { lastScheduledAt: shard.lastScheduledAt } : {}),
+      runs,
+    };
     try {
-      if (!durable && shard.adapter.writeWithoutSync && shard.db.data !== null) {
-        await shard.adapter.writeWithoutSync(shard.db.data);
+      if (!durable && shard.adapter.writeWithoutSync) {
+        await shard.adapter.writeWithoutSync(data);
       } else {
-        await shard.db.write();
+        await shard.adapter.write(data);
         if (durable) await shard.adapter.syncDirectory?.();
       }
     } catch (error) {
@@ -326,6 +677,30 @@ class LowdbHistoryStore implements HistoryStore {
       if (code === 'ENOENT' || code === 'ENOTDIR') this.#dirReady = false;
       throw error;
     }
+  }
+
+  /** Rewrite shards found in the older format, a few at a time, while nothing else stops it. */
+  async #upgradeOutdated(): Promise<void> {
+    const outdated = [...this.#shards.values()].filter((shard) => shard.outdated);
+    if (outdated.length === 0) return;
+    this.#logger.info(
+      { shards: outdated.length },
+      'history: rewriting history files with a summary head in the background',
+    );
+    let next = 0;
+    const rewriteNext = async (): Promise<void> => {
+      while (next < outdated.length && !this.#closed && this.#writable) {
+        const shard = outdated[next] as Shard;
+        next += 1;
+        if (!shard.outdated || this.#dirty.has(shard)) continue;
+        shard.version += 1;
+        this.#dirty.add(shard);
+        await this.#drain(shard);
+      }
+    };
+    await Promise.all(
+      Array.from({ length: Math.min(UPGRADE_CONCURRENCY, outdated.length) }, rewriteNext),
+    );
   }
 
   /** Wait until a running write hands its slot over (the slot count stays the same). */
@@ -435,20 +810,6 @@ class LowdbHistoryStore implements HistoryStore {
     return entries.map(selectShardName).filter((name): name is string => name !== undefined);
   }
 
-  /** Read one shard; a file that does not parse or is not a shard is moved aside and replaced by an empty one. */
-  async #loadShard(name: string): Promise<void> {
-    const shard = this.#selectShard(name);
-    try {
-      await shard.db.read();
-      shard.db.data = checkShardFile(shard.db.data, name, shard.file);
-    } catch (error) {
-      shard.db.data = createEmptyShard(name);
-      await this.#moveAside(shard, error);
-      return;
-    }
-    for (const run of shard.db.data.runs) this.#runsById.set(run.id, run);
-  }
-
   async #moveAside(shard: Shard, error: unknown): Promise<void> {
     const now = this.#clock.now();
     const movedTo = `${shard.file}.corrupt-${now.toISOString().replace(/[-:]/g, '')}`;
@@ -480,15 +841,92 @@ class LowdbHistoryStore implements HistoryStore {
   }
 }
 
-function createEmptyShard(schedule: string): ShardFile {
-  return { version: HISTORY_FILE_VERSION, schedule, runs: [] };
+/** Whether the shard's runs are needed in memory: a change not yet written, a write or a read in progress. */
+function isPinned(shard: Shard): boolean {
+  return (
+    shard.version !== shard.savedVersion ||
+    shard.drainActive ||
+    shard.scheduled ||
+    shard.loading !== undefined ||
+    shard.waiters.length > 0 ||
+    shard.pendingAside !== undefined
+  );
 }
 
-/** A copy the caller cannot change behind the store's back. */
-function copyRun(run: RunRecord): RunRecord {
-  const copy: RunRecord = { ...run, attempts: run.attempts.map((attempt) => ({ ...attempt })) };
-  if (run.missed !== undefined) copy.missed = { ...run.missed };
-  return copy;
+/** Whether the shard can hold a run with this id (false is certain; true may need the runs). */
+function mayHold(shard: Shard, id: string, probe: IdProbe): boolean {
+  const { summary } = shard;
+  if (summary.oldestId === undefined || summary.newestId === undefined) return false;
+  if (id < summary.oldestId || id > summary.newestId) return false;
+  if (summary.runs.some((run) => run.id === id)) return true;
+  return shard.ids === undefined || idFilterMayContain(shard.ids, probe);
+}
+
+/** Whether the shard can hold a run the query matches, judged from its summary. */
+function mayMatch(shard: Shard, query: RunQuery): boolean {
+  const { summary } = shard;
+  if (summary.total === 0) return false;
+  if (
+    query.before !== undefined &&
+    summary.oldestId !== undefined &&
+    summary.oldestId >= query.before
+  )
+    return false;
+  // Counts are exact unless records wait to be merged (see addToSummary).
+  if (query.status !== undefined && query.status.length > 0 && shard.pending.length === 0) {
+    return query.status.some((status) => summary.counts[status] > 0);
+  }
+  return true;
+}
+
+/** No run of the shard matching the query has an id above this. */
+function selectUpperBound(shard: Shard, query: RunQuery): string {
+  const newest = shard.summary.newestId ?? '';
+  return query.before !== undefined && newest >= query.before ? query.before : newest;
+}
+
+/** Insert a run into runs sorted by id, replacing the one with the same id; returns the replaced one. */
+function insertRun(runs: RunRecord[], record: RunRecord): RunRecord | undefined {
+  // New runs almost always go at the end, updates near it.
+  let index = runs.length - 1;
+  while (index >= 0 && (runs[index] as RunRecord).id > record.id) index -= 1;
+  if (index >= 0 && (runs[index] as RunRecord).id === record.id) {
+    const replaced = runs[index];
+    runs[index] = record;
+    return replaced;
+  }
+  runs.splice(index + 1, 0, record);
+  return undefined;
+}
+
+/** Binary search in runs sorted by id. */
+function findRun(runs: readonly RunRecord[], id: string): RunRecord | undefined {
+  let low = 0;
+  let high = runs.length - 1;
+  while (low <= high) {
+    const middle = (low + high) >>> 1;
+    const run = runs[middle] as RunRecord;
+    if (run.id === id) return run;
+    if (run.id < id) low = middle + 1;
+    else high = middle - 1;
+  }
+  return undefined;
+}
+
+/** About the size of the run in JSON, for the LRU budget. */
+function estimateRunBytes(run: RunRecord | undefined): number {
+  if (run === undefined) return 0;
+  let bytes = 300 + (run.reason?.length ?? 0);
+  for (const attempt of run.attempts) {
+    bytes += 150 + (attempt.outputTail?.length ?? 0) + (attempt.error?.length ?? 0);
+  }
+  return bytes;
+}
+
+function estimateRunsBytes(runs: readonly RunRecord[]): number {
+  let bytes = 0;
+  for (const run of runs) bytes += estimateRunBytes(run);
+  return bytes;
 }
 
 function releaseWaiters(shard: Shard, upToVersion: number): void {

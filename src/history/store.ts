@@ -132,7 +132,10 @@ export interface HistorySummary {
 }
 
 export interface HistoryStore {
-  /** Reads every history/<name>.json under the state dir; a corrupt/truncated file is moved aside to <file>.corrupt-<timestamp>, reported, and a fresh one started. Never throws for a bad file. */
+  /**
+   * Reads the head (summary) of every history/<name>.json under the state dir, not its runs; a corrupt/truncated
+   * file is moved aside to <file>.corrupt-<timestamp>, reported, and a fresh one started. Never throws for a bad file.
+   */
   open(): Promise<{ schedules: string[]; corrupt: HistoryHealth['corrupt'] }>;
   /** Insert or replace a run (by id) and apply retention. With durable: true the returned promise resolves only once the shard is on disk (fsynced and renamed) — the daemon awaits this for the 'running' record before spawning. Other writes are coalesced (many records in a short time → few file writes). */
   recordRun(
@@ -143,11 +146,18 @@ export interface HistoryStore {
   lastScheduledAt(schedule: string): string | undefined;
   setLastScheduledAt(schedule: string, at: string, options?: { durable?: boolean }): Promise<void>;
   setRetention(schedule: string, limits: RetentionLimits): void;
-  /** Oldest first, in memory. */
-  runs(schedule: string): readonly RunRecord[];
-  /** Newest first (by id), across schedules. */
-  listRuns(query: RunQuery): RunRecord[];
-  getRun(id: string): RunRecord | undefined;
+  /** The schedule's summary, from memory (an empty one for an unknown schedule). */
+  summary(schedule: string): HistorySummary;
+  /** Every retained run of the schedule, oldest first, with output tails (reads the shard unless it is in memory). */
+  runs(schedule: string): Promise<readonly RunRecord[]>;
+  /** Newest first (by id), across schedules; reads only the shards that can hold the newest matches. */
+  listRuns(query: RunQuery): Promise<RunRecord[]>;
+  /** One run with its output tails; `schedule`, when known, spares looking through the other shards. */
+  getRun(id: string, options?: { schedule?: string }): Promise<RunRecord | undefined>;
+  /** Whether the schedule's history holds the run; answered from memory unless only its shard can tell. */
+  hasRun(schedule: string, id: string): Promise<boolean>;
+  /** Be told when a schedule's summary changed other than by recordRun or setLastScheduledAt (a shard read and merged, pruned or found corrupt). */
+  subscribe(listener: (schedule: string) => void): () => void;
   health(): HistoryHealth;
   /** All pending writes on disk (or failed and reported). */
   flush(): Promise<void>;

@@ -9,11 +9,11 @@ export const DEFAULT_RUNS_LIMIT = 50;
 /** The largest `limit` accepted. */
 export const MAX_RUNS_LIMIT = 500;
 
-/** What the run list endpoints read: the history store, or anything with the same two queries. */
+/** What the run list endpoints read: the history store (which may read its files), or anything with the same two queries. */
 export interface RunReader {
   /** Newest first (by id), across schedules. */
-  listRuns(query: RunQuery): RunRecord[];
-  getRun(id: string): RunRecord | undefined;
+  listRuns(query: RunQuery): RunRecord[] | Promise<RunRecord[]>;
+  getRun(id: string): RunRecord | undefined | Promise<RunRecord | undefined>;
 }
 
 /** A parsed run-list request. */
@@ -138,11 +138,11 @@ export interface RunPage {
  * that are not loaded have no labels and never match one). A page holds `limit` runs; the
  * next page starts after the last of them, so runs recorded meanwhile never shift a page.
  */
-export function selectRunPage(
+export async function selectRunPage(
   reader: RunReader,
   request: RunListRequest,
   schedules: readonly Pick<StatusSchedule, 'name' | 'labels'>[],
-): RunPage {
+): Promise<RunPage> {
   let names: string[] | undefined = request.schedules.length > 0 ? request.schedules : undefined;
   if (request.labels.length > 0) {
     const labelled = schedules
@@ -161,9 +161,12 @@ export function selectRunPage(
   };
   let found: RunRecord[];
   if (names === undefined) {
-    found = reader.listRuns(query);
+    found = await reader.listRuns(query);
   } else {
-    found = names.flatMap((schedule) => reader.listRuns({ ...query, schedule }));
+    const pages = await Promise.all(
+      names.map((schedule) => reader.listRuns({ ...query, schedule })),
+    );
+    found = pages.flat();
     found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
   }
   const page = found.slice(0, request.limit);
@@ -190,7 +193,10 @@ function unknownSchedule(name: string): RouteResponse {
 }
 
 /** The run list answer, or a 400. */
-function answerRunList(context: RouteContext, schedule: string | undefined): RouteResponse {
+async function answerRunList(
+  context: RouteContext,
+  schedule: string | undefined,
+): Promise<RouteResponse> {
   const history = context.sources.history;
   if (history === undefined)
     return { status: 404, body: { error: 'not found', path: context.url.pathname } };
@@ -200,10 +206,9 @@ function answerRunList(context: RouteContext, schedule: string | undefined): Rou
   if (!parsed.ok) return badQuery(parsed.problem);
   const request =
     schedule === undefined ? parsed.request : { ...parsed.request, schedules: [schedule] };
-  return {
-    status: 200,
-    body: selectRunPage(history, request, context.view().snapshot.schedules),
-  };
+  // The schedules (for labels) are read before the history is: the page matches the status of that moment.
+  const schedules = context.view().snapshot.schedules;
+  return { status: 200, body: await selectRunPage(history, request, schedules) };
 }
 
 /** The /api/v1 routes that read the status snapshot and the history. */
@@ -242,9 +247,9 @@ export const API_ROUTES: readonly StatusRoute[] = [
   {
     path: '/api/v1/runs/{id}',
     methods: ['GET'],
-    handle: (context) => {
+    handle: async (context) => {
       const id = context.params['id'] ?? '';
-      const run = context.sources.history?.getRun(id);
+      const run = await context.sources.history?.getRun(id);
       return run
         ? { status: 200, body: buildApiRun(run, { outputTails: true }) }
         : {

@@ -123,7 +123,8 @@ export interface StatusRoute {
   methods: readonly ('GET' | 'POST')[];
   /** Added to the 405 answer of this path (e.g. how to enable a disabled write). */
   methodHint?: string;
-  handle(context: RouteContext): RouteResponse;
+  /** A promise for answers that need I/O first (the run history). */
+  handle(context: RouteContext): RouteResponse | Promise<RouteResponse>;
 }
 
 /** The probes and the status document. */
@@ -203,11 +204,11 @@ export interface RouteRequest {
  * another method, 413 for a body on a read, else the route's answer. `sources` may be just a
  * snapshot getter, which serves the probes and /status (STATUS_ROUTES).
  */
-export function routeStatusRequest(
+export async function routeStatusRequest(
   request: RouteRequest,
   sources: StatusSources | (() => StatusSnapshot),
   routes?: readonly StatusRoute[],
-): RouteResponse {
+): Promise<RouteResponse> {
   const resolved: StatusSources =
     typeof sources === 'function' ? { view: () => createSnapshotView(sources()) } : sources;
   const table =
@@ -402,35 +403,34 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       request.headers['transfer-encoding'] !== undefined ||
       (request.headers['content-length'] !== undefined &&
         request.headers['content-length'] !== '0');
-    let answer: RouteResponse;
-    try {
-      answer = routeStatusRequest(
-        { method, url: request.url ?? '/', hasBody, headers: request.headers },
-        sources,
-        routes,
-      );
-    } catch (error) {
-      logger?.error({ err: error, method, path: request.url }, 'status request failed');
-      answer = { status: 500, body: { error: 'internal error' } };
-    }
-    sendAnswer(request, response, answer, hasBody).then(
-      (status) => logger?.debug({ method, path: request.url, status }, 'status request'),
-      (error: unknown) => {
+    routeStatusRequest(
+      { method, url: request.url ?? '/', hasBody, headers: request.headers },
+      sources,
+      routes,
+    )
+      .catch((error: unknown): RouteResponse => {
         logger?.error({ err: error, method, path: request.url }, 'status request failed');
-        if (!response.headersSent) {
-          writeBody(
-            response,
-            method,
-            { status: 500, headers: {} },
-            'application/json; charset=utf-8',
-            Buffer.from('{"error":"internal error"}'),
-            hasBody,
-          );
-        } else {
-          response.destroy();
-        }
-      },
-    );
+        return { status: 500, body: { error: 'internal error' } };
+      })
+      .then((answer) => sendAnswer(request, response, answer, hasBody))
+      .then(
+        (status) => logger?.debug({ method, path: request.url, status }, 'status request'),
+        (error: unknown) => {
+          logger?.error({ err: error, method, path: request.url }, 'status request failed');
+          if (!response.headersSent) {
+            writeBody(
+              response,
+              method,
+              { status: 500, headers: {} },
+              'application/json; charset=utf-8',
+              Buffer.from('{"error":"internal error"}'),
+              hasBody,
+            );
+          } else {
+            response.destroy();
+          }
+        },
+      );
   };
   server.on('request', handle);
   // Answer `Expect: 100-continue` directly, without inviting the body.

@@ -61,8 +61,13 @@ export interface StatusInput {
     running: { runId: string; startedAt: Date; attempt: number }[];
     /** Fires waiting (Queue policy or --max-concurrent-runs). */
     queued: number;
-    /** This schedule's retained history, oldest first. */
+    /**
+     * The runs the status looks at, oldest first: the schedule's whole history, or its history summary's runs
+     * (which hold the newest of every status and the oldest; output tails are never needed).
+     */
     runs: readonly RunRecord[];
+    /** Retained runs by status; counted from `runs` when absent (they must then be the whole history). */
+    counts?: Record<RunStatus, number>;
     /** The fingerprint of the running version (reconcile/fingerprint.ts): `cronops plan` compares it. */
     specHash?: string;
     /** The resolved spec of the running version; shown with literal env/header values masked. */
@@ -203,6 +208,7 @@ function selectMemoKey(schedule: StatusInput['schedules'][number], now: Date): s
     .slice(-3)
     .map((r) => `${r.id}:${r.status}:${r.finishedAt ?? ''}:${r.attempts.length}`)
     .join(',');
+  const counts = schedule.counts ? RUN_STATUSES.map((status) => schedule.counts?.[status]) : [];
   return [
     schedule.specHash ?? '',
     schedule.file,
@@ -212,6 +218,8 @@ function selectMemoKey(schedule: StatusInput['schedules'][number], now: Date): s
     schedule.queued,
     schedule.nextFires.map((d) => d.getTime()).join(','),
     runs.length,
+    counts.join(','),
+    runs[0]?.id ?? '',
     tail,
     // Staleness moves with the clock: such entries are rebuilt once a second at most.
     schedule.maxSuccessAge === undefined ? '' : Math.floor(now.getTime() / 1000),
@@ -339,11 +347,18 @@ function buildStatusSchedule(
   const lastRun = selectLastRun(runs);
   const lastEvent = runs[runs.length - 1];
   const lastSuccess = selectLastSuccess(runs);
-  const counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<
-    RunStatus,
-    number
-  >;
-  for (const run of runs) counts[run.status] += 1;
+  let counts: Record<RunStatus, number>;
+  if (schedule.counts) {
+    counts = Object.fromEntries(
+      RUN_STATUSES.map((status) => [status, schedule.counts?.[status] ?? 0]),
+    ) as Record<RunStatus, number>;
+  } else {
+    counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<
+      RunStatus,
+      number
+    >;
+    for (const run of runs) counts[run.status] += 1;
+  }
   return {
     name: schedule.name,
     file: schedule.file,

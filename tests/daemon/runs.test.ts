@@ -162,15 +162,15 @@ describe('daemon/runs', () => {
       due('a', '2026-03-01T12:00:00Z', '2026-03-01T12:00:00Z', 1, '2026-03-01T12:00:00.004Z'),
     );
     await settle();
-    expect(summary(history.runs('a'))).toEqual(['running schedule 2026-03-01T12:00:00.000Z']);
+    expect(summary(await history.runs('a'))).toEqual(['running schedule 2026-03-01T12:00:00.000Z']);
     expect(history.lastScheduledAt('a')).toBe('2026-03-01T12:00:00.000Z');
     expect(tasks.calls[0]?.invocation.task).toEqual({ kind: 'shell', shell: 'echo a' });
     expect(tasks.calls[0]?.invocation.env.CRONOPS_SCHEDULED_TIME).toBe('2026-03-01T12:00:00.000Z');
-    expect(history.runs('a')[0]?.attempts[0]?.pid).toBe(4242);
+    expect((await history.runs('a'))[0]?.attempts[0]?.pid).toBe(4242);
     clock.tick(1500);
     tasks.calls[0]!.finish({});
     await settle();
-    const [run] = history.runs('a');
+    const [run] = await history.runs('a');
     expect(run?.status).toBe('succeeded');
     expect(run?.durationMs).toBe(1500);
     expect(events.map((e) => e.type)).toEqual(['run:started', 'run:finished']);
@@ -183,10 +183,10 @@ describe('daemon/runs', () => {
       due('a', '2026-03-01T11:00:00Z', '2026-03-01T11:00:00Z', 1, '2026-03-01T12:00:00Z'),
     );
     await settle();
-    expect(summary(history.runs('a'))).toEqual([
+    expect(summary(await history.runs('a'))).toEqual([
       'missed schedule 2026-03-01T11:00:00.000Z missed=1',
     ]);
-    expect(history.runs('a')[0]?.reason).toBe(
+    expect((await history.runs('a'))[0]?.reason).toBe(
       'the fire at 2026-03-01T11:00:00.000Z came due while the daemon could not start it and is past startingDeadline (10000 ms)',
     );
     expect(tasks.calls).toEqual([]);
@@ -216,8 +216,8 @@ describe('daemon/runs', () => {
         due('a', '2026-03-01T11:00:01Z', '2026-03-01T12:00:00Z', 3600, '2026-03-01T12:00:00.500Z'),
       );
       await settle();
-      expect(summary(history.runs('a'))).toEqual(expected);
-      expect(history.runs('a')[0]?.reason).toMatch(
+      expect(summary(await history.runs('a'))).toEqual(expected);
+      expect((await history.runs('a'))[0]?.reason).toMatch(
         /^(3599|3600) fires from 2026-03-01T11:00:01.000Z to .* were passed over: catchUp (latest|none) starts/,
       );
       expect(tasks.calls.length).toBe(started);
@@ -238,7 +238,7 @@ describe('daemon/runs', () => {
       due('a', '2026-03-01T11:00:00Z', '2026-03-01T12:00:00Z', 7, '2026-03-01T12:00:30Z'),
     );
     await settle();
-    expect(summary(history.runs('a'))).toEqual([
+    expect(summary(await history.runs('a'))).toEqual([
       'missed schedule 2026-03-01T11:30:00.000Z missed=4',
       'running catchup 2026-03-01T11:40:00.000Z',
       'running catchup 2026-03-01T11:50:00.000Z',
@@ -254,11 +254,13 @@ describe('daemon/runs', () => {
     const second = runs.start('a', new Date('2026-03-01T12:00:01Z'), 'schedule');
     expect(second.outcome).toBe('skipped');
     await settle();
-    expect(summary(history.runs('a'))).toEqual([
+    expect(summary(await history.runs('a'))).toEqual([
       'running schedule 2026-03-01T12:00:00.000Z',
       'skipped schedule 2026-03-01T12:00:01.000Z',
     ]);
-    expect(history.runs('a')[1]?.reason).toMatch(/still running \(concurrencyPolicy Forbid\)/);
+    expect((await history.runs('a'))[1]?.reason).toMatch(
+      /still running \(concurrencyPolicy Forbid\)/,
+    );
   });
 
   it('Queue keeps one fire waiting, skips the next, and starts the waiting one when the active ends', async () => {
@@ -272,7 +274,7 @@ describe('daemon/runs', () => {
     tasks.calls[0]!.finish({});
     await settle();
     expect(tasks.calls.length).toBe(2);
-    expect(summary(history.runs('a'))).toEqual([
+    expect(summary(await history.runs('a'))).toEqual([
       'succeeded schedule 2026-03-01T12:00:00.000Z',
       'running schedule 2026-03-01T12:00:01.000Z',
       'skipped schedule 2026-03-01T12:00:02.000Z',
@@ -286,11 +288,11 @@ describe('daemon/runs', () => {
     await settle();
     runs.start('a', new Date('2026-03-01T12:00:01Z'), 'schedule');
     await settle();
-    expect(summary(history.runs('a'))).toEqual([
+    expect(summary(await history.runs('a'))).toEqual([
       'cancelled schedule 2026-03-01T12:00:00.000Z',
       'running schedule 2026-03-01T12:00:01.000Z',
     ]);
-    expect(history.runs('a')[0]?.reason).toMatch(/replaced by run/);
+    expect((await history.runs('a'))[0]?.reason).toMatch(/replaced by run/);
   });
 
   it('Allow runs both, and the policy holds for manual triggers', async () => {
@@ -325,7 +327,7 @@ describe('daemon/runs', () => {
     expect(tasks.calls.map((c) => c.invocation.env.CRONOPS_ATTEMPT)).toEqual(['1', '2', '3']);
     tasks.calls.at(-1)!.finish({});
     await settle();
-    const [run] = history.runs('a');
+    const [run] = await history.runs('a');
     expect(run?.status).toBe('succeeded');
     expect(run?.attempts.map((a) => a.exitCode)).toEqual([1, null, 0]);
     expect(sleeps).toEqual([1_000, 2_000]);
@@ -342,7 +344,7 @@ describe('daemon/runs', () => {
     await settle();
     tasks.calls[1]!.finish({});
     await settle();
-    expect(summary(history.runs('a'))).toEqual([
+    expect(summary(await history.runs('a'))).toEqual([
       'failed schedule 2026-03-01T12:00:00.000Z',
       'succeeded schedule 2026-03-01T12:00:01.000Z',
     ]);
@@ -374,7 +376,7 @@ describe('daemon/runs', () => {
       due('a', '2026-03-01T12:00:00Z', '2026-03-01T12:00:00Z', 1, '2026-03-01T12:00:00Z'),
     );
     await settle();
-    expect(history.runs('a')).toEqual([]);
+    expect(await history.runs('a')).toEqual([]);
     expect(tasks.calls).toEqual([]);
   });
 
@@ -385,7 +387,7 @@ describe('daemon/runs', () => {
       due('a', '2026-03-01T12:00:00Z', '2026-03-01T12:00:00Z', 1, '2026-03-01T12:00:00Z'),
     );
     await settle();
-    expect(history.runs('a')).toEqual([]);
+    expect(await history.runs('a')).toEqual([]);
   });
 
   it('a secret that cannot be resolved fails the attempt with a clear reason, without spawning', async () => {
@@ -397,7 +399,7 @@ describe('daemon/runs', () => {
     );
     runs.start('a', new Date('2026-03-01T12:00:00Z'), 'schedule');
     await settle();
-    const [run] = history.runs('a');
+    const [run] = await history.runs('a');
     expect(run?.status).toBe('failed');
     expect(run?.reason).toMatch(/MISSING_TOKEN/);
     expect(tasks.calls).toEqual([]);
@@ -409,7 +411,7 @@ describe('daemon/runs', () => {
     runs.start('a', new Date('2026-03-01T12:00:00Z'), 'schedule');
     await settle();
     await runs.shutdown(500);
-    const [run] = history.runs('a');
+    const [run] = await history.runs('a');
     expect(run?.status).toBe('interrupted');
     expect(run?.reason).toMatch(/shut down/);
     expect(sleeps).toContain(500);
@@ -428,7 +430,7 @@ describe('daemon/runs', () => {
     );
     await settle();
     expect(journal.intents).toHaveLength(1);
-    expect(history.runs('a')[0]?.id).toBe(journal.intents[0]?.runId);
+    expect((await history.runs('a'))[0]?.id).toBe(journal.intents[0]?.runId);
     tasks.calls[0]!.finish({});
     await settle();
     runs.start('a', clock.now(), 'manual');

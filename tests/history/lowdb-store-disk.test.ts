@@ -32,7 +32,7 @@ const runId = (n: number): string => `01JA${String(n).padStart(22, '0')}`;
 async function readShard(
   stateDir: string,
   schedule: string,
-): Promise<{ lastScheduledAt?: string; runs: RunRecord[] }> {
+): Promise<{ lastScheduledAt?: string; runs: RunRecord[]; summary?: unknown }> {
   return JSON.parse(await readFile(join(stateDir, 'history', `${schedule}.json`), 'utf8')) as {
     runs: RunRecord[];
   };
@@ -122,12 +122,14 @@ describe('history/lowdb-store', () => {
         durable: true,
         lastScheduledAt: '2026-03-08T02:30:00.000Z',
       });
-      expect(await readShard(stateDir, 'backup')).toEqual({
+      const { summary, ...shard } = await readShard(stateDir, 'backup');
+      expect(shard).toEqual({
         version: 1,
         schedule: 'backup',
         lastScheduledAt: '2026-03-08T02:30:00.000Z',
         runs: [buildRun(runId(1), 'running')],
       });
+      expect(summary).toMatchObject({ total: 1, counts: { running: 1 }, newestId: runId(1) });
     });
 
     it('writes coalesced records on flush and leaves no temp files', async () => {
@@ -150,8 +152,8 @@ describe('history/lowdb-store', () => {
       const second = openStore();
       expect(await second.open()).toEqual({ schedules: ['backup', 'sync'], corrupt: [] });
       expect(second.lastScheduledAt('backup')).toBe('2026-03-08T02:30:00.000Z');
-      expect(second.getRun(runId(2))?.status).toBe('failed');
-      expect(second.listRuns({}).map((run) => run.id)).toEqual([runId(2), runId(1)]);
+      expect((await second.getRun(runId(2)))?.status).toBe('failed');
+      expect((await second.listRuns({})).map((run) => run.id)).toEqual([runId(2), runId(1)]);
     });
 
     it('removes temp files left by a crash in the middle of a write', async () => {
@@ -198,8 +200,8 @@ describe('history/lowdb-store', () => {
       expect(lines.filter((line) => line.level === 50).map((line) => line.msg)).toEqual([
         'history: corrupt history file moved aside; starting a fresh one',
       ]);
-      expect(history.runs('sync')).toHaveLength(1);
-      expect(history.runs('backup')).toEqual([]);
+      expect(await history.runs('sync')).toHaveLength(1);
+      expect(await history.runs('backup')).toEqual([]);
 
       await history.recordRun(buildRun(runId(2)), { durable: true });
       expect((await readShard(stateDir, 'backup')).runs.map((run) => run.id)).toEqual([runId(2)]);
@@ -223,7 +225,10 @@ describe('history/lowdb-store', () => {
       await history.recordRun(buildRun(runId(1), 'succeeded'), { durable: true });
       await history.recordRun(buildRun(runId(2), 'failed'));
       await history.flush();
-      expect(history.runs('backup').map((run) => run.status)).toEqual(['succeeded', 'failed']);
+      expect((await history.runs('backup')).map((run) => run.status)).toEqual([
+        'succeeded',
+        'failed',
+      ]);
       expect(history.health()).toMatchObject({ writable: false, pendingWrites: 1 });
       const errors = lines.filter((line) => line.level === 50);
       expect(errors).toHaveLength(1);

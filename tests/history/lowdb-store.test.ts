@@ -147,14 +147,14 @@ describe('history/lowdb-store', () => {
       await store.recordRun(buildRun(runId(1)));
       await store.recordRun(buildRun(runId(3)));
       await store.recordRun(buildRun(runId(2), 'failed'));
-      expect(store.runs('backup').map((run) => [run.id, run.status])).toEqual([
+      expect((await store.runs('backup')).map((run) => [run.id, run.status])).toEqual([
         [runId(1), 'succeeded'],
         [runId(2), 'failed'],
         [runId(3), 'succeeded'],
       ]);
-      expect(store.getRun(runId(2))?.status).toBe('failed');
-      expect(store.getRun('unknown')).toBeUndefined();
-      expect(store.runs('other')).toEqual([]);
+      expect((await store.getRun(runId(2)))?.status).toBe('failed');
+      expect(await store.getRun('unknown')).toBeUndefined();
+      expect(await store.runs('other')).toEqual([]);
     });
 
     it('stores a copy: changing the caller object afterwards changes nothing', async () => {
@@ -164,7 +164,7 @@ describe('history/lowdb-store', () => {
       await store.recordRun(run);
       run.status = 'failed';
       run.attempts[0]!.exitCode = 9;
-      expect(store.getRun(runId(1))).toMatchObject({
+      expect(await store.getRun(runId(1))).toMatchObject({
         status: 'running',
         attempts: [{ exitCode: 0 }],
       });
@@ -178,14 +178,14 @@ describe('history/lowdb-store', () => {
       await store.recordRun(buildRun(runId(5), 'failed'));
       await store.recordRun(buildRun(runId(6), 'timedOut'));
       await store.recordRun(buildRun(runId(7), 'running'));
-      expect(store.runs('backup').map((run) => run.id)).toEqual([
+      expect((await store.runs('backup')).map((run) => run.id)).toEqual([
         runId(3),
         runId(4),
         runId(6),
         runId(7),
       ]);
-      expect(store.getRun(runId(1))).toBeUndefined();
-      expect(store.getRun(runId(5))).toBeUndefined();
+      expect(await store.getRun(runId(1))).toBeUndefined();
+      expect(await store.getRun(runId(5))).toBeUndefined();
       await store.flush();
       expect(adapterFor('backup').data?.runs.map((run) => run.id)).toEqual([
         runId(3),
@@ -201,7 +201,7 @@ describe('history/lowdb-store', () => {
       for (let n = 1; n <= 5; n += 1) await store.recordRun(buildRun(runId(n)));
       await store.flush();
       store.setRetention('backup', { successfulRunsLimit: 1, failedRunsLimit: 1 });
-      expect(store.runs('backup').map((run) => run.id)).toEqual([runId(5)]);
+      expect((await store.runs('backup')).map((run) => run.id)).toEqual([runId(5)]);
       await store.flush();
       expect(adapterFor('backup').data?.runs.map((run) => run.id)).toEqual([runId(5)]);
     });
@@ -210,8 +210,8 @@ describe('history/lowdb-store', () => {
       openStore();
       await store.open();
       for (let n = 1; n <= 60; n += 1) await store.recordRun(buildRun(runId(n)));
-      expect(store.runs('backup')).toHaveLength(50);
-      expect(store.runs('backup')[0]?.id).toBe(runId(11));
+      expect(await store.runs('backup')).toHaveLength(50);
+      expect((await store.runs('backup'))[0]?.id).toBe(runId(11));
     });
 
     it('persists lastScheduledAt in the shard, with a run or on its own', async () => {
@@ -241,11 +241,14 @@ describe('history/lowdb-store', () => {
       await store.recordRun(buildRun(runId(3), 'failed', 'backup'));
       await store.recordRun(buildRun(runId(4), 'succeeded', 'sync'));
       const ids = (runs: RunRecord[]): string[] => runs.map((run) => run.id);
-      expect(ids(store.listRuns({}))).toEqual([runId(4), runId(3), runId(2), runId(1)]);
-      expect(ids(store.listRuns({ schedule: 'sync' }))).toEqual([runId(4), runId(2)]);
-      expect(ids(store.listRuns({ status: ['failed'] }))).toEqual([runId(3), runId(2)]);
-      expect(ids(store.listRuns({ limit: 2 }))).toEqual([runId(4), runId(3)]);
-      expect(ids(store.listRuns({ limit: 2, before: runId(3) }))).toEqual([runId(2), runId(1)]);
+      expect(ids(await store.listRuns({}))).toEqual([runId(4), runId(3), runId(2), runId(1)]);
+      expect(ids(await store.listRuns({ schedule: 'sync' }))).toEqual([runId(4), runId(2)]);
+      expect(ids(await store.listRuns({ status: ['failed'] }))).toEqual([runId(3), runId(2)]);
+      expect(ids(await store.listRuns({ limit: 2 }))).toEqual([runId(4), runId(3)]);
+      expect(ids(await store.listRuns({ limit: 2, before: runId(3) }))).toEqual([
+        runId(2),
+        runId(1),
+      ]);
     });
 
     it("works with lowdb's Memory adapter", async () => {
@@ -255,7 +258,7 @@ describe('history/lowdb-store', () => {
       await store.recordRun(buildRun(runId(1), 'running'), { durable: true });
       await store.recordRun(buildRun(runId(1)));
       await store.flush();
-      expect(store.runs('backup').map((run) => run.status)).toEqual(['succeeded']);
+      expect((await store.runs('backup')).map((run) => run.status)).toEqual(['succeeded']);
       expect(store.health()).toEqual({ writable: true, pendingWrites: 0, corrupt: [] });
     });
   });
@@ -371,7 +374,11 @@ describe('history/lowdb-store', () => {
           pendingWrites: 1,
           corrupt: [],
         });
-        expect(store.runs('backup').map((run) => run.id)).toEqual([runId(1), runId(2), runId(3)]);
+        expect((await store.runs('backup')).map((run) => run.id)).toEqual([
+          runId(1),
+          runId(2),
+          runId(3),
+        ]);
         const errors = logs.lines.filter((line) => line.level === 50);
         expect(errors).toHaveLength(1);
         expect(errors[0]?.err?.message).toContain(code);

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readHistoryOffline } from '../../src/history/read-offline.js';
+import { serializeShard } from '../../src/history/shard-file.js';
 import type { RunRecord, RunStatus } from '../../src/history/store.js';
 import { SchedulerError } from '../../src/shared/errors.js';
 
@@ -62,6 +63,25 @@ describe('history/read-offline', () => {
     expect(history.lastScheduledAt('backup')).toBe('2026-03-08T02:30:00.000Z');
     expect((await readdir(historyDir)).sort()).toEqual(before);
     expect(await readFile(join(historyDir, 'broken.json'), 'utf8')).toBe('{"version":1,"runs":[');
+  });
+
+  it('reads shards written with a summary head as well as older ones', async () => {
+    const backup = {
+      version: 1 as const,
+      schedule: 'backup',
+      lastScheduledAt: '2026-03-08T02:30:00.000Z',
+      runs: [buildRun('01A', 'backup', 'succeeded'), buildRun('01B', 'backup', 'failed')],
+    };
+    await writeFile(join(historyDir, 'backup.json'), serializeShard(backup));
+    await writeFile(
+      join(historyDir, 'sync.json'),
+      JSON.stringify({ version: 1, schedule: 'sync', runs: [buildRun('01C', 'sync', 'failed')] }),
+    );
+    const history = await readHistoryOffline(stateDir);
+    expect(history.warnings).toEqual([]);
+    expect(history.runs('backup')).toEqual(backup.runs);
+    expect(history.lastScheduledAt('backup')).toBe('2026-03-08T02:30:00.000Z');
+    expect(history.listRuns({ status: ['failed'] }).map((run) => run.id)).toEqual(['01C', '01B']);
   });
 
   it('gives an empty history for a state directory without one', async () => {

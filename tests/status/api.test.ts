@@ -68,8 +68,10 @@ const SCHEDULES = [
 
 const BASE: RunListRequest = { status: [], schedules: [], labels: [], limit: 50 };
 
-function ids(request: Partial<RunListRequest>): { ids: string[]; next: string | null } {
-  const page = selectRunPage(READER, { ...BASE, ...request }, SCHEDULES);
+async function ids(
+  request: Partial<RunListRequest>,
+): Promise<{ ids: string[]; next: string | null }> {
+  const page = await selectRunPage(READER, { ...BASE, ...request }, SCHEDULES);
   return {
     ids: page.runs.map((r) => r.id.slice(-1)),
     next: page.nextCursor && page.nextCursor.slice(-1),
@@ -265,15 +267,15 @@ describe('status/api', () => {
         next: null,
       },
       { name: 'unknown schedule', request: { schedules: ['nope'] }, ids: [], next: null },
-    ])('$name', ({ request, ids: want, next }) => {
-      expect(ids(request)).toEqual({ ids: want, next });
+    ])('$name', async ({ request, ids: want, next }) => {
+      expect(await ids(request)).toEqual({ ids: want, next });
     });
 
-    it('pages through every run exactly once', () => {
+    it('pages through every run exactly once', async () => {
       const seen: string[] = [];
       let cursor: string | undefined;
       for (let pages = 0; pages < 10; pages += 1) {
-        const page = selectRunPage(
+        const page = await selectRunPage(
           READER,
           { ...BASE, limit: 4, ...(cursor ? { cursor } : {}) },
           SCHEDULES,
@@ -285,8 +287,8 @@ describe('status/api', () => {
       expect(seen).toEqual(RUNS.map((r) => r.id).reverse());
     });
 
-    it('leaves output tails out of listed runs', () => {
-      const page = selectRunPage(READER, { ...BASE, limit: 1 }, SCHEDULES);
+    it('leaves output tails out of listed runs', async () => {
+      const page = await selectRunPage(READER, { ...BASE, limit: 1 }, SCHEDULES);
       expect(page.runs[0]?.attempts[0]).toEqual({
         attempt: 1,
         startedAt: '2026-03-10T10:00:00.000Z',

@@ -200,16 +200,19 @@ describe('status/http', () => {
         status: 200,
         body: { status: 'ok' },
       },
-    ])('$method $url (body: $hasBody) → $status', ({ method, url, hasBody, status, body }) => {
-      const answer = routeStatusRequest({ method, url, hasBody }, () => makeSnapshot());
-      expect(answer.status).toBe(status);
-      expect(answer.body).toEqual(body);
-      if (status === 405) expect(answer.headers).toEqual({ Allow: 'GET, HEAD' });
-    });
+    ])(
+      '$method $url (body: $hasBody) → $status',
+      async ({ method, url, hasBody, status, body }) => {
+        const answer = await routeStatusRequest({ method, url, hasBody }, () => makeSnapshot());
+        expect(answer.status).toBe(status);
+        expect(answer.body).toEqual(body);
+        if (status === 405) expect(answer.headers).toEqual({ Allow: 'GET, HEAD' });
+      },
+    );
 
-    it('answers /readyz from the snapshot', () => {
+    it('answers /readyz from the snapshot', async () => {
       expect(
-        routeStatusRequest({ method: 'GET', url: '/readyz', hasBody: false }, () =>
+        await routeStatusRequest({ method: 'GET', url: '/readyz', hasBody: false }, () =>
           makeSnapshot(false),
         ),
       ).toEqual({

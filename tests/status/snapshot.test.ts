@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { HistoryHealth, RunRecord } from '../../src/history/store.js';
+import { summarizeRuns } from '../../src/history/summary.js';
 import {
   buildStatusSnapshot,
   selectNotReadyReasons,
@@ -571,6 +572,41 @@ describe('status/snapshot', () => {
       interrupted: 1,
       cancelled: 0,
     });
+  });
+
+  it.each<{ name: string; statuses: RunRecord['status'][]; maxSuccessAge?: number }>([
+    { name: 'successes', statuses: ['succeeded', 'succeeded', 'succeeded', 'succeeded'] },
+    {
+      name: 'a failure after skips and misses',
+      statuses: ['succeeded', 'failed', 'skipped', 'missed', 'skipped', 'skipped', 'cancelled'],
+    },
+    {
+      name: 'an old success (stale)',
+      statuses: ['succeeded', 'failed', 'failed', 'failed', 'skipped', 'running'],
+      maxSuccessAge: 2 * HOUR,
+    },
+    {
+      name: 'no success at all (stale from the oldest run)',
+      statuses: ['failed', 'failed', 'failed', 'failed', 'timedOut', 'failed', 'missed', 'pending'],
+      maxSuccessAge: 5 * HOUR,
+    },
+  ])('shows the same from the history summary as from the whole history: $name', (example) => {
+    const runs = example.statuses.map((status, index) =>
+      run(`0${index}`, status, `2026-03-10T0${index}:00:00.000Z`, {
+        attempts: [{ attempt: 1, startedAt: '2026-03-10T00:00:00.000Z', outputTail: 'tail' }],
+      }),
+    );
+    const summary = summarizeRuns(runs);
+    expect(summary.runs.length).toBeLessThan(runs.length);
+    const extra =
+      example.maxSuccessAge !== undefined ? { maxSuccessAge: example.maxSuccessAge } : {};
+    const whole = buildStatusSnapshot(input({ schedules: [schedule('a', { runs, ...extra })] }));
+    const fromSummary = buildStatusSnapshot(
+      input({
+        schedules: [schedule('a', { runs: summary.runs, counts: summary.counts, ...extra })],
+      }),
+    );
+    expect(fromSummary).toEqual(whole);
   });
 
   it.each([
