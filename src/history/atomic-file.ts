@@ -69,7 +69,7 @@ export class AtomicJsonFile<T> implements DurableAdapter<T> {
 }
 
 /** Parse a file's text; throws a SchedulerError (HISTORY_READ_FAILED, the SyntaxError as cause) when it is not JSON. */
-function parseJsonText(text: string, file: string): unknown {
+export function parseJsonText(text: string, file: string): unknown {
   try {
     return JSON.parse(text) as unknown;
   } catch (error) {

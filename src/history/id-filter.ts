@@ -64,6 +64,7 @@ export function decodeIdFilter(text: string): IdFilter | undefined {
   const padding = text.endsWith('==') ? 2 : text.endsWith('=') ? 1 : 0;
   const bytes = Buffer.from(text, 'base64');
   // Buffer.from skips characters that are not base64: a length that does not add up means some were there.
-  if (bytes.length !== (text.length / 4) * 3 - padding || bytes.length < MIN_BYTES) return undefined;
+  if (bytes.length !== (text.length / 4) * 3 - padding || bytes.length < MIN_BYTES)
+    return undefined;
   return new Uint8Array(bytes);
 }

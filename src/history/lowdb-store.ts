@@ -108,6 +108,12 @@ interface Shard {
   loading: Promise<RunRecord[]> | undefined;
   /** The file is in the older format (no head): it is rewritten in the background. */
   outdated: boolean;
+  /** Read by a query since it was loaded: it stays in the LRU after a write. */
+  queried: boolean;
+  /** Read again soon after it was unloaded (it is written often): it stays in the LRU after a write. */
+  hot: boolean;
+  /** When its runs were last unloaded (clock milliseconds). */
+  unloadedAt: number | undefined;
   /** Bumped on every change. */
   version: number;
   /** The version last written to disk. */
@@ -137,6 +143,8 @@ const QUERY_READ_BATCH = 8;
 /** Shards rewritten at once from the older format. */
 const UPGRADE_CONCURRENCY = 2;
 const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
+/** A shard read again within this long of being unloaded is hot (see Shard.hot). */
+const HOT_MS = 60_000;
 
 export function createLowdbHistoryStore(options: LowdbHistoryStoreOptions): LowdbHistoryStore {
   return new ShardedHistoryStore(options);
@@ -399,6 +407,9 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       pending: [],
       loading: undefined,
       outdated: false,
+      queried: false,
+      hot: false,
+      unloadedAt: undefined,
       version: 0,
       savedVersion: 0,
       draining: undefined,
@@ -479,6 +490,12 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     let corrupt = false;
     try {
       const data = await shard.adapter.read();
+      if (data === null && shard.ids !== undefined) {
+        this.#logger.warn(
+          { file: shard.file, schedule: shard.name, runs: shard.summary.total },
+          'history: a history file disappeared; its runs are gone, starting it again',
+        );
+      }
       runs = data === null ? [] : checkShardFile(data, shard.name, shard.file).runs;
     } catch (error) {
       if (!(error instanceof SchedulerError && error.code === 'HISTORY_READ_FAILED')) throw error;
@@ -488,6 +505,8 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     }
     const merging = shard.pending.length > 0;
     const before = shard.summary.total;
+    const now = this.#clock.now().getTime();
+    shard.hot = shard.unloadedAt !== undefined && now - shard.unloadedAt < HOT_MS;
     const merged = this.#attach(shard, runs);
     // The summary was exact before unless records were merged, runs pruned or the file lost.
     if (corrupt || merging || shard.summary.total !== before) this.#notify(shard.name);
@@ -530,7 +549,9 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   /** The runs for a query; when they cannot be read, what memory holds (the summary's runs, pending records). */
   async #readRuns(shard: Shard): Promise<readonly RunRecord[]> {
     try {
-      return await this.#ensureLoaded(shard);
+      const runs = await this.#ensureLoaded(shard);
+      shard.queried = true;
+      return runs;
     } catch (error) {
       this.#logger.warn(
         { err: error, file: shard.file, schedule: shard.name },
@@ -560,16 +581,37 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     if (this.#loadedBytes <= this.#cacheBytes) return;
     for (const shard of this.#loaded.values()) {
       if (this.#loadedBytes <= this.#cacheBytes) return;
-      if (isPinned(shard)) continue;
-      const runs = shard.runs ?? [];
-      shard.ids = buildIdFilter(
-        runs.map((run) => run.id),
-        runs.length,
-      );
-      shard.runs = undefined;
-      this.#resize(shard, 0);
-      this.#loaded.delete(shard.name);
+      if (!isPinned(shard)) this.#unload(shard);
     }
+  }
+
+  /**
+   * After a write: a shard read only to be written goes out of memory at once, unless a run of it is in
+   * progress (more records follow) or it is hot. Keeping thousands of shards that are written once in a
+   * while would not save reads, and would make every young-generation GC copy them.
+   */
+  #release(shard: Shard): void {
+    const { counts } = shard.summary;
+    const active = counts.running + counts.pending > 0;
+    if (shard.runs !== undefined && !isPinned(shard) && !shard.queried && !shard.hot && !active) {
+      this.#unload(shard);
+    }
+    this.#evict();
+  }
+
+  /** Keep only the summary (and an id filter of the file, which now holds exactly these runs). */
+  #unload(shard: Shard): void {
+    const runs = shard.runs ?? [];
+    shard.ids = buildIdFilter(
+      runs.map((run) => run.id),
+      runs.length,
+    );
+    shard.runs = undefined;
+    shard.queried = false;
+    shard.hot = false;
+    shard.unloadedAt = this.#clock.now().getTime();
+    this.#resize(shard, 0);
+    this.#loaded.delete(shard.name);
   }
 
   #notify(schedule: string): void {
@@ -645,7 +687,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     } finally {
       shard.drainActive = false;
       shard.draining = undefined;
-      this.#evict();
+      this.#release(shard);
     }
   }
 

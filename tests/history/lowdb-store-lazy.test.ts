@@ -209,6 +209,50 @@ describe('history/lowdb-store (shards read on demand)', () => {
     expect((await history.runs('backup')).map((run) => run.id)).toEqual([runId(1), runId(2)]);
   });
 
+  it('drops a shard read only to be written once it is written; a run in progress or a hot shard stays', async () => {
+    const clock = new ManualClock('2026-03-08T07:00:00.000Z');
+    await seedShard('rare', [buildRun(1, 'rare')]);
+    await seedShard('busy', [buildRun(2, 'busy')]);
+    const history = openStore({ clock });
+    await history.open();
+
+    await history.recordRun(buildRun(3, 'rare'), { durable: true });
+    expect(history.memory().loadedShards).toBe(0);
+
+    await history.recordRun(buildRun(4, 'busy', 'running'), { durable: true });
+    expect(history.memory().loadedShards).toBe(1);
+    await history.recordRun(buildRun(4, 'busy'), { durable: true });
+    expect(history.memory().loadedShards).toBe(0);
+    expect(reads.get('busy')).toBe(1);
+
+    // Read again within a minute of leaving memory: hot, it stays after this write.
+    clock.tick(30_000);
+    await history.recordRun(buildRun(5, 'busy'), { durable: true });
+    await history.recordRun(buildRun(6, 'busy'), { durable: true });
+    expect(reads.get('busy')).toBe(2);
+    expect(history.memory().loadedShards).toBe(1);
+    // Rarely written: read for each write.
+    clock.tick(120_000);
+    await history.recordRun(buildRun(7, 'rare'), { durable: true });
+    expect(reads.get('rare')).toBe(2);
+    expect((await readShardFile('rare')).shard.runs.map((run) => run.id)).toEqual([
+      runId(1),
+      runId(3),
+      runId(7),
+    ]);
+  });
+
+  it('starts a shard whose file disappeared again from the records it holds', async () => {
+    await seedShard('backup', [buildRun(1, 'backup'), buildRun(2, 'backup')]);
+    const history = openStore();
+    await history.open();
+    await rm(join(historyDir, 'backup.json'));
+    await history.recordRun(buildRun(3, 'backup'), { durable: true });
+    expect((await readShardFile('backup')).shard.runs).toEqual([buildRun(3, 'backup')]);
+    expect(history.summary('backup')).toMatchObject({ total: 1, oldestId: runId(3) });
+    expect(history.health()).toMatchObject({ writable: true, pendingWrites: 0 });
+  });
+
   describe('queries across shards', () => {
     beforeEach(async () => {
       // 50 schedules; schedule k holds runs k*1000+1 … k*1000+20 (so schedule 49 has the newest).

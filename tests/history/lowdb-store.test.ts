@@ -281,8 +281,11 @@ describe('history/lowdb-store', () => {
     it('has at most one write in flight per shard and writes the latest state next', async () => {
       openStore();
       await store.open();
+      // A run in progress keeps the shard in memory between writes (a shard that is read only to be
+      // written is read again for its next write: see lowdb-store-lazy.test.ts).
       const adapter =
-        (await store.recordRun(buildRun(runId(1)), { durable: true }), adapterFor('backup'));
+        (await store.recordRun(buildRun(runId(1), 'running'), { durable: true }),
+        adapterFor('backup'));
       adapter.hold();
       const first = store.recordRun(buildRun(runId(2)), { durable: true });
       for (let n = 3; n <= 10; n += 1) await store.recordRun(buildRun(runId(n)));
@@ -337,8 +340,9 @@ describe('history/lowdb-store', () => {
     it('lets a durable write go ahead of queued background writes', async () => {
       openStore({ maxConcurrentWrites: 1 });
       await store.open();
+      // Runs in progress keep the shards in memory: every write below is queued for its slot at once.
       for (const schedule of ['a', 'b', 'c', 'd']) {
-        await store.recordRun(buildRun(runId(1), 'succeeded', schedule), { durable: true });
+        await store.recordRun(buildRun(runId(1), 'running', schedule), { durable: true });
       }
       adapterFor('a').hold();
       RecordingAdapter.order.length = 0;
