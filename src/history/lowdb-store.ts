@@ -14,7 +14,7 @@ import {
   type IdFilter,
   type IdProbe,
 } from './id-filter.js';
-import { selectRuns } from './query.js';
+import { selectRuns, selectScheduleNames } from './query.js';
 import { applyRetention } from './retention.js';
 import { ShardFileAdapter, type ShardAdapter } from './shard-file.js';
 import {
@@ -291,9 +291,9 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     const limit = query.limit === undefined ? Infinity : Math.max(0, Math.floor(query.limit));
     if (limit === 0) return [];
     const pool =
-      query.schedule === undefined
+      query.schedule === undefined && query.schedules === undefined
         ? [...this.#shards.values()]
-        : [this.#shards.get(query.schedule)].filter((shard) => shard !== undefined);
+        : selectScheduleNames(this.#shards.keys(), query).map((name) => this.#shards.get(name)!);
     // Newest possible match first: once `limit` runs are found, a shard whose newest run is older
     // than all of them cannot change the answer, and neither can any after it.
     const candidates = pool
@@ -303,6 +303,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     // Each batch is a map of shards: the schedule filter is already applied.
     const across: RunQuery = { ...query };
     delete across.schedule;
+    delete across.schedules;
     let found: RunRecord[] = [];
     for (let start = 0; start < candidates.length; start += QUERY_READ_BATCH) {
       const first = candidates[start] as (typeof candidates)[number];

@@ -1,7 +1,7 @@
 // Filtering runs for `listRuns`, the CLI and the HTTP API: pure, newest first, with an id cursor.
 import type { RunQuery, RunRecord } from './store.js';
 
-/** Whether one run passes every filter of the query except `limit` and `schedule`. */
+/** Whether one run passes every filter of the query except `limit`, `schedule` and `schedules`. */
 export function matchesRunQuery(run: RunRecord, query: RunQuery): boolean {
   if (query.before !== undefined && !(run.id < query.before)) return false;
   if (query.status !== undefined && query.status.length > 0 && !query.status.includes(run.status))
@@ -12,6 +12,16 @@ export function matchesRunQuery(run: RunRecord, query: RunQuery): boolean {
     if (query.until !== undefined && !(at < query.until.getTime())) return false;
   }
   return true;
+}
+
+/** The schedules among `names` that `query.schedule` and `query.schedules` allow. */
+export function selectScheduleNames(names: Iterable<string>, query: RunQuery): string[] {
+  const only = query.schedules === undefined ? undefined : new Set(query.schedules);
+  return [...names].filter(
+    (name) =>
+      (query.schedule === undefined || name === query.schedule) &&
+      (only === undefined || only.has(name)),
+  );
 }
 
 /**
@@ -26,12 +36,9 @@ export function selectRuns(
 ): RunRecord[] {
   const limit = query.limit === undefined ? Infinity : Math.max(0, Math.floor(query.limit));
   if (limit === 0) return [];
-  const sources =
-    query.schedule === undefined
-      ? [...shards.values()]
-      : shards.has(query.schedule)
-        ? [shards.get(query.schedule) as readonly RunRecord[]]
-        : [];
+  const sources = selectScheduleNames(shards.keys(), query).map(
+    (name) => shards.get(name) as readonly RunRecord[],
+  );
   const found: RunRecord[] = [];
   for (const runs of sources) {
     let taken = 0;

@@ -85,6 +85,8 @@ export const DEFAULT_RETENTION: RetentionLimits = { successfulRunsLimit: 50, fai
 /** A filter over runs; every field narrows the result. */
 export interface RunQuery {
   schedule?: string;
+  /** Only these schedules (with `schedule` too: both must match). */
+  schedules?: readonly string[];
   /** Any of these statuses. */
   status?: RunStatus[];
   /** Runs scheduled at or after this instant. */

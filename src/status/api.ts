@@ -159,16 +159,13 @@ export async function selectRunPage(
     ...(request.until ? { until: request.until } : {}),
     ...(request.cursor ? { before: request.cursor } : {}),
   };
-  let found: RunRecord[];
-  if (names === undefined) {
-    found = await reader.listRuns(query);
-  } else {
-    const pages = await Promise.all(
-      names.map((schedule) => reader.listRuns({ ...query, schedule })),
-    );
-    found = pages.flat();
-    found.sort((a, b) => (a.id < b.id ? 1 : a.id > b.id ? -1 : 0));
-  }
+  // One query, even for many schedules: the store reads only the shards that hold the newest runs.
+  const found =
+    names === undefined
+      ? await reader.listRuns(query)
+      : names.length === 0
+        ? []
+        : await reader.listRuns({ ...query, schedules: names });
   const page = found.slice(0, request.limit);
   const last = page[page.length - 1];
   return {

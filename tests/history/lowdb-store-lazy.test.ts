@@ -280,6 +280,16 @@ describe('history/lowdb-store (shards read on demand)', () => {
       ]);
     });
 
+    it('lists the newest runs of a set of schedules the same way', async () => {
+      const history = openStore();
+      await history.open();
+      const names = Array.from({ length: 25 }, (_, k) => `s${k * 2}`);
+      const page = await history.listRuns({ schedules: names, limit: 3 });
+      expect(page.map((run) => run.id)).toEqual([20, 19, 18].map((i) => runId(48_000 + i)));
+      expect([...reads.keys()].every((name) => names.includes(name))).toBe(true);
+      expect([...reads.keys()].length).toBeLessThanOrEqual(8);
+    });
+
     it('skips shards whose counts show no run of the statuses asked for', async () => {
       await seedShard('clean', [buildRun(90_001, 'clean')]);
       const history = openStore();

@@ -36,6 +36,17 @@ describe('history/query', () => {
     },
     { name: 'one schedule', query: { schedule: 'sync' }, ids: ['01F', '01D', '01B'] },
     { name: 'an unknown schedule', query: { schedule: 'nope' }, ids: [] },
+    {
+      name: 'a list of schedules',
+      query: { schedules: ['sync', 'nope', 'empty'], limit: 2 },
+      ids: ['01F', '01D'],
+    },
+    {
+      name: 'schedule and schedules both apply',
+      query: { schedule: 'sync', schedules: ['backup'] },
+      ids: [],
+    },
+    { name: 'an empty list of schedules', query: { schedules: [] }, ids: [] },
     { name: 'one status', query: { status: ['succeeded'] }, ids: ['01E', '01D', '01A'] },
     { name: 'several statuses', query: { status: ['failed', 'timedOut'] }, ids: ['01C', '01B'] },
     {
