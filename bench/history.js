@@ -13,6 +13,7 @@ import { JSONFile } from 'lowdb/node';
 import { monotonicFactory } from 'ulid';
 import { createFireJournal } from '../dist/history/journal.js';
 import { createLowdbHistoryStore } from '../dist/history/lowdb-store.js';
+import { serializeShard } from '../dist/history/shard-file.js';
 import { systemClock } from '../dist/shared/clock.js';
 
 const RETAINED = 100;
@@ -68,8 +69,12 @@ function summarise(samples) {
   return { n: sorted.length, p50: at(0.5), p99: at(0.99), max: sorted[sorted.length - 1] };
 }
 
-/** Write N shards with RETAINED runs each, directly (the store is not under test here). */
-async function seedShards(stateDir, schedules) {
+/**
+ * Write N shards with RETAINED runs each, directly (the store is not under test here): in the current format
+ * (a summary head, then the runs), or with `format: 'older'` as plain JSON without a head (state directories
+ * written before the head existed).
+ */
+async function seedShards(stateDir, schedules, format = 'current') {
   const dir = join(stateDir, 'history');
   await mkdir(dir, { recursive: true });
   for (let start = 0; start < schedules; start += 200) {
@@ -78,7 +83,8 @@ async function seedShards(stateDir, schedules) {
       const name = scheduleName(index);
       const runs = Array.from({ length: RETAINED }, () => buildRun(name));
       const shard = { version: 1, schedule: name, lastScheduledAt: runs.at(-1).scheduledAt, runs };
-      batch.push(writeFile(join(dir, `${name}.json`), JSON.stringify(shard)));
+      const text = format === 'older' ? JSON.stringify(shard) : serializeShard(shard);
+      batch.push(writeFile(join(dir, `${name}.json`), text));
     }
     await Promise.all(batch);
   }
@@ -154,6 +160,34 @@ async function benchSharded(schedules, samples) {
       durable: summarise(durable),
       background: summarise(background),
       backgroundTotalMs,
+    };
+  } finally {
+    await rm(stateDir, { recursive: true, force: true });
+  }
+}
+
+/** The first start on shards without a head: open() reads them whole, then rewrites them in the background. */
+async function benchUpgrade(schedules) {
+  const stateDir = await mkdtemp(join(BENCH_DIR, 'cronops-bench-upgrade-'));
+  try {
+    await seedShards(stateDir, schedules, 'older');
+    const store = createLowdbHistoryStore({ stateDir, clock: systemClock });
+    const beforeOpen = measureMemory();
+    const openStart = performance.now();
+    await store.open();
+    const openMs = performance.now() - openStart;
+    const afterOpen = measureMemory();
+    await store.upgraded();
+    const upgradeMs = performance.now() - openStart - openMs;
+    const afterUpgrade = measureMemory();
+    await store.close();
+    return {
+      schedules,
+      openMs,
+      upgradeMs,
+      heapGrowthMiB: afterOpen.heapMiB - beforeOpen.heapMiB,
+      heapAfterUpgradeMiB: afterUpgrade.heapMiB - beforeOpen.heapMiB,
+      rssAfterUpgradeMiB: afterUpgrade.rssMiB,
     };
   } finally {
     await rm(stateDir, { recursive: true, force: true });
@@ -245,6 +279,7 @@ const fmt = (ms) => ms.toFixed(2);
 const floor = await benchDiskFloor(500);
 const journal = await benchJournal(500);
 const results = [await benchSharded(10, 2000), await benchSharded(10_000, 2000)];
+const upgrade = await benchUpgrade(10_000);
 const baselines = [await benchSingleFile(10, 200), await benchSingleFile(1000, 20)];
 
 const lines = [
@@ -293,6 +328,13 @@ for (const result of results) {
     `| ${result.schedules.toLocaleString('en')} | ${fmt(result.openMs)} | ${result.heapGrowthMiB.toFixed(1)} | ${result.rssAfterOpenMiB.toFixed(0)} | ${result.heapAfterRecordsMiB.toFixed(1)} |`,
   );
 }
+lines.push(
+  '',
+  `First start on ${upgrade.schedules.toLocaleString('en')} shards written without a summary head (older format): ` +
+    `open() read them whole in ${fmt(upgrade.openMs)} ms (heap after open ${upgrade.heapGrowthMiB.toFixed(1)} MiB); ` +
+    `the background rewrite took ${fmt(upgrade.upgradeMs)} ms more (then heap ${upgrade.heapAfterUpgradeMiB.toFixed(1)} MiB, ` +
+    `RSS ${upgrade.rssAfterUpgradeMiB.toFixed(0)} MiB).`,
+);
 lines.push('');
 for (const result of results) {
   lines.push(
