@@ -53,7 +53,19 @@ const DEFAULTS =
 function startDaemon(dir, state) {
   const proc = spawn(
     process.execPath,
-    [CLI, 'run', '--dir', dir, '--state-dir', state, '--listen', 'off', '--log-format', 'json'],
+    [
+      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      CLI,
+      'run',
+      '--dir',
+      dir,
+      '--state-dir',
+      state,
+      '--listen',
+      'off',
+      '--log-format',
+      'json',
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PGPASSWORD: 'x', HOOK_TOKEN: 'y' },
