@@ -115,6 +115,8 @@ export class Daemon {
   #watcher: ConfigWatcher | undefined;
   #reloading: Promise<void> = Promise.resolve();
   #reloadQueued = false;
+  /** The entries the queued pass must look at (those named by the calls it stands for); undefined: all. */
+  #queuedChanges: Set<string> | undefined;
   #stopping = false;
   #started = false;
   #checkpointTimer: NodeJS.Timeout | undefined;
@@ -249,7 +251,7 @@ export class Daemon {
         dir: this.#o.configDir,
         mode: this.#o.watch,
         logger: log,
-        onChange: (batch) => void this.reload(batch.reason),
+        onChange: (batch) => void this.reload(batch.reason, batch.rescan ? undefined : batch.names),
       });
       if (this.#stopping) {
         await watcher.close();
@@ -263,17 +265,25 @@ export class Daemon {
     }
   }
 
-  /** Re-read the directory and reconcile. Concurrent calls collapse into one more pass. */
-  reload(trigger: string): Promise<void> {
+  /**
+   * Re-read the directory and reconcile. `changed` names the entries that may have changed (a watcher
+   * batch): only those files are looked at. Without it, every file is. Concurrent calls collapse into one
+   * more pass, which looks at everything any of them named.
+   */
+  reload(trigger: string, changed?: readonly string[]): Promise<void> {
     if (this.#stopping) return this.#reloading;
     // SIGHUP reads every file again, even those whose stat looks unchanged.
     if (trigger === 'SIGHUP') this.#config.invalidate();
+    if (!this.#reloadQueued) this.#queuedChanges = new Set();
+    if (changed === undefined) this.#queuedChanges = undefined;
+    else for (const name of changed) this.#queuedChanges?.add(name);
     if (this.#reloadQueued) return this.#reloading;
     this.#reloadQueued = true;
     this.#reloading = this.#reloading.then(async () => {
       this.#reloadQueued = false;
+      const changes = this.#queuedChanges;
       if (this.#stopping) return;
-      await this.#reconcile(trigger);
+      await this.#reconcile(trigger, changes);
     });
     return this.#reloading;
   }
@@ -313,11 +323,11 @@ export class Daemon {
     return buildStatusSnapshot(this.#statusInput(), this.#statusMemo);
   }
 
-  async #reconcile(trigger: string): Promise<void> {
+  async #reconcile(trigger: string, changed: ReadonlySet<string> | undefined): Promise<void> {
     const log = this.#o.logger;
     let config: ConfigSnapshot;
     try {
-      config = await this.#config.reload();
+      config = await this.#config.reload(changed);
     } catch (err) {
       log.error(
         { err, dir: this.#o.configDir },
