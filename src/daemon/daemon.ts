@@ -22,6 +22,11 @@ import { reapOrphans } from '../runtime/process-group.js';
 import { FireLoop, type DueFires } from '../runtime/scheduler.js';
 import { systemTimers, type Timers } from '../runtime/timers.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { buildDefinitionsDocument, buildScheduleDefinition } from '../status/definitions.js';
+import {
+  createDefinitionsFileWriter,
+  type DefinitionsFileWriter,
+} from '../status/definitions-file.js';
 import { createStatusFileWriter, type StatusFileWriter } from '../status/file.js';
 import { startStatusServer } from '../status/http.js';
 import { createSnapshotCache, type SnapshotCache } from '../status/snapshot-cache.js';
@@ -101,6 +106,9 @@ export class Daemon {
   readonly #loop: FireLoop;
   readonly #runs: RunManager;
   readonly #status: StatusFileWriter;
+  /** definitions.json: written after the status write that follows a change of the running versions. */
+  readonly #definitions: DefinitionsFileWriter;
+  #definitionsChanged = false;
   /** Builds shared by status.json and the endpoint: a change is built once, for both. */
   readonly #snapshots: SnapshotCache;
   readonly #startedAt: Date;
@@ -158,10 +166,21 @@ export class Daemon {
       prepareLeadMs: PREPARE_LEAD_MS,
       onPrepare: (items) => this.#runs.prepare(items),
     });
+    this.#definitions = createDefinitionsFileWriter({
+      path: join(stateDir, 'definitions.json'),
+      build: () => buildDefinitionsDocument(this.#jobs.values()),
+      logger: this.#o.logger,
+    });
     this.#status = createStatusFileWriter({
       path: join(stateDir, 'status.json'),
       logger: this.#o.logger,
       deferMs: () => this.#statusDeferMs(),
+      // Off the status path: a reload is visible in status.json before the definitions are written.
+      onWritten: () => {
+        if (!this.#definitionsChanged) return;
+        this.#definitionsChanged = false;
+        this.#definitions.changed();
+      },
     });
     // Reused for up to a second while nothing changes; after a change, the endpoint waits at most 100 ms for a rebuild.
     this.#snapshots = createSnapshotCache({
@@ -219,6 +238,13 @@ export class Daemon {
         history: this.#o.history,
         subscribe: (listener) => this.subscribe(listener),
         snapshots: this.#snapshots,
+        definitions: {
+          all: () => buildDefinitionsDocument(this.#jobs.values()),
+          find: (name) => {
+            const job = this.#jobs.get(name);
+            return job && buildScheduleDefinition(job);
+          },
+        },
         ...(this.#o.triggerToken
           ? {
               trigger: {
@@ -314,6 +340,7 @@ export class Daemon {
     await this.#o.history.close();
     this.#writeStatus();
     await this.#status.flush();
+    await this.#definitions.flush();
     await this.#server?.close();
     log.info('cronops stopped');
   }
@@ -368,6 +395,8 @@ export class Daemon {
     const plan = planReconcile(config.desired, actual);
     const isStartup = trigger === 'startup';
     const result = applyPlan(plan, this.#jobTarget(isStartup));
+    // The definitions change with the running versions (and are written afresh at start-up).
+    if (!isEmptyPlan(plan) || isStartup) this.#definitionsChanged = true;
     // Degraded flags and files can change without the fingerprint changing.
     for (const name of plan.unchanged) {
       const want = config.desired.get(name);
@@ -598,7 +627,6 @@ export class Daemon {
       queued: this.#runs.waiting(job.name),
       runs: this.#o.history.runs(job.name),
       specHash: job.hash,
-      spec: job.spec,
     }));
     return {
       now,

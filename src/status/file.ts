@@ -32,6 +32,8 @@ export interface StatusFileWriterOptions {
    * writes of a large status away from the moment a job is due to start. Never applies to flush().
    */
   deferMs?: () => number;
+  /** Called after each write, whether it reached the disk or not: lower-priority writes start then. */
+  onWritten?: () => void;
 }
 
 export interface StatusFileWriter {
@@ -127,6 +129,7 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
     writing = writeSnapshot(next).finally(() => {
       writing = undefined;
       schedule();
+      options.onWritten?.();
     });
     return writing;
   }
@@ -184,7 +187,7 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
 }
 
 /** Write through a temp file in the same directory, then rename it over the target. */
-async function writeFileAtomically(file: string, text: string): Promise<void> {
+export async function writeFileAtomically(file: string, text: string): Promise<void> {
   tempCounter += 1;
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempCounter}.tmp`);
   let handle: Awaited<ReturnType<typeof open>> | undefined;

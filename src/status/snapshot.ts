@@ -1,9 +1,7 @@
 // The status document (SPEC 7) built from the daemon's state: pure, so file.ts and http.ts only serialise it.
-import { createHash } from 'node:crypto';
 import type { HistoryHealth, RunRecord, RunStatus, RunTrigger } from '../history/store.js';
 import { RUN_STATUSES } from '../history/store.js';
 import type { ManifestIssue } from '../manifest/load.js';
-import type { EnvValue, JobSpec, TaskSpec } from '../manifest/schema.js';
 // The formatter alone, from the dependency-free module: the status needs none of the loader's code.
 import { formatIssue } from '../manifest/issue.js';
 import {
@@ -65,8 +63,6 @@ export interface StatusInput {
     runs: readonly RunRecord[];
     /** The fingerprint of the running version (reconcile/fingerprint.ts): `cronops plan` compares it. */
     specHash?: string;
-    /** The resolved spec of the running version; shown with literal env/header values masked. */
-    spec?: JobSpec;
   }[];
   history: HistoryHealth;
 }
@@ -116,14 +112,11 @@ export interface StatusSchedule {
   lastSuccess: { id: string; finishedAt: string; durationMs: number | null } | null;
   /** Retained runs by status; every status is present. */
   counts: Record<RunStatus, number>;
-  /** The fingerprint of the running version; it changes exactly when a reload updates the schedule. */
-  specHash?: string;
   /**
-   * The resolved spec of the running version, for `cronops plan`'s field-level diff. Literal `env` and
-   * `headers` values are shown as `sha256:<first 12 hex>` (a change still shows, the value never does);
-   * `{ fromEnv }` / `{ fromFile }` references are shown as written.
+   * The fingerprint of the running version; it changes exactly when a reload updates the schedule. Its
+   * resolved spec (for `cronops plan`'s field-level diff) is in the definitions document (definitions.ts).
    */
-  definition?: JobSpec;
+  specHash?: string;
 }
 
 /** One manifest file in the status document. */
@@ -384,46 +377,7 @@ function buildStatusSchedule(
       : null,
     counts,
     ...(schedule.specHash !== undefined ? { specHash: schedule.specHash } : {}),
-    ...(schedule.spec !== undefined ? { definition: maskScheduleSpec(schedule.spec) } : {}),
   };
-}
-
-/** `sha256:<first 12 hex digits>` of a literal env or header value. */
-export function maskLiteralValue(value: string): string {
-  return `sha256:${createHash('sha256').update(value).digest('hex').slice(0, 12)}`;
-}
-
-/** Masked specs by the (immutable) spec they came from: the status is rebuilt after every run. */
-const maskedSpecs = new WeakMap<JobSpec, JobSpec>();
-
-/**
- * A spec as the status shows it: every literal `env` value (task) and `headers` value (http task,
- * webhooks) masked with maskLiteralValue; secret references stay as written. Pure; cached per spec.
- */
-export function maskScheduleSpec(spec: JobSpec): JobSpec {
-  const cached = maskedSpecs.get(spec);
-  if (cached) return cached;
-  const task: TaskSpec =
-    spec.task.kind === 'http'
-      ? { ...spec.task, env: maskValues(spec.task.env), headers: maskValues(spec.task.headers) }
-      : { ...spec.task, env: maskValues(spec.task.env) };
-  const notify = spec.notify.map((target) =>
-    target.webhook
-      ? { ...target, webhook: { ...target.webhook, headers: maskValues(target.webhook.headers) } }
-      : target,
-  );
-  const masked: JobSpec = { ...spec, task, notify };
-  maskedSpecs.set(spec, masked);
-  return masked;
-}
-
-function maskValues(values: Record<string, EnvValue>): Record<string, EnvValue> {
-  return Object.fromEntries(
-    Object.entries(values).map(([key, value]) => [
-      key,
-      typeof value === 'string' ? maskLiteralValue(value) : value,
-    ]),
-  );
 }
 
 /** Copies named fields only: output tails and anything else a record may carry stay out. */

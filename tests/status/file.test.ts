@@ -114,6 +114,20 @@ describe('status/file', () => {
     expect(writer.health()).toEqual({ writable: true });
   });
 
+  it('calls onWritten after each write, once the file is in place', async () => {
+    const path = join(dir, 'status.json');
+    const seen: string[] = [];
+    const writer = createStatusFileWriter({
+      path,
+      onWritten: () => void seen.push('written'),
+    });
+    writer.update(makeSnapshot(1));
+    expect(seen).toEqual([]);
+    await writer.flush();
+    expect(seen).toEqual(['written']);
+    expect((await readStatus(path)).generatedAt).toBe(makeSnapshot(1).generatedAt);
+  });
+
   it('flush with nothing pending writes nothing', async () => {
     const path = join(dir, 'status.json');
     const writer = createStatusFileWriter({ path });
