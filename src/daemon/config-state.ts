@@ -103,8 +103,10 @@ export class ConfigState {
   readonly #clock: Clock;
   readonly #settleMs: number;
   readonly #files = new Map<string, FileState>();
-  /** Which file each wanted schedule came from last time: it keeps a name claimed twice. */
-  #running = new Map<string, string>();
+  /** The schedules wanted last time: the one of a name claimed twice keeps it. */
+  #running: DesiredState = new Map();
+  /** The file each of them comes from. */
+  readonly #runningFiles = { get: (name: string) => this.#running.get(name)?.file };
   /** Schedule documents resolved under the Defaults in use: only changed files are resolved again. */
   readonly #resolveMemo: ResolveMemo = new WeakMap();
   /** The desired schedule of each resolved schedule (which the memo keeps as the same object), as running and as degraded. */
@@ -216,7 +218,7 @@ export class ConfigState {
     const snapshot = this.snapshot();
     counts.resolved = this.#resolvedCount;
     this.lastReload = counts;
-    this.#running = new Map([...snapshot.desired.values()].map((d) => [d.name, d.file]));
+    this.#running = snapshot.desired;
     this.#last = snapshot;
     return snapshot;
   }
@@ -238,11 +240,23 @@ export class ConfigState {
     const degradedFiles = new Set(
       states.filter((s) => s.current.issues.length > 0 && s.lastGood).map((s) => s.file),
     );
-    const steered = keepRunningDuplicates(effective, this.#running);
-    const resolved = resolveSchedules(steered.files, this.#resolveMemo);
+    let resolved = resolveSchedules(effective, this.#resolveMemo);
+    let steeredIssues: ManifestIssue[] = [];
+    // Only a name defined twice can be steered to the file already running it: resolve again then.
+    if (resolved.duplicates > 0) {
+      const steered = keepRunningDuplicates(effective, this.#runningFiles);
+      if (steered.issues.length > 0) {
+        resolved = resolveSchedules(steered.files, this.#resolveMemo);
+        steeredIssues = steered.issues;
+      }
+    }
     const desired = new Map<string, DesiredSchedule>();
+    const namesByFile = new Map<string, string[]>();
     for (const schedule of resolved.schedules) {
       desired.set(schedule.name, this.#toDesired(schedule, degradedFiles.has(schedule.file)));
+      const list = namesByFile.get(schedule.file);
+      if (list) list.push(schedule.name);
+      else namesByFile.set(schedule.file, [schedule.name]);
     }
     const issuesByFile = new Map<string, ManifestIssue[]>();
     const addIssue = (issue: ManifestIssue): void => {
@@ -263,14 +277,8 @@ export class ConfigState {
         });
       }
     }
-    steered.issues.forEach(addIssue);
+    steeredIssues.forEach(addIssue);
     resolved.issues.forEach(addIssue);
-    const namesByFile = new Map<string, string[]>();
-    for (const d of desired.values()) {
-      const list = namesByFile.get(d.file);
-      if (list) list.push(d.name);
-      else namesByFile.set(d.file, [d.name]);
-    }
     const files: FileReport[] = states.map((s) => {
       const issues = (issuesByFile.get(s.file) ?? []).sort(compareIssues);
       return {
@@ -396,7 +404,7 @@ function signatureOf(info: Stats): string {
  */
 export function keepRunningDuplicates(
   files: readonly ParsedFile[],
-  running: ReadonlyMap<string, string>,
+  running: Pick<ReadonlyMap<string, string | undefined>, 'get'>,
 ): { files: ParsedFile[]; issues: ManifestIssue[] } {
   const seen = new Set<string>();
   const twice = new Set<string>();

@@ -15,7 +15,7 @@ import type { ManifestIssue } from '../manifest/issue.js';
 import { createLowdbHistoryStore } from '../history/lowdb-store.js';
 import { applyPlan, type JobTarget } from '../reconcile/apply.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
-import { isEmptyPlan, planReconcile } from '../reconcile/plan.js';
+import { isEmptyPlan, planReconcile, selectChangedSchedules } from '../reconcile/plan.js';
 import { runTask } from '../runtime/run-job.js';
 import { deliverNotification } from '../runtime/notify.js';
 import { reapOrphans } from '../runtime/process-group.js';
@@ -38,6 +38,7 @@ import {
 } from '../status/snapshot.js';
 import { ConfigState, type ConfigSnapshot } from './config-state.js';
 import { RunManager, type RunEvent } from './runs.js';
+import { ScheduleInputs, type ScheduleInputSources } from './status-inputs.js';
 import { watchConfigDir, type ConfigWatcher, type WatchMode } from './watch.js';
 
 export interface DaemonOptions {
@@ -114,8 +115,18 @@ export class Daemon {
   readonly #startedAt: Date;
   readonly #jobs = new Map<string, DesiredSchedule>();
   readonly #nextFires = new Map<string, Date[]>();
-  /** Status entries of unchanged schedules are reused from one snapshot to the next. */
+  /** Status entries of unchanged schedules are reused from one snapshot to the next… */
   readonly #statusMemo: StatusScheduleMemo = new Map();
+  /** …and so are their inputs. */
+  readonly #scheduleInputs = new ScheduleInputs();
+  readonly #scheduleSources: ScheduleInputSources = {
+    runs: (name) => this.#o.history.runs(name),
+    busy: () => this.#runs.busyNames(),
+    running: (name) => this.#runs.running(name),
+    waiting: (name) => this.#runs.waiting(name),
+    upcoming: (job, now) => this.#upcoming(job, now),
+    describe: (job) => describeScheduleOnce(job.compiled),
+  };
   readonly #listeners = new Set<(event: DaemonEvent) => void>();
   #configSnapshot: ConfigSnapshot = { desired: new Map(), files: [], issues: [] };
   #lastReconcile: StatusInput['lastReconcile'];
@@ -389,10 +400,8 @@ export class Daemon {
         `${issue.file}:${issue.line}:${issue.col}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`,
       );
     }
-    const actual = new Map(
-      [...this.#jobs.values()].map((j) => [j.name, { name: j.name, hash: j.hash }]),
-    );
-    const plan = planReconcile(config.desired, actual);
+    const { desired, actual, same } = selectChangedSchedules(config.desired, this.#jobs);
+    const plan = planReconcile(desired, actual);
     const isStartup = trigger === 'startup';
     const result = applyPlan(plan, this.#jobTarget(isStartup));
     // The definitions change with the running versions (and are written afresh at start-up).
@@ -402,6 +411,7 @@ export class Daemon {
       const want = config.desired.get(name);
       if (want) this.#jobs.set(name, want);
     }
+    const unchanged = plan.unchanged.length + same;
     for (const failure of result.failed) {
       log.error({ err: failure.error, operation: failure.operation }, 'could not apply a change');
     }
@@ -411,7 +421,7 @@ export class Daemon {
       created: plan.create.length,
       updated: plan.update.length,
       removed: plan.remove.length,
-      unchanged: plan.unchanged.length,
+      unchanged,
       errors: config.issues.length + result.failed.length,
       trigger,
     };
@@ -610,24 +620,7 @@ export class Daemon {
 
   #statusInput(): StatusInput {
     const now = this.#o.clock.now();
-    const schedules: StatusInput['schedules'] = [...this.#jobs.values()].map((job) => ({
-      name: job.name,
-      file: job.file,
-      ...(job.metadata.description !== undefined ? { description: job.metadata.description } : {}),
-      schedule: job.spec.schedule,
-      humanSchedule: describeScheduleOnce(job.compiled),
-      timezone: job.spec.timezone,
-      suspended: job.spec.suspend,
-      degraded: job.degraded,
-      labels: job.metadata.labels,
-      concurrencyPolicy: job.spec.concurrencyPolicy,
-      ...(job.spec.maxSuccessAge !== undefined ? { maxSuccessAge: job.spec.maxSuccessAge } : {}),
-      nextFires: job.spec.suspend ? [] : this.#upcoming(job, now),
-      running: this.#runs.running(job.name),
-      queued: this.#runs.waiting(job.name),
-      runs: this.#o.history.runs(job.name),
-      specHash: job.hash,
-    }));
+    const schedules = this.#scheduleInputs.build(this.#jobs, this.#scheduleSources, now);
     return {
       now,
       daemon: {

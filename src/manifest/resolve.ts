@@ -44,6 +44,8 @@ export interface LoadedSchedule {
 export interface ResolveResult {
   schedules: LoadedSchedule[];
   issues: ManifestIssue[];
+  /** Schedule documents passed over because an earlier one (by file path, then position) has their name. */
+  duplicates: number;
 }
 
 function formatSize(bytes: number): string {
@@ -210,6 +212,7 @@ export function resolveSchedules(files: readonly ParsedFile[], memo?: ResolveMem
   }
   const schedules: LoadedSchedule[] = [];
   const byName = new Map<string, ScheduleDocument>();
+  let duplicates = 0;
   // The directory of the previous document's file: a file's documents share it, and dirname() is not free.
   let lastFile: string | undefined;
   let defaults: DefaultsDocument | undefined;
@@ -229,6 +232,7 @@ export function resolveSchedules(files: readonly ParsedFile[], memo?: ResolveMem
           path: 'metadata.name',
           message: `duplicate schedule name "${doc.name}": defined at ${earlier.file}:${earlier.nameLine}:${earlier.nameCol} and at ${doc.file}:${doc.nameLine}:${doc.nameCol}; names must be unique`,
         });
+        duplicates += 1;
         continue;
       }
       byName.set(doc.name, doc);
@@ -238,5 +242,5 @@ export function resolveSchedules(files: readonly ParsedFile[], memo?: ResolveMem
     }
   }
   issues.sort(compareIssues);
-  return { schedules, issues };
+  return { schedules, issues, duplicates };
 }

@@ -56,7 +56,7 @@ export interface StatusInput {
     maxSuccessAge?: number;
     /** The next few instants. */
     nextFires: Date[];
-    running: { runId: string; startedAt: Date; attempt: number }[];
+    running: readonly { runId: string; startedAt: Date; attempt: number }[];
     /** Fires waiting (Queue policy or --max-concurrent-runs). */
     queued: number;
     /** This schedule's retained history, oldest first. */
@@ -180,13 +180,17 @@ export interface StatusSnapshot {
   schedules: StatusSchedule[];
 }
 
-/** Build the status document. Pure: the same input always gives the same document. */
 /**
- * Entries of the previous snapshot, by schedule name, with the key they were built for. With thousands
- * of schedules, rebuilding only the entries whose inputs changed keeps a snapshot cheap (a run event
- * touches one schedule).
+ * Entries of the previous snapshot, by schedule name, with the key and the input they were built for.
+ * With thousands of schedules, rebuilding only the entries whose inputs changed keeps a snapshot cheap
+ * (a run event touches one schedule). Input entries are treated as immutable: the same input object
+ * (of a schedule that is not running and has no `maxSuccessAge`, so nothing in it moves with the clock)
+ * gives the same entry without its key being computed.
  */
-export type StatusScheduleMemo = Map<string, { key: string; entry: StatusSchedule }>;
+export type StatusScheduleMemo = Map<
+  string,
+  { key: string; input: StatusInput['schedules'][number]; entry: StatusSchedule }
+>;
 
 /** Everything an entry depends on, as a string; undefined when it depends on the clock (running, stale-able). */
 function selectMemoKey(schedule: StatusInput['schedules'][number], now: Date): string | undefined {
@@ -211,23 +215,40 @@ function selectMemoKey(schedule: StatusInput['schedules'][number], now: Date): s
   ].join('|');
 }
 
+/** Build the status document. Pure: the same input always gives the same document. */
 export function buildStatusSnapshot(input: StatusInput, memo?: StatusScheduleMemo): StatusSnapshot {
   const { now, daemon } = input;
-  const seen = memo ? new Set<string>() : undefined;
+  /** Memo entries of this snapshot's schedules: any others are of schedules that are gone. */
+  let memoized = 0;
   const schedules = input.schedules
     .map((schedule) => {
-      if (!memo || !seen) return buildStatusSchedule(schedule, now);
-      seen.add(schedule.name);
-      const key = selectMemoKey(schedule, now);
+      if (!memo) return buildStatusSchedule(schedule, now);
       const cached = memo.get(schedule.name);
-      if (key !== undefined && cached?.key === key) return cached.entry;
+      if (cached?.input === schedule && schedule.maxSuccessAge === undefined) {
+        memoized += 1;
+        return cached.entry;
+      }
+      const key = selectMemoKey(schedule, now);
+      if (key !== undefined && cached?.key === key) {
+        memoized += 1;
+        cached.input = schedule;
+        return cached.entry;
+      }
       const entry = buildStatusSchedule(schedule, now);
-      if (key === undefined) memo.delete(schedule.name);
-      else memo.set(schedule.name, { key, entry });
+      if (key === undefined) {
+        memo.delete(schedule.name);
+      } else {
+        memoized += 1;
+        memo.set(schedule.name, { key, input: schedule, entry });
+      }
       return entry;
     })
+    // Usually sorted already (the daemon gives them by name): then this is one pass.
     .sort((a, b) => compareText(a.name, b.name));
-  if (memo && seen) for (const name of memo.keys()) if (!seen.has(name)) memo.delete(name);
+  if (memo && memo.size > memoized) {
+    const seen = new Set(input.schedules.map((schedule) => schedule.name));
+    for (const name of memo.keys()) if (!seen.has(name)) memo.delete(name);
+  }
   const files = input.files.map(buildStatusFile).sort((a, b) => compareText(a.file, b.file));
   const notReadyReasons = selectNotReadyReasons(input);
   const byHealth = Object.fromEntries(HEALTH_WORDS.map((word) => [word, 0])) as Record<

@@ -3,9 +3,11 @@ import { mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { ManualClock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createDefinitionsFileWriter } from '../../src/status/definitions-file.js';
 import { DEFINITIONS_FORMAT, type DefinitionsDocument } from '../../src/status/definitions.js';
+import type { StatusFileTimers } from '../../src/status/file.js';
 
 let dir: string;
 
@@ -16,6 +18,28 @@ beforeEach(async () => {
 afterEach(async () => {
   await rm(dir, { recursive: true, force: true });
 });
+
+/** Timers that only fire when the test says so. */
+class ManualTimers implements StatusFileTimers {
+  readonly #scheduled: { callback: () => void; ms: number }[] = [];
+  set(callback: () => void, ms: number): unknown {
+    const entry = { callback, ms };
+    this.#scheduled.push(entry);
+    return entry;
+  }
+  clear(handle: unknown): void {
+    const index = this.#scheduled.indexOf(handle as { callback: () => void; ms: number });
+    if (index >= 0) this.#scheduled.splice(index, 1);
+  }
+  pending(): number[] {
+    return this.#scheduled.map((entry) => entry.ms);
+  }
+  fire(): void {
+    const entry = this.#scheduled.shift();
+    if (entry === undefined) throw new Error('no timer scheduled');
+    entry.callback();
+  }
+}
 
 /** A document of `count` schedules; `tag` tells versions apart. */
 function makeDocument(count: number, tag: string): DefinitionsDocument {
@@ -52,8 +76,46 @@ describe('status/definitions-file', () => {
     expect(await readdir(join(dir, 'state'))).toEqual(['definitions.json']);
   });
 
-  it('a change during a write is written by one more write; several changes by one', async () => {
+  it('writes once changes have stopped for quietMs, at most maxDelayMs after the first', async () => {
     const path = join(dir, 'definitions.json');
+    const clock = new ManualClock('2026-11-22T12:00:00.000Z');
+    const timers = new ManualTimers();
+    let tag = 'v1';
+    let built = 0;
+    const writer = createDefinitionsFileWriter({
+      path,
+      build: () => {
+        built += 1;
+        return makeDocument(3, tag);
+      },
+      quietMs: 1000,
+      maxDelayMs: 2500,
+      clock,
+      timers,
+    });
+    writer.changed();
+    expect(timers.pending()).toEqual([1000]);
+    clock.tick(800);
+    tag = 'v2';
+    writer.changed();
+    expect(timers.pending()).toEqual([1000]);
+    clock.tick(900);
+    writer.changed();
+    clock.tick(900);
+    writer.changed();
+    // 2,600 ms after the first change: the cap leaves no more waiting.
+    expect(timers.pending()).toEqual([0]);
+    expect(built).toBe(0);
+    timers.fire();
+    await writer.flush();
+    expect(built).toBe(1);
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(makeDocument(3, 'v2'));
+    expect(timers.pending()).toEqual([]);
+  });
+
+  it('a change during a write is written by one more write; flush writes at once', async () => {
+    const path = join(dir, 'definitions.json');
+    const timers = new ManualTimers();
     let tag = 'v1';
     let built = 0;
     const writer = createDefinitionsFileWriter({
@@ -62,8 +124,11 @@ describe('status/definitions-file', () => {
         built += 1;
         return makeDocument(500, tag);
       },
+      timers,
     });
     writer.changed();
+    timers.fire();
+    // The first write is under way (serialised in steps): two more changes make one more write.
     tag = 'v2';
     writer.changed();
     tag = 'v3';
