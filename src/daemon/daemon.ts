@@ -428,7 +428,10 @@ export class Daemon {
     const summary = {
       ...this.#lastReconcile,
       at: undefined,
+      // Files looked at (stat), parsed again, and schedules resolved again: what the change cost.
+      checked: this.#config.lastReload.checked,
       parsed: this.#config.parsedLastReload,
+      resolved: this.#config.lastReload.resolved,
     };
     if (!isEmptyPlan(plan) || config.issues.length > 0 || isStartup)
       log.info(summary, 'reconciled');

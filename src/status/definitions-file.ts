@@ -4,8 +4,7 @@ import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
 import type { DefinitionsDocument } from './definitions.js';
-import { writeFileAtomically, type StatusFileTimers } from './file.js';
-import { stringifyInSteps } from './snapshot-cache.js';
+import { writeChunksAtomically, type StatusFileTimers } from './file.js';
 
 export interface DefinitionsFileWriterOptions {
   /** The file to write, usually `<state-dir>/definitions.json`. */
@@ -18,12 +17,37 @@ export interface DefinitionsFileWriterOptions {
    * edits, are one write). @default 1000
    */
   quietMs?: number;
-  /** …but at most this long after the first of them. @default 5000 */
+  /** …but at most this long after the first of them. @default 10000 */
   maxDelayMs?: number;
   /** @default real timers that do not keep the process alive */
   timers?: StatusFileTimers;
   /** @default systemClock */
   clock?: Clock;
+}
+
+/** Schedules serialised per chunk (and per turn of the event loop). */
+const ENTRIES_PER_CHUNK = 100;
+const SCHEDULES_PLACEHOLDER = '\u0000schedules\u0000';
+
+/**
+ * The document's JSON (and a newline) in chunks of ENTRIES_PER_CHUNK schedules, yielding to the event
+ * loop between them: tens of megabytes are never held at once, and no fire waits behind them.
+ */
+export async function* serializeInSteps(document: DefinitionsDocument): AsyncGenerator<string> {
+  const head = JSON.stringify({ ...document, schedules: SCHEDULES_PLACEHOLDER });
+  const marker = JSON.stringify(SCHEDULES_PLACEHOLDER);
+  const at = head.indexOf(marker);
+  const { schedules } = document;
+  yield `${head.slice(0, at)}[`;
+  for (let start = 0; start < schedules.length; start += ENTRIES_PER_CHUNK) {
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const part = schedules
+      .slice(start, start + ENTRIES_PER_CHUNK)
+      .map((entry) => JSON.stringify(entry))
+      .join(',');
+    yield start === 0 ? part : `,${part}`;
+  }
+  yield `]${head.slice(at + marker.length)}\n`;
 }
 
 /** Real timers; they do not keep the process alive (shutdown calls `flush`). */
@@ -50,7 +74,7 @@ export function createDefinitionsFileWriter(
 ): DefinitionsFileWriter {
   const { path, logger } = options;
   const quietMs = options.quietMs ?? 1000;
-  const maxDelayMs = options.maxDelayMs ?? 5000;
+  const maxDelayMs = options.maxDelayMs ?? 10_000;
   const timers = options.timers ?? unrefTimers;
   const clock = options.clock ?? systemClock;
   let dirty = false;
@@ -63,9 +87,9 @@ export function createDefinitionsFileWriter(
   async function writeOnce(): Promise<void> {
     dirty = false;
     try {
-      const text = `${await stringifyInSteps(options.build())}\n`;
+      const document = options.build();
       await mkdir(dirname(path), { recursive: true });
-      await writeFileAtomically(path, text);
+      await writeChunksAtomically(path, serializeInSteps(document));
       if (lastError !== undefined) logger?.info({ file: path }, 'definitions file writable again');
       lastError = undefined;
     } catch (error) {

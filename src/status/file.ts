@@ -210,18 +210,33 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
 
 /** Write through a temp file in the same directory, then rename it over the target. */
 export async function writeFileAtomically(file: string, text: string | Buffer): Promise<void> {
+  await writeChunksAtomically(file, [text]);
+}
+
+/**
+ * Write `chunks` one after the other through a temp file in the same directory, then rename it over the
+ * target: a large document can be produced a part at a time, without ever holding all of it.
+ */
+export async function writeChunksAtomically(
+  file: string,
+  chunks: Iterable<string | Buffer> | AsyncIterable<string | Buffer>,
+): Promise<void> {
   tempCounter += 1;
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempCounter}.tmp`);
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(temp, 'w', 0o644);
-    // One write call for the whole document: writeFile() would split megabytes into 512 KiB writes, each
-    // queued on the I/O thread pool again behind whatever else waits there (history writes and fsyncs).
-    const bytes = typeof text === 'string' ? Buffer.from(text, 'utf8') : text;
-    for (let offset = 0; offset < bytes.length; ) {
-      const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, offset);
-      if (bytesWritten === 0) throw new Error(`no progress writing ${temp}`);
-      offset += bytesWritten;
+    let position = 0;
+    for await (const chunk of chunks) {
+      // One write call per chunk: writeFile() would split megabytes into 512 KiB writes, each queued on
+      // the I/O thread pool again behind whatever else waits there (history writes and fsyncs).
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      for (let offset = 0; offset < bytes.length;) {
+        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, position);
+        if (bytesWritten === 0) throw new Error(`no progress writing ${temp}`);
+        offset += bytesWritten;
+        position += bytesWritten;
+      }
     }
     // No fsync: the file is a view the daemon rewrites after every change and at start-up, and syncing
     // megabytes on every change would cost more than the view is worth. The rename keeps it whole.

@@ -72,7 +72,7 @@ describe('status/definitions-file', () => {
     await writer.flush();
     const text = await readFile(path, 'utf8');
     expect(text.endsWith('\n')).toBe(true);
-    expect(JSON.parse(text)).toEqual(makeDocument(120, 'v2'));
+    expect(text).toBe(`${JSON.stringify(makeDocument(120, 'v2'))}\n`);
     expect(await readdir(join(dir, 'state'))).toEqual(['definitions.json']);
   });
 
