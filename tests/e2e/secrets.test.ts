@@ -144,7 +144,12 @@ describe('e2e/secrets', () => {
 
     // What the daemon wrote to disk is checked too: the same values must not be there.
     bodies.push(['status.json', await readFile(join(state, 'status.json'), 'utf8')]);
-    bodies.push(['definitions.json', await readFile(join(state, 'definitions.json'), 'utf8')]);
+    // Written once reloads have been quiet for a moment after start-up.
+    const definitions = await waitFor('definitions.json', () =>
+      readFile(join(state, 'definitions.json'), 'utf8').catch(() => undefined),
+    );
+    expect(definitions).toContain('"leaky"');
+    bodies.push(['definitions.json', definitions]);
     for (const name of await readdir(join(state, 'history'))) {
       bodies.push([`history/${name}`, await readFile(join(state, 'history', name), 'utf8')]);
     }
