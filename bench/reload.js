@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { NODE_FLAGS } from './lib/daemon.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/cli/main.js');
 const FILES = 1000;
@@ -54,7 +55,7 @@ function startDaemon(dir, state) {
   const proc = spawn(
     process.execPath,
     [
-      ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+      ...NODE_FLAGS,
       CLI,
       'run',
       '--dir',
