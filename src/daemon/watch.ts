@@ -107,28 +107,33 @@ export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatch
   let batchStartedMs: number | undefined;
   let events = 0;
   let rescan = false;
+  /** Why every file is to be looked at, for the reason of a batch that names no file. */
+  let rescanWhy = '';
   const names = new Set<string>();
 
   const flush = (): void => {
     quietTimer = undefined;
     batchStartedMs = undefined;
     const batch: WatchBatch = { reason: '', events, names: [...names].sort(), rescan };
+    const why = rescanWhy;
     events = 0;
     rescan = false;
+    rescanWhy = '';
     names.clear();
     const listed = batch.names.slice(0, REASON_NAMES).join(', ');
     const more =
       batch.names.length > REASON_NAMES ? `, +${batch.names.length - REASON_NAMES} more` : '';
-    const what = batch.rescan && batch.names.length === 0 ? 'rescan' : `${listed}${more}`;
+    const what = batch.rescan && batch.names.length === 0 ? why : `${listed}${more}`;
     batch.reason = `watch (${batch.events} event${batch.events === 1 ? '' : 's'}${what ? `: ${what}` : ''})`;
     if (!closed) options.onChange(batch);
   };
 
   /** Count one event and (re)start the quiet timer, never beyond maxDelayMs after the batch began. */
-  const note = (name: string | undefined, everything: boolean): void => {
+  const note = (name: string | undefined, everything: boolean, why = ''): void => {
     events += 1;
     if (name !== undefined) names.add(name);
     if (everything) rescan = true;
+    if (why) rescanWhy = why;
     const nowMs = clock.now().getTime();
     batchStartedMs ??= nowMs;
     if (quietTimer !== undefined) timers.clear(quietTimer);
@@ -152,13 +157,14 @@ export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatch
       if (!ready) return;
       const rel = relativeTo(root, path);
       logger.debug({ event, path }, 'manifest directory changed');
-      if (rel === '' || rel.startsWith('..' + sep) || rel === '..') note(undefined, true);
+      if (rel === '' || rel.startsWith('..' + sep) || rel === '..')
+        note(undefined, true, 'directory replaced');
       else note(rel, rel === CONFIGMAP_DATA || event === 'addDir' || event === 'unlinkDir');
     });
     watcher.on('error', (err: unknown) => {
       logger.error({ err, dir }, 'watching the manifest directory failed');
       // Events may have been lost: look at every file.
-      if (ready) note(undefined, true);
+      if (ready) note(undefined, true, 'watcher error');
     });
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     ready = true;
@@ -193,7 +199,7 @@ export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatch
       await watcher.close();
       return;
     }
-    note(undefined, true);
+    note(undefined, true, 'directory replaced');
   };
   const scheduleRootCheck = (): void => {
     rootTimer = timers.set(() => {
