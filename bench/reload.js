@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:f
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { NODE_FLAGS } from './lib/daemon.js';
 
 const CLI = resolve(import.meta.dirname, '../dist/cli/main.js');
 const FILES = 1000;
@@ -53,7 +54,19 @@ const DEFAULTS =
 function startDaemon(dir, state) {
   const proc = spawn(
     process.execPath,
-    [CLI, 'run', '--dir', dir, '--state-dir', state, '--listen', 'off', '--log-format', 'json'],
+    [
+      ...NODE_FLAGS,
+      CLI,
+      'run',
+      '--dir',
+      dir,
+      '--state-dir',
+      state,
+      '--listen',
+      'off',
+      '--log-format',
+      'json',
+    ],
     {
       stdio: ['ignore', 'pipe', 'pipe'],
       env: { ...process.env, PGPASSWORD: 'x', HOOK_TOKEN: 'y' },

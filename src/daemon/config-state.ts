@@ -9,12 +9,12 @@ import {
   parseManifestText,
   readManifestFile,
   resolveSchedules,
-  type DefaultsDocument,
   type LoadedSchedule,
   type ManifestIssue,
   type ParsedFile,
   type ScheduleDocument,
 } from '../manifest/load.js';
+import type { ResolveMemo } from '../manifest/resolve.js';
 import { compareIssues } from '../manifest/issue.js';
 import { fingerprintSchedule } from '../reconcile/fingerprint.js';
 import type { DesiredSchedule, DesiredState } from '../reconcile/desired.js';
@@ -64,10 +64,14 @@ export interface ConfigSnapshot {
 export interface ReloadCounts {
   /** Manifest files in the directory. */
   listed: number;
+  /** Files stat'ed (a reload told which files changed stats only those, new ones and unsettled ones). */
+  checked: number;
   /** Files whose text was read (the others had an unchanged, settled stat signature). */
   read: number;
   /** Files parsed again (the others were read but their text was unchanged). */
   parsed: number;
+  /** Schedules resolved again (Defaults merged, fingerprinted); the others were reused as they were. */
+  resolved: number;
 }
 
 export interface ConfigStateOptions {
@@ -86,28 +90,38 @@ type ReadResult = Omit<FileState, 'file' | 'lastGood'> & { parsedNow: boolean; r
 
 /**
  * Reads the directory and keeps the last good version of each file. Every reload lists the whole
- * directory and stats every manifest (level-based: a watcher event only says "look again"); a file is
- * read only when its stat signature changed, and parsed only when its text changed. A file that turns
- * invalid keeps its previous schedules (marked degraded); a file that never was valid contributes
- * nothing; a deleted file takes its schedules with it. When two files define the same name, the one
- * already running keeps it and the other is reported.
+ * directory. A full reload stats every manifest; a reload told which files changed (the names of a
+ * watcher batch) stats only those, files it has not seen yet and files read too recently to trust their
+ * stat. A file is read only when its stat signature changed, parsed only when its text changed, and its
+ * schedules are resolved again only when it or the Defaults changed. A file that turns invalid keeps its
+ * previous schedules (marked degraded); a file that never was valid contributes nothing; a deleted file
+ * takes its schedules with it. When two files define the same name, the one already running keeps it
+ * and the other is reported.
  */
 export class ConfigState {
   readonly dir: string;
   readonly #clock: Clock;
   readonly #settleMs: number;
   readonly #files = new Map<string, FileState>();
-  /** Which file each wanted schedule came from last time: it keeps a name claimed twice. */
-  #running = new Map<string, string>();
-  /** Desired schedules by the document and Defaults they were resolved from (both immutable). */
-  #resolved = new WeakMap<
-    ScheduleDocument,
-    { defaults: DefaultsDocument | undefined; degraded: boolean; desired: DesiredSchedule }
+  /** The schedules wanted last time: the one of a name claimed twice keeps it. */
+  #running: DesiredState = new Map();
+  /** The file each of them comes from. */
+  readonly #runningFiles = { get: (name: string) => this.#running.get(name)?.file };
+  /** Schedule documents resolved under the Defaults in use: only changed files are resolved again. */
+  readonly #resolveMemo: ResolveMemo = new WeakMap();
+  /** The desired schedule of each resolved schedule (which the memo keeps as the same object), as running and as degraded. */
+  readonly #desired = new WeakMap<
+    LoadedSchedule,
+    { running: DesiredSchedule; degraded?: DesiredSchedule }
   >();
   #last: ConfigSnapshot | undefined;
   #forceRead = false;
+  /** Stat every file next time, whatever the caller says changed (the first reload, or after a failed one). */
+  #rescanNext = true;
+  /** Schedules resolved by the snapshot being built. */
+  #resolvedCount = 0;
   /** What the last reload did. */
-  lastReload: ReloadCounts = { listed: 0, read: 0, parsed: 0 };
+  lastReload: ReloadCounts = { listed: 0, checked: 0, read: 0, parsed: 0, resolved: 0 };
 
   constructor(dir: string, options: ConfigStateOptions = {}) {
     this.dir = dir;
@@ -125,29 +139,62 @@ export class ConfigState {
     this.#forceRead = true;
   }
 
-  /** Re-read the directory. Throws only when the directory itself cannot be listed. */
-  async reload(): Promise<ConfigSnapshot> {
+  /**
+   * Re-read the directory. `changed` names the entries that may have changed since the last reload
+   * (relative to the directory, as a watcher batch lists them): only those, new files and files read too
+   * recently to trust are stat'ed. Without it (start-up, a ConfigMap swap, a replaced directory,
+   * SIGHUP), or when it names anything but manifest files (`..data`), every file is. Throws only when
+   * the directory itself cannot be listed.
+   */
+  async reload(changed?: Iterable<string>): Promise<ConfigSnapshot> {
     const force = this.#forceRead;
     this.#forceRead = false;
+    const rescan = this.#rescanNext;
+    // A reload that fails may leave named changes unseen: the next one looks at every file.
+    this.#rescanNext = true;
+    // `..data` (a ConfigMap swap) or any other entry that is not a manifest changes what every file is.
+    const named = rescan || changed === undefined ? undefined : [...changed];
+    const snapshot = await this.#reload(
+      force,
+      named?.every(isManifestFileName) ? named : undefined,
+    );
+    this.#rescanNext = false;
+    return snapshot;
+  }
+
+  async #reload(force: boolean, changed: Iterable<string> | undefined): Promise<ConfigSnapshot> {
     const names = (await readdir(this.dir, { withFileTypes: true }))
       .filter((entry) => isManifestFileName(entry.name) && !entry.isDirectory())
       .map((entry) => entry.name)
       .sort();
-    const counts: ReloadCounts = { listed: 0, read: 0, parsed: 0 };
+    const only = changed === undefined || force ? undefined : new Set(changed);
+    const counts: ReloadCounts = { listed: 0, checked: 0, read: 0, parsed: 0, resolved: 0 };
     const paths = names.map((name) => join(this.dir, name));
-    const results = await mapWithConcurrency(paths, IO_CONCURRENCY, (path) =>
+    const toCheck = paths.filter((path, index) => {
+      const previous = this.#files.get(path);
+      return !only || !previous || !previous.settled || only.has(names[index] as string);
+    });
+    const checked = await mapWithConcurrency(toCheck, IO_CONCURRENCY, (path) =>
       this.#read(path, this.#files.get(path), force),
     );
+    const results = new Map(toCheck.map((path, index) => [path, checked[index]]));
+    counts.checked = toCheck.length;
     const next = new Map<string, FileState>();
-    let changed = this.#last === undefined || force;
-    paths.forEach((path, index) => {
-      const read = results[index];
-      if (!read) return; // vanished between listing and reading, or not a regular file
+    let changedAny = this.#last === undefined || force;
+    for (const path of paths) {
+      const previous = this.#files.get(path);
+      if (!results.has(path)) {
+        // Not named by the batch, and settled: as it was.
+        counts.listed += 1;
+        next.set(path, previous as FileState);
+        continue;
+      }
+      const read = results.get(path);
+      if (read === undefined) continue; // vanished between listing and reading, or not a regular file
       counts.listed += 1;
       if (read.readNow) counts.read += 1;
       if (read.parsedNow) counts.parsed += 1;
-      const previous = this.#files.get(path);
-      if (previous?.current !== read.current) changed = true;
+      if (previous?.current !== read.current) changedAny = true;
       const ok = read.current.issues.length === 0;
       next.set(path, {
         file: path,
@@ -158,15 +205,20 @@ export class ConfigState {
         declaresDefaults: read.declaresDefaults,
         lastGood: ok ? read.current : previous?.lastGood,
       });
-    });
-    if (next.size !== this.#files.size) changed = true;
+    }
+    if (next.size !== this.#files.size) changedAny = true;
     this.#files.clear();
     for (const [path, state] of next) this.#files.set(path, state);
-    this.lastReload = counts;
     // Nothing new to resolve (editor litter, a swap that changed no content, a no-op SIGHUP).
-    if (!changed && this.#last) return this.#last;
+    if (!changedAny && this.#last) {
+      this.lastReload = counts;
+      return this.#last;
+    }
+    this.#resolvedCount = 0;
     const snapshot = this.snapshot();
-    this.#running = new Map([...snapshot.desired.values()].map((d) => [d.name, d.file]));
+    counts.resolved = this.#resolvedCount;
+    this.lastReload = counts;
+    this.#running = snapshot.desired;
     this.#last = snapshot;
     return snapshot;
   }
@@ -188,15 +240,23 @@ export class ConfigState {
     const degradedFiles = new Set(
       states.filter((s) => s.current.issues.length > 0 && s.lastGood).map((s) => s.file),
     );
-    const steered = keepRunningDuplicates(effective, this.#running);
-    const resolved = resolveSchedules(steered.files);
-    const winners = selectWinningDocuments(steered.files);
+    let resolved = resolveSchedules(effective, this.#resolveMemo);
+    let steeredIssues: ManifestIssue[] = [];
+    // Only a name defined twice can be steered to the file already running it: resolve again then.
+    if (resolved.duplicates > 0) {
+      const steered = keepRunningDuplicates(effective, this.#runningFiles);
+      if (steered.issues.length > 0) {
+        resolved = resolveSchedules(steered.files, this.#resolveMemo);
+        steeredIssues = steered.issues;
+      }
+    }
     const desired = new Map<string, DesiredSchedule>();
+    const namesByFile = new Map<string, string[]>();
     for (const schedule of resolved.schedules) {
-      desired.set(
-        schedule.name,
-        this.#toDesired(schedule, winners, degradedFiles.has(schedule.file)),
-      );
+      desired.set(schedule.name, this.#toDesired(schedule, degradedFiles.has(schedule.file)));
+      const list = namesByFile.get(schedule.file);
+      if (list) list.push(schedule.name);
+      else namesByFile.set(schedule.file, [schedule.name]);
     }
     const issuesByFile = new Map<string, ManifestIssue[]>();
     const addIssue = (issue: ManifestIssue): void => {
@@ -217,14 +277,8 @@ export class ConfigState {
         });
       }
     }
-    steered.issues.forEach(addIssue);
+    steeredIssues.forEach(addIssue);
     resolved.issues.forEach(addIssue);
-    const namesByFile = new Map<string, string[]>();
-    for (const d of desired.values()) {
-      const list = namesByFile.get(d.file);
-      if (list) list.push(d.name);
-      else namesByFile.set(d.file, [d.name]);
-    }
     const files: FileReport[] = states.map((s) => {
       const issues = (issuesByFile.get(s.file) ?? []).sort(compareIssues);
       return {
@@ -239,21 +293,25 @@ export class ConfigState {
   }
 
   /**
-   * The desired schedule, built (and fingerprinted) once per (document, Defaults) pair: hashing 10,000
-   * schedules again on every reload would cost ~0.3 s, and an unchanged schedule stays the same object.
+   * The desired schedule, built (and fingerprinted) once per resolved schedule: the resolve memo gives
+   * an unchanged document under unchanged Defaults the same object, so an unchanged schedule stays the
+   * same object and hashing 10,000 schedules again on every reload (~0.3 s) is avoided.
    */
-  #toDesired(schedule: LoadedSchedule, winners: Winners, degraded: boolean): DesiredSchedule {
-    const doc = winners.byName.get(schedule.name);
-    const cached = doc && this.#resolved.get(doc);
-    if (cached && cached.defaults === winners.defaults && cached.degraded === degraded)
-      return cached.desired;
-    const desired: DesiredSchedule = {
-      ...schedule,
-      hash: fingerprintSchedule(schedule.metadata, schedule.spec),
-      degraded,
-    };
-    if (doc) this.#resolved.set(doc, { defaults: winners.defaults, degraded, desired });
-    return desired;
+  #toDesired(schedule: LoadedSchedule, degraded: boolean): DesiredSchedule {
+    let built = this.#desired.get(schedule);
+    if (built === undefined) {
+      this.#resolvedCount += 1;
+      const running: DesiredSchedule = {
+        ...schedule,
+        hash: fingerprintSchedule(schedule.metadata, schedule.spec),
+        degraded: false,
+      };
+      built = { running };
+      this.#desired.set(schedule, built);
+    }
+    if (!degraded) return built.running;
+    built.degraded ??= { ...built.running, degraded: true };
+    return built.degraded;
   }
 
   /** stat → read → stat, again while the file changes under the read; unchanged files are reused. */
@@ -339,26 +397,6 @@ function signatureOf(info: Stats): string {
   return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
 }
 
-interface Winners {
-  /** The document each name resolves from: the first by file path (after keepRunningDuplicates). */
-  byName: Map<string, ScheduleDocument>;
-  /** The Defaults merged under every schedule: the first by file path. */
-  defaults: DefaultsDocument | undefined;
-}
-
-function selectWinningDocuments(files: readonly ParsedFile[]): Winners {
-  const byName = new Map<string, ScheduleDocument>();
-  let defaults: DefaultsDocument | undefined;
-  for (const file of files) {
-    if (file.issues.length > 0) continue;
-    for (const doc of file.documents) {
-      if (doc.kind === 'Defaults') defaults ??= doc;
-      else if (!byName.has(doc.name)) byName.set(doc.name, doc);
-    }
-  }
-  return { byName, defaults };
-}
-
 /**
  * resolveSchedules keeps the first of two equal names by file path. When the other one is the one
  * already running, drop the newcomer's document before resolving, so a new file can never take over a
@@ -366,7 +404,7 @@ function selectWinningDocuments(files: readonly ParsedFile[]): Winners {
  */
 export function keepRunningDuplicates(
   files: readonly ParsedFile[],
-  running: ReadonlyMap<string, string>,
+  running: Pick<ReadonlyMap<string, string | undefined>, 'get'>,
 ): { files: ParsedFile[]; issues: ManifestIssue[] } {
   const seen = new Set<string>();
   const twice = new Set<string>();

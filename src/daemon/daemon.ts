@@ -15,13 +15,18 @@ import type { ManifestIssue } from '../manifest/issue.js';
 import { createLowdbHistoryStore } from '../history/lowdb-store.js';
 import { applyPlan, type JobTarget } from '../reconcile/apply.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
-import { isEmptyPlan, planReconcile } from '../reconcile/plan.js';
+import { isEmptyPlan, planReconcile, selectChangedSchedules } from '../reconcile/plan.js';
 import { runTask } from '../runtime/run-job.js';
 import { deliverNotification } from '../runtime/notify.js';
 import { reapOrphans } from '../runtime/process-group.js';
 import { FireLoop, type DueFires } from '../runtime/scheduler.js';
 import { systemTimers, type Timers } from '../runtime/timers.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { buildDefinitionsDocument, buildScheduleDefinition } from '../status/definitions.js';
+import {
+  createDefinitionsFileWriter,
+  type DefinitionsFileWriter,
+} from '../status/definitions-file.js';
 import { createStatusFileWriter, type StatusFileWriter } from '../status/file.js';
 import { startStatusServer } from '../status/http.js';
 import { createSnapshotCache, type SnapshotCache } from '../status/snapshot-cache.js';
@@ -33,6 +38,7 @@ import {
 } from '../status/snapshot.js';
 import { ConfigState, type ConfigSnapshot } from './config-state.js';
 import { RunManager, type RunEvent } from './runs.js';
+import { ScheduleInputs, type ScheduleInputSources } from './status-inputs.js';
 import { watchConfigDir, type ConfigWatcher, type WatchMode } from './watch.js';
 
 export interface DaemonOptions {
@@ -101,13 +107,26 @@ export class Daemon {
   readonly #loop: FireLoop;
   readonly #runs: RunManager;
   readonly #status: StatusFileWriter;
+  /** definitions.json: written after the status write that follows a change of the running versions. */
+  readonly #definitions: DefinitionsFileWriter;
+  #definitionsChanged = false;
   /** Builds shared by status.json and the endpoint: a change is built once, for both. */
   readonly #snapshots: SnapshotCache;
   readonly #startedAt: Date;
   readonly #jobs = new Map<string, DesiredSchedule>();
   readonly #nextFires = new Map<string, Date[]>();
-  /** Status entries of unchanged schedules are reused from one snapshot to the next. */
+  /** Status entries of unchanged schedules are reused from one snapshot to the next… */
   readonly #statusMemo: StatusScheduleMemo = new Map();
+  /** …and so are their inputs. */
+  readonly #scheduleInputs = new ScheduleInputs();
+  readonly #scheduleSources: ScheduleInputSources = {
+    summary: (name) => this.#o.history.summary(name),
+    busy: () => this.#runs.busyNames(),
+    running: (name) => this.#runs.running(name),
+    waiting: (name) => this.#runs.waiting(name),
+    upcoming: (job, now) => this.#upcoming(job, now),
+    describe: (job) => describeScheduleOnce(job.compiled),
+  };
   readonly #listeners = new Set<(event: DaemonEvent) => void>();
   #configSnapshot: ConfigSnapshot = { desired: new Map(), files: [], issues: [] };
   #lastReconcile: StatusInput['lastReconcile'];
@@ -115,6 +134,8 @@ export class Daemon {
   #watcher: ConfigWatcher | undefined;
   #reloading: Promise<void> = Promise.resolve();
   #reloadQueued = false;
+  /** The entries the queued pass must look at (those named by the calls it stands for); undefined: all. */
+  #queuedChanges: Set<string> | undefined;
   #stopping = false;
   #started = false;
   #checkpointTimer: NodeJS.Timeout | undefined;
@@ -157,10 +178,21 @@ export class Daemon {
       prepareLeadMs: PREPARE_LEAD_MS,
       onPrepare: (items) => this.#runs.prepare(items),
     });
+    this.#definitions = createDefinitionsFileWriter({
+      path: join(stateDir, 'definitions.json'),
+      build: () => buildDefinitionsDocument(this.#jobs.values()),
+      logger: this.#o.logger,
+    });
     this.#status = createStatusFileWriter({
       path: join(stateDir, 'status.json'),
       logger: this.#o.logger,
       deferMs: () => this.#statusDeferMs(),
+      // Off the status path: a reload is visible in status.json before the definitions are written.
+      onWritten: () => {
+        if (!this.#definitionsChanged) return;
+        this.#definitionsChanged = false;
+        this.#definitions.changed();
+      },
     });
     // Reused for up to a second while nothing changes; after a change, the endpoint waits at most 100 ms for a rebuild.
     this.#snapshots = createSnapshotCache({
@@ -221,6 +253,13 @@ export class Daemon {
         history: this.#o.history,
         subscribe: (listener) => this.subscribe(listener),
         snapshots: this.#snapshots,
+        definitions: {
+          all: () => buildDefinitionsDocument(this.#jobs.values()),
+          find: (name) => {
+            const job = this.#jobs.get(name);
+            return job && buildScheduleDefinition(job);
+          },
+        },
         ...(this.#o.triggerToken
           ? {
               trigger: {
@@ -253,7 +292,7 @@ export class Daemon {
         dir: this.#o.configDir,
         mode: this.#o.watch,
         logger: log,
-        onChange: (batch) => void this.reload(batch.reason),
+        onChange: (batch) => void this.reload(batch.reason, batch.rescan ? undefined : batch.names),
       });
       if (this.#stopping) {
         await watcher.close();
@@ -267,17 +306,25 @@ export class Daemon {
     }
   }
 
-  /** Re-read the directory and reconcile. Concurrent calls collapse into one more pass. */
-  reload(trigger: string): Promise<void> {
+  /**
+   * Re-read the directory and reconcile. `changed` names the entries that may have changed (a watcher
+   * batch): only those files are looked at. Without it, every file is. Concurrent calls collapse into one
+   * more pass, which looks at everything any of them named.
+   */
+  reload(trigger: string, changed?: readonly string[]): Promise<void> {
     if (this.#stopping) return this.#reloading;
     // SIGHUP reads every file again, even those whose stat looks unchanged.
     if (trigger === 'SIGHUP') this.#config.invalidate();
+    if (!this.#reloadQueued) this.#queuedChanges = new Set();
+    if (changed === undefined) this.#queuedChanges = undefined;
+    else for (const name of changed) this.#queuedChanges?.add(name);
     if (this.#reloadQueued) return this.#reloading;
     this.#reloadQueued = true;
     this.#reloading = this.#reloading.then(async () => {
       this.#reloadQueued = false;
+      const changes = this.#queuedChanges;
       if (this.#stopping) return;
-      await this.#reconcile(trigger);
+      await this.#reconcile(trigger, changes);
     });
     return this.#reloading;
   }
@@ -310,6 +357,7 @@ export class Daemon {
     await this.#o.history.close();
     this.#writeStatus();
     await this.#status.flush();
+    await this.#definitions.flush();
     await this.#server?.close();
     log.info('cronops stopped');
   }
@@ -319,11 +367,11 @@ export class Daemon {
     return buildStatusSnapshot(this.#statusInput(), this.#statusMemo);
   }
 
-  async #reconcile(trigger: string): Promise<void> {
+  async #reconcile(trigger: string, changed: ReadonlySet<string> | undefined): Promise<void> {
     const log = this.#o.logger;
     let config: ConfigSnapshot;
     try {
-      config = await this.#config.reload();
+      config = await this.#config.reload(changed);
     } catch (err) {
       log.error(
         { err, dir: this.#o.configDir },
@@ -358,17 +406,18 @@ export class Daemon {
         `${issue.file}:${issue.line}:${issue.col}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`,
       );
     }
-    const actual = new Map(
-      [...this.#jobs.values()].map((j) => [j.name, { name: j.name, hash: j.hash }]),
-    );
-    const plan = planReconcile(config.desired, actual);
+    const { desired, actual, same } = selectChangedSchedules(config.desired, this.#jobs);
+    const plan = planReconcile(desired, actual);
     const isStartup = trigger === 'startup';
     const result = applyPlan(plan, this.#jobTarget(isStartup));
+    // The definitions change with the running versions (and are written afresh at start-up).
+    if (!isEmptyPlan(plan) || isStartup) this.#definitionsChanged = true;
     // Degraded flags and files can change without the fingerprint changing.
     for (const name of plan.unchanged) {
       const want = config.desired.get(name);
       if (want) this.#jobs.set(name, want);
     }
+    const unchanged = plan.unchanged.length + same;
     for (const failure of result.failed) {
       log.error({ err: failure.error, operation: failure.operation }, 'could not apply a change');
     }
@@ -378,14 +427,17 @@ export class Daemon {
       created: plan.create.length,
       updated: plan.update.length,
       removed: plan.remove.length,
-      unchanged: plan.unchanged.length,
+      unchanged,
       errors: config.issues.length + result.failed.length,
       trigger,
     };
     const summary = {
       ...this.#lastReconcile,
       at: undefined,
+      // Files looked at (stat), parsed again, and schedules resolved again: what the change cost.
+      checked: this.#config.lastReload.checked,
       parsed: this.#config.parsedLastReload,
+      resolved: this.#config.lastReload.resolved,
     };
     if (!isEmptyPlan(plan) || config.issues.length > 0 || isStartup)
       log.info(summary, 'reconciled');
@@ -593,27 +645,7 @@ export class Daemon {
 
   #statusInput(): StatusInput {
     const now = this.#o.clock.now();
-    const schedules: StatusInput['schedules'] = [...this.#jobs.values()].map((job) => ({
-      name: job.name,
-      file: job.file,
-      ...(job.metadata.description !== undefined ? { description: job.metadata.description } : {}),
-      schedule: job.spec.schedule,
-      humanSchedule: describeScheduleOnce(job.compiled),
-      timezone: job.spec.timezone,
-      suspended: job.spec.suspend,
-      degraded: job.degraded,
-      labels: job.metadata.labels,
-      concurrencyPolicy: job.spec.concurrencyPolicy,
-      ...(job.spec.maxSuccessAge !== undefined ? { maxSuccessAge: job.spec.maxSuccessAge } : {}),
-      nextFires: job.spec.suspend ? [] : this.#upcoming(job, now),
-      running: this.#runs.running(job.name),
-      queued: this.#runs.waiting(job.name),
-      // The summary, never the runs themselves: it holds every run the status looks at.
-      runs: this.#o.history.summary(job.name).runs,
-      counts: this.#o.history.summary(job.name).counts,
-      specHash: job.hash,
-      spec: job.spec,
-    }));
+    const schedules = this.#scheduleInputs.build(this.#jobs, this.#scheduleSources, now);
     return {
       now,
       daemon: {

@@ -79,6 +79,9 @@ const FINISHED: ReadonlySet<RunStatus> = new Set([
   'cancelled',
 ]);
 
+/** What `running` answers for a schedule with no run in progress (shared; never changed). */
+const NOT_RUNNING: readonly never[] = Object.freeze([]);
+
 const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
   new Promise((resolve) => {
     if (signal?.aborted) return resolve();
@@ -146,20 +149,30 @@ export class RunManager {
   }
 
   /** Runs in progress for `name` (all versions). */
-  running(name: string): { runId: string; startedAt: Date; attempt: number }[] {
-    return [...(this.#active.get(name) ?? [])].map((a) => ({
+  running(name: string): readonly { runId: string; startedAt: Date; attempt: number }[] {
+    // Asked for every schedule on every status build: the usual answer allocates nothing.
+    const active = this.#active.get(name);
+    if (active === undefined) return NOT_RUNNING;
+    return [...active].map((a) => ({
       runId: a.record.id,
       startedAt: new Date(a.record.startedAt ?? a.record.scheduledAt),
       attempt: a.record.attempts.length,
     }));
   }
 
+  /** Schedules with a run in progress or a fire waiting; every other one has neither. */
+  busyNames(): Set<string> {
+    const names = new Set(this.#active.keys());
+    for (const name of this.#queued.keys()) names.add(name);
+    for (const waiting of this.#capped) names.add(waiting.record.schedule);
+    return names;
+  }
+
   /** Fires of `name` waiting to start. */
   waiting(name: string): number {
-    return (
-      (this.#queued.has(name) ? 1 : 0) +
-      this.#capped.filter((w) => w.record.schedule === name).length
-    );
+    let count = this.#queued.has(name) ? 1 : 0;
+    for (const waiting of this.#capped) if (waiting.record.schedule === name) count += 1;
+    return count;
   }
 
   get runningCount(): number {

@@ -1,4 +1,4 @@
-// Watching the manifest directory: any change only means "look again", after the directory goes quiet.
+// Watching the manifest directory: batches of changed names, handed over once the directory goes quiet.
 import type { Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
@@ -11,7 +11,10 @@ import { systemClock, type Clock } from '../shared/clock.js';
 /** auto: native events (inotify); poll: stat polling for file systems without them; off: SIGHUP only. */
 export type WatchMode = 'auto' | 'poll' | 'off';
 
-/** One quiet batch of changes. The daemon re-reads the whole directory whatever the batch says. */
+/**
+ * One quiet batch of changes. The daemon looks at the files it names, or at every file when it asks for
+ * a rescan.
+ */
 export interface WatchBatch {
   /** For the logs: `watch (3 events: a.yaml, b.yaml, ..data)`. */
   reason: string;
@@ -20,8 +23,9 @@ export interface WatchBatch {
   /** The entries the events named, relative to the directory, sorted. */
   names: string[];
   /**
-   * Every file may have changed: `..data` was swapped (a Kubernetes ConfigMap update) or the directory
-   * itself was replaced (a symlinked directory pointed elsewhere, as git-sync does).
+   * Every file may have changed: `..data` was swapped (a Kubernetes ConfigMap update), the directory
+   * itself was replaced (a symlinked directory pointed elsewhere, as git-sync does), a directory entry
+   * was added or removed, or the watcher reported an error (events may have been lost).
    */
   rescan: boolean;
 }
@@ -67,12 +71,19 @@ const REASON_NAMES = 5;
  * or chokidar would watch nothing.
  */
 export function isIgnoredPath(root: string, path: string, stats?: Stats): boolean {
-  const rel = relative(root, path);
+  const rel = relativeTo(root, path);
   if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`)) return false;
   if (rel.includes(sep)) return true;
   if (rel === CONFIGMAP_DATA) return false;
   if (!isManifestFileName(rel)) return true;
   return stats?.isDirectory() === true;
+}
+
+/** `relative(root, path)`, without resolving both for the usual path inside the root (chokidar asks for every entry). */
+function relativeTo(root: string, path: string): string {
+  return path.length > root.length + 1 && path.startsWith(root) && path[root.length] === sep
+    ? path.slice(root.length + 1)
+    : relative(root, path);
 }
 
 /**
@@ -96,29 +107,33 @@ export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatch
   let batchStartedMs: number | undefined;
   let events = 0;
   let rescan = false;
+  /** Why every file is to be looked at, for the reason of a batch that names no file. */
+  let rescanWhy = '';
   const names = new Set<string>();
 
   const flush = (): void => {
     quietTimer = undefined;
     batchStartedMs = undefined;
     const batch: WatchBatch = { reason: '', events, names: [...names].sort(), rescan };
+    const why = rescanWhy;
     events = 0;
     rescan = false;
+    rescanWhy = '';
     names.clear();
     const listed = batch.names.slice(0, REASON_NAMES).join(', ');
     const more =
       batch.names.length > REASON_NAMES ? `, +${batch.names.length - REASON_NAMES} more` : '';
-    const what =
-      batch.rescan && batch.names.length === 0 ? 'directory replaced' : `${listed}${more}`;
+    const what = batch.rescan && batch.names.length === 0 ? why : `${listed}${more}`;
     batch.reason = `watch (${batch.events} event${batch.events === 1 ? '' : 's'}${what ? `: ${what}` : ''})`;
     if (!closed) options.onChange(batch);
   };
 
   /** Count one event and (re)start the quiet timer, never beyond maxDelayMs after the batch began. */
-  const note = (name: string | undefined, everything: boolean): void => {
+  const note = (name: string | undefined, everything: boolean, why = ''): void => {
     events += 1;
     if (name !== undefined) names.add(name);
     if (everything) rescan = true;
+    if (why) rescanWhy = why;
     const nowMs = clock.now().getTime();
     batchStartedMs ??= nowMs;
     if (quietTimer !== undefined) timers.clear(quietTimer);
@@ -140,14 +155,17 @@ export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatch
     watcher.on('all', (event: string, path: string) => {
       // Symlinks are reported as added during the initial scan even with ignoreInitial.
       if (!ready) return;
-      const rel = relative(root, path);
+      const rel = relativeTo(root, path);
       logger.debug({ event, path }, 'manifest directory changed');
-      if (rel === '' || rel.startsWith('..' + sep) || rel === '..') note(undefined, true);
-      else note(rel, rel === CONFIGMAP_DATA);
+      if (rel === '' || rel.startsWith('..' + sep) || rel === '..')
+        note(undefined, true, 'directory replaced');
+      else note(rel, rel === CONFIGMAP_DATA || event === 'addDir' || event === 'unlinkDir');
     });
-    watcher.on('error', (err: unknown) =>
-      logger.error({ err, dir }, 'watching the manifest directory failed'),
-    );
+    watcher.on('error', (err: unknown) => {
+      logger.error({ err, dir }, 'watching the manifest directory failed');
+      // Events may have been lost: look at every file.
+      if (ready) note(undefined, true, 'watcher error');
+    });
     await new Promise<void>((resolve) => watcher.once('ready', () => resolve()));
     ready = true;
     return watcher;
@@ -181,7 +199,7 @@ export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatch
       await watcher.close();
       return;
     }
-    note(undefined, true);
+    note(undefined, true, 'directory replaced');
   };
   const scheduleRootCheck = (): void => {
     rootTimer = timers.set(() => {

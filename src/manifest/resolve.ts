@@ -44,6 +44,8 @@ export interface LoadedSchedule {
 export interface ResolveResult {
   schedules: LoadedSchedule[];
   issues: ManifestIssue[];
+  /** Schedule documents passed over because an earlier one (by file path, then position) has their name. */
+  duplicates: number;
 }
 
 function formatSize(bytes: number): string {
@@ -111,10 +113,7 @@ function isOverridden(site: TemplateSite, own: Record<string, unknown>): boolean
 }
 
 /** Merge the directory's Defaults under one schedule; issues are reported at the schedule. */
-function applyDefaults(
-  doc: ScheduleDocument,
-  defaults: DefaultsDocument,
-): { schedule?: LoadedSchedule; issues: ManifestIssue[] } {
+function applyDefaults(doc: ScheduleDocument, defaults: DefaultsDocument): ResolvedDocument {
   const where = `the Defaults at ${defaults.file}:${defaults.line}:${defaults.col}`;
   const at = { file: doc.file, line: doc.nameLine, col: doc.nameCol };
   const issues: ManifestIssue[] = [];
@@ -147,13 +146,47 @@ function applyDefaults(
   };
 }
 
+/** One Schedule document resolved under its directory's Defaults (or none): its schedule, or why not. */
+export interface ResolvedDocument {
+  schedule?: LoadedSchedule;
+  issues: ManifestIssue[];
+}
+
+/**
+ * Documents already resolved, by document, with the Defaults they were resolved under. Parsed documents
+ * are immutable and a file's text that did not change keeps its parsed documents, so an entry stays
+ * valid for as long as both objects are the ones in use: passing the same memo to every call resolves
+ * (merges Defaults into) only the documents of changed files, or all of them after a Defaults change.
+ */
+export type ResolveMemo = WeakMap<
+  ScheduleDocument,
+  { defaults: DefaultsDocument | undefined; resolved: ResolvedDocument }
+>;
+
+function resolveDocument(
+  doc: ScheduleDocument,
+  defaults: DefaultsDocument | undefined,
+  memo: ResolveMemo | undefined,
+): ResolvedDocument {
+  const cached = memo?.get(doc);
+  if (cached !== undefined && cached.defaults === defaults) return cached.resolved;
+  const resolved: ResolvedDocument =
+    defaults === undefined
+      ? { schedule: toLoaded(doc, doc.metadata, doc.spec), issues: [] }
+      : applyDefaults(doc, defaults);
+  memo?.set(doc, { defaults, resolved });
+  return resolved;
+}
+
 /**
  * Turn parsed files into schedules. Files with issues contribute nothing. Per directory, the
  * first Defaults (by file path) is merged under every Schedule and any other is an error; a
  * name used twice is an error on the later one (by file path, then position). The order of the
- * result is deterministic: by file path, then position in the file.
+ * result is deterministic: by file path, then position in the file. With a `memo`, a document
+ * resolved before under the same Defaults gives the same result (the same objects) without
+ * being resolved again.
  */
-export function resolveSchedules(files: readonly ParsedFile[]): ResolveResult {
+export function resolveSchedules(files: readonly ParsedFile[], memo?: ResolveMemo): ResolveResult {
   const ordered = files
     .filter((file) => file.issues.length === 0)
     .sort((a, b) => (a.file < b.file ? -1 : a.file > b.file ? 1 : 0));
@@ -179,9 +212,17 @@ export function resolveSchedules(files: readonly ParsedFile[]): ResolveResult {
   }
   const schedules: LoadedSchedule[] = [];
   const byName = new Map<string, ScheduleDocument>();
+  let duplicates = 0;
+  // The directory of the previous document's file: a file's documents share it, and dirname() is not free.
+  let lastFile: string | undefined;
+  let defaults: DefaultsDocument | undefined;
   for (const file of ordered) {
     for (const doc of file.documents) {
       if (doc.kind !== 'Schedule') continue;
+      if (doc.file !== lastFile) {
+        lastFile = doc.file;
+        defaults = defaultsByDir.size === 0 ? undefined : defaultsByDir.get(dirname(doc.file));
+      }
       const earlier = byName.get(doc.name);
       if (earlier !== undefined) {
         issues.push({
@@ -191,19 +232,15 @@ export function resolveSchedules(files: readonly ParsedFile[]): ResolveResult {
           path: 'metadata.name',
           message: `duplicate schedule name "${doc.name}": defined at ${earlier.file}:${earlier.nameLine}:${earlier.nameCol} and at ${doc.file}:${doc.nameLine}:${doc.nameCol}; names must be unique`,
         });
+        duplicates += 1;
         continue;
       }
       byName.set(doc.name, doc);
-      const defaults = defaultsByDir.get(dirname(doc.file));
-      if (defaults === undefined) {
-        schedules.push(toLoaded(doc, doc.metadata, doc.spec));
-        continue;
-      }
-      const merged = applyDefaults(doc, defaults);
-      issues.push(...merged.issues);
-      if (merged.schedule) schedules.push(merged.schedule);
+      const resolved = resolveDocument(doc, defaults, memo);
+      if (resolved.issues.length > 0) issues.push(...resolved.issues);
+      if (resolved.schedule) schedules.push(resolved.schedule);
     }
   }
   issues.sort(compareIssues);
-  return { schedules, issues };
+  return { schedules, issues, duplicates };
 }

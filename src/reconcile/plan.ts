@@ -39,3 +39,22 @@ export function planReconcile(desired: DesiredState, actual: ActualState): Recon
 export function isEmptyPlan(plan: ReconcilePlan): boolean {
   return plan.create.length === 0 && plan.update.length === 0 && plan.remove.length === 0;
 }
+
+/**
+ * The part of both sides a plan has to look at: every wanted schedule that is not the very object
+ * running under its name, and every running job that is not wanted as that very object. A schedule
+ * given as the same object is unchanged by construction (same fingerprint, file and flags), so when the
+ * desired state reuses unchanged schedules (the daemon's does), a reload that changed one file plans over
+ * that file's schedules, not over all of them. `same` counts the schedules left out; planning the two
+ * parts gives the plan of the whole, but for those names missing from `unchanged`.
+ */
+export function selectChangedSchedules(
+  wanted: DesiredState,
+  running: ReadonlyMap<string, DesiredSchedule>,
+): { desired: DesiredState; actual: ActualState; same: number } {
+  const desired = new Map<string, DesiredSchedule>();
+  for (const [name, want] of wanted) if (running.get(name) !== want) desired.set(name, want);
+  const actual = new Map<string, ActualJob>();
+  for (const [name, job] of running) if (wanted.get(name) !== job) actual.set(name, job);
+  return { desired, actual, same: wanted.size - desired.size };
+}

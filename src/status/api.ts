@@ -1,7 +1,8 @@
-// The read-only JSON API under /api/v1 (schedules, runs, one run) plus /metrics and the event stream: routes and query parsing.
+// The read-only JSON API under /api/v1 (schedules, definitions, runs, one run) plus /metrics and the event stream: routes and query parsing.
 import { RUN_STATUSES, type RunQuery, type RunRecord, type RunStatus } from '../history/store.js';
 import type { RouteContext, RouteResponse, StatusRoute } from './http.js';
 import { buildApiRun } from './run-view.js';
+import { prepareBodyInSteps } from './snapshot-cache.js';
 import type { StatusSchedule } from './snapshot.js';
 
 /** Runs per page when `limit` is not given. */
@@ -224,7 +225,13 @@ export const API_ROUTES: readonly StatusRoute[] = [
     handle: (context) => {
       const name = context.params['name'] ?? '';
       const schedule = context.view().findSchedule(name);
-      return schedule ? { status: 200, body: schedule } : unknownSchedule(name);
+      if (!schedule) return unknownSchedule(name);
+      const definitions = context.sources.definitions;
+      if (definitions === undefined) return { status: 200, body: schedule };
+      // The entry may be a moment older than the running version: a definition of another version is not shown.
+      const found = definitions.find(name);
+      const definition = found && found.specHash === schedule.specHash ? found.definition : null;
+      return { status: 200, body: { ...schedule, definition } };
     },
   },
   {
@@ -234,6 +241,17 @@ export const API_ROUTES: readonly StatusRoute[] = [
       const name = context.params['name'] ?? '';
       if (context.view().findSchedule(name) === undefined) return unknownSchedule(name);
       return answerRunList(context, name);
+    },
+  },
+  {
+    path: '/api/v1/definitions',
+    methods: ['GET'],
+    handle: (context) => {
+      const definitions = context.sources.definitions;
+      if (definitions === undefined)
+        return { status: 404, body: { error: 'not found', path: context.url.pathname } };
+      // Tens of megabytes with thousands of schedules, and rarely asked for: serialised in steps, not kept.
+      return { status: 200, deferred: () => prepareBodyInSteps(definitions.all()) };
     },
   },
   {

@@ -32,6 +32,8 @@ export interface StatusFileWriterOptions {
    * writes of a large status away from the moment a job is due to start. Never applies to flush().
    */
   deferMs?: () => number;
+  /** Called after each write, whether it reached the disk or not: lower-priority writes start then. */
+  onWritten?: () => void;
 }
 
 export interface StatusFileWriter {
@@ -50,25 +52,47 @@ type Pending = StatusSnapshot | (() => StatusSnapshot);
 
 let tempCounter = 0;
 
-/** The JSON of each schedule entry; the snapshot builder reuses unchanged entries, so most are found here. */
-const entryJson = new WeakMap<object, string>();
+/**
+ * The JSON of each schedule entry as UTF-8, after a comma; the snapshot builder reuses unchanged
+ * entries, so most are found here. Each has its own allocation, not a slice of Node's shared pool, so
+ * the bytes of an entry that is replaced are freed with it.
+ */
+const entryBytes = new WeakMap<object, Buffer>();
 const SCHEDULES_PLACEHOLDER = '\u0000schedules\u0000';
 
+function encodeEntry(entry: object): Buffer {
+  let bytes = entryBytes.get(entry);
+  if (bytes === undefined) {
+    const json = `,${JSON.stringify(entry)}`;
+    bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
+    bytes.write(json);
+    entryBytes.set(entry, bytes);
+  }
+  return bytes;
+}
+
 /**
- * `JSON.stringify(snapshot)`, with each schedule entry serialised once for as long as the entry object
- * lives: with 10,000 schedules a status write costs the changed entries, not the whole document.
+ * `JSON.stringify(snapshot)` as UTF-8, followed by `suffix`, with each schedule entry serialised once
+ * for as long as the entry object lives: with 10,000 schedules a status write costs the changed
+ * entries and one copy of the bytes, not the serialisation and encoding of the whole document.
  */
-export function serializeSnapshot(snapshot: StatusSnapshot): string {
-  const entries = snapshot.schedules.map((entry) => {
-    let json = entryJson.get(entry);
-    if (json === undefined) {
-      json = JSON.stringify(entry);
-      entryJson.set(entry, json);
-    }
-    return json;
-  });
+export function encodeSnapshot(snapshot: StatusSnapshot, suffix = ''): Buffer {
   const head = JSON.stringify({ ...snapshot, schedules: SCHEDULES_PLACEHOLDER });
-  return head.replace(JSON.stringify(SCHEDULES_PLACEHOLDER), () => `[${entries.join(',')}]`);
+  const marker = JSON.stringify(SCHEDULES_PLACEHOLDER);
+  const at = head.indexOf(marker);
+  const parts: Buffer[] = [Buffer.from(`${head.slice(0, at)}[`)];
+  snapshot.schedules.forEach((entry, index) => {
+    const bytes = encodeEntry(entry);
+    // The first entry goes without its comma.
+    parts.push(index === 0 ? bytes.subarray(1) : bytes);
+  });
+  parts.push(Buffer.from(`]${head.slice(at + marker.length)}${suffix}`));
+  return Buffer.concat(parts);
+}
+
+/** `JSON.stringify(snapshot)`, from the same per-entry cache as encodeSnapshot. */
+export function serializeSnapshot(snapshot: StatusSnapshot): string {
+  return encodeSnapshot(snapshot).toString('utf8');
 }
 
 export function createStatusFileWriter(options: StatusFileWriterOptions): StatusFileWriter {
@@ -127,6 +151,7 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
     writing = writeSnapshot(next).finally(() => {
       writing = undefined;
       schedule();
+      options.onWritten?.();
     });
     return writing;
   }
@@ -136,7 +161,7 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
       const started = performance.now();
       const snapshot = typeof next === 'function' ? next() : next;
       // Compact: consumers parse it (`jq . status.json` pretty-prints), and indenting 1 MB costs time.
-      const text = `${serializeSnapshot(snapshot)}\n`;
+      const text = encodeSnapshot(snapshot, '\n');
       lastCostMs = performance.now() - started;
       if (!directoryReady) {
         await mkdir(dirname(path), { recursive: true });
@@ -184,13 +209,35 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
 }
 
 /** Write through a temp file in the same directory, then rename it over the target. */
-async function writeFileAtomically(file: string, text: string): Promise<void> {
+export async function writeFileAtomically(file: string, text: string | Buffer): Promise<void> {
+  await writeChunksAtomically(file, [text]);
+}
+
+/**
+ * Write `chunks` one after the other through a temp file in the same directory, then rename it over the
+ * target: a large document can be produced a part at a time, without ever holding all of it.
+ */
+export async function writeChunksAtomically(
+  file: string,
+  chunks: Iterable<string | Buffer> | AsyncIterable<string | Buffer>,
+): Promise<void> {
   tempCounter += 1;
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempCounter}.tmp`);
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
     handle = await open(temp, 'w', 0o644);
-    await handle.writeFile(text, 'utf8');
+    let position = 0;
+    for await (const chunk of chunks) {
+      // One write call per chunk: writeFile() would split megabytes into 512 KiB writes, each queued on
+      // the I/O thread pool again behind whatever else waits there (history writes and fsyncs).
+      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
+      for (let offset = 0; offset < bytes.length;) {
+        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, position);
+        if (bytesWritten === 0) throw new Error(`no progress writing ${temp}`);
+        offset += bytesWritten;
+        position += bytesWritten;
+      }
+    }
     // No fsync: the file is a view the daemon rewrites after every change and at start-up, and syncing
     // megabytes on every change would cost more than the view is worth. The rename keeps it whole.
     await handle.close();

@@ -10,6 +10,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { SchedulerError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { API_ROUTES, type RunReader } from './api.js';
+import type { DefinitionsDocument, ScheduleDefinition } from './definitions.js';
 import { EventStreamHub, type SubscribeToEvents } from './events.js';
 import { createStatusMetrics, type StatusMetrics } from './metrics.js';
 import {
@@ -79,6 +80,8 @@ export interface RouteResponse {
   body?: unknown;
   /** A JSON body serialised in advance (shared by many requests); sent gzip-compressed when the client accepts it. */
   prepared?: PreparedBody;
+  /** A large JSON body serialised when it is sent, in steps that do not block the event loop; gzip as `prepared`. */
+  deferred?: () => Promise<PreparedBody>;
   /** A body that is not JSON (metrics text, the dashboard page), produced when sent; with `contentType`. */
   text?: () => string | Promise<string>;
   contentType?: string;
@@ -101,6 +104,16 @@ export interface StatusSources {
   trigger?: TriggerOptions;
   /** The dashboard page served on `/`. */
   dashboard?: () => string | Promise<string>;
+  /** Running schedules' definitions: /api/v1/definitions answers 404 without them. */
+  definitions?: DefinitionsSource;
+}
+
+/** The masked definitions of the running schedules (not part of the status document). */
+export interface DefinitionsSource {
+  /** Every running schedule's, sorted by name. */
+  all(): DefinitionsDocument;
+  /** One running schedule's. */
+  find(name: string): ScheduleDefinition | undefined;
 }
 
 /** What a route handler gets. */
@@ -312,6 +325,8 @@ export interface StatusServerOptions {
   snapshotRefreshMs?: number;
   /** A snapshot cache shared with the caller (the daemon's status file uses the same builds). @default one of its own over getSnapshot */
   snapshots?: SnapshotCache;
+  /** Running schedules' definitions for /api/v1/definitions and /api/v1/schedules/{name}. @default none */
+  definitions?: DefinitionsSource;
   /** Open event streams allowed at once. @default 64 */
   maxEventStreams?: number;
   /** Interval of the event-stream heartbeat comment. @default 15000 */
@@ -378,6 +393,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     ...(options.history ? { history: options.history } : {}),
     ...(options.trigger ? { trigger: options.trigger } : {}),
     ...(dashboard ? { dashboard } : {}),
+    ...(options.definitions ? { definitions: options.definitions } : {}),
   };
   const routes = buildStatusRoutes(sources);
   const unsubscribe = options.subscribe?.((event) => {
@@ -483,11 +499,12 @@ async function sendAnswer(
     return answer.status;
   }
   let bytes: Buffer;
-  if (answer.prepared !== undefined) {
-    bytes = answer.prepared.json;
+  const prepared = answer.deferred !== undefined ? await answer.deferred() : answer.prepared;
+  if (prepared !== undefined) {
+    bytes = prepared.json;
     headers['Vary'] = 'Accept-Encoding';
     if (bytes.length >= GZIP_MIN_BYTES && acceptsGzip(request.headers['accept-encoding'])) {
-      bytes = answer.prepared.gzip();
+      bytes = prepared.gzip();
       headers['Content-Encoding'] = 'gzip';
     }
   } else {

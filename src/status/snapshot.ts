@@ -1,9 +1,7 @@
 // The status document (SPEC 7) built from the daemon's state: pure, so file.ts and http.ts only serialise it.
-import { createHash } from 'node:crypto';
 import type { HistoryHealth, RunRecord, RunStatus, RunTrigger } from '../history/store.js';
 import { RUN_STATUSES } from '../history/store.js';
 import type { ManifestIssue } from '../manifest/load.js';
-import type { EnvValue, JobSpec, TaskSpec } from '../manifest/schema.js';
 // The formatter alone, from the dependency-free module: the status needs none of the loader's code.
 import { formatIssue } from '../manifest/issue.js';
 import {
@@ -58,7 +56,7 @@ export interface StatusInput {
     maxSuccessAge?: number;
     /** The next few instants. */
     nextFires: Date[];
-    running: { runId: string; startedAt: Date; attempt: number }[];
+    running: readonly { runId: string; startedAt: Date; attempt: number }[];
     /** Fires waiting (Queue policy or --max-concurrent-runs). */
     queued: number;
     /**
@@ -70,8 +68,6 @@ export interface StatusInput {
     counts?: Record<RunStatus, number>;
     /** The fingerprint of the running version (reconcile/fingerprint.ts): `cronops plan` compares it. */
     specHash?: string;
-    /** The resolved spec of the running version; shown with literal env/header values masked. */
-    spec?: JobSpec;
   }[];
   history: HistoryHealth;
 }
@@ -121,14 +117,11 @@ export interface StatusSchedule {
   lastSuccess: { id: string; finishedAt: string; durationMs: number | null } | null;
   /** Retained runs by status; every status is present. */
   counts: Record<RunStatus, number>;
-  /** The fingerprint of the running version; it changes exactly when a reload updates the schedule. */
-  specHash?: string;
   /**
-   * The resolved spec of the running version, for `cronops plan`'s field-level diff. Literal `env` and
-   * `headers` values are shown as `sha256:<first 12 hex>` (a change still shows, the value never does);
-   * `{ fromEnv }` / `{ fromFile }` references are shown as written.
+   * The fingerprint of the running version; it changes exactly when a reload updates the schedule. Its
+   * resolved spec (for `cronops plan`'s field-level diff) is in the definitions document (definitions.ts).
    */
-  definition?: JobSpec;
+  specHash?: string;
 }
 
 /** One manifest file in the status document. */
@@ -192,13 +185,17 @@ export interface StatusSnapshot {
   schedules: StatusSchedule[];
 }
 
-/** Build the status document. Pure: the same input always gives the same document. */
 /**
- * Entries of the previous snapshot, by schedule name, with the key they were built for. With thousands
- * of schedules, rebuilding only the entries whose inputs changed keeps a snapshot cheap (a run event
- * touches one schedule).
+ * Entries of the previous snapshot, by schedule name, with the key and the input they were built for.
+ * With thousands of schedules, rebuilding only the entries whose inputs changed keeps a snapshot cheap
+ * (a run event touches one schedule). Input entries are treated as immutable: the same input object
+ * (of a schedule that is not running and has no `maxSuccessAge`, so nothing in it moves with the clock)
+ * gives the same entry without its key being computed.
  */
-export type StatusScheduleMemo = Map<string, { key: string; entry: StatusSchedule }>;
+export type StatusScheduleMemo = Map<
+  string,
+  { key: string; input: StatusInput['schedules'][number]; entry: StatusSchedule }
+>;
 
 /** Everything an entry depends on, as a string; undefined when it depends on the clock (running, stale-able). */
 function selectMemoKey(schedule: StatusInput['schedules'][number], now: Date): string | undefined {
@@ -226,23 +223,40 @@ function selectMemoKey(schedule: StatusInput['schedules'][number], now: Date): s
   ].join('|');
 }
 
+/** Build the status document. Pure: the same input always gives the same document. */
 export function buildStatusSnapshot(input: StatusInput, memo?: StatusScheduleMemo): StatusSnapshot {
   const { now, daemon } = input;
-  const seen = memo ? new Set<string>() : undefined;
+  /** Memo entries of this snapshot's schedules: any others are of schedules that are gone. */
+  let memoized = 0;
   const schedules = input.schedules
     .map((schedule) => {
-      if (!memo || !seen) return buildStatusSchedule(schedule, now);
-      seen.add(schedule.name);
-      const key = selectMemoKey(schedule, now);
+      if (!memo) return buildStatusSchedule(schedule, now);
       const cached = memo.get(schedule.name);
-      if (key !== undefined && cached?.key === key) return cached.entry;
+      if (cached?.input === schedule && schedule.maxSuccessAge === undefined) {
+        memoized += 1;
+        return cached.entry;
+      }
+      const key = selectMemoKey(schedule, now);
+      if (key !== undefined && cached?.key === key) {
+        memoized += 1;
+        cached.input = schedule;
+        return cached.entry;
+      }
       const entry = buildStatusSchedule(schedule, now);
-      if (key === undefined) memo.delete(schedule.name);
-      else memo.set(schedule.name, { key, entry });
+      if (key === undefined) {
+        memo.delete(schedule.name);
+      } else {
+        memoized += 1;
+        memo.set(schedule.name, { key, input: schedule, entry });
+      }
       return entry;
     })
+    // Usually sorted already (the daemon gives them by name): then this is one pass.
     .sort((a, b) => compareText(a.name, b.name));
-  if (memo && seen) for (const name of memo.keys()) if (!seen.has(name)) memo.delete(name);
+  if (memo && memo.size > memoized) {
+    const seen = new Set(input.schedules.map((schedule) => schedule.name));
+    for (const name of memo.keys()) if (!seen.has(name)) memo.delete(name);
+  }
   const files = input.files.map(buildStatusFile).sort((a, b) => compareText(a.file, b.file));
   const notReadyReasons = selectNotReadyReasons(input);
   const byHealth = Object.fromEntries(HEALTH_WORDS.map((word) => [word, 0])) as Record<
@@ -399,46 +413,7 @@ function buildStatusSchedule(
       : null,
     counts,
     ...(schedule.specHash !== undefined ? { specHash: schedule.specHash } : {}),
-    ...(schedule.spec !== undefined ? { definition: maskScheduleSpec(schedule.spec) } : {}),
   };
-}
-
-/** `sha256:<first 12 hex digits>` of a literal env or header value. */
-export function maskLiteralValue(value: string): string {
-  return `sha256:${createHash('sha256').update(value).digest('hex').slice(0, 12)}`;
-}
-
-/** Masked specs by the (immutable) spec they came from: the status is rebuilt after every run. */
-const maskedSpecs = new WeakMap<JobSpec, JobSpec>();
-
-/**
- * A spec as the status shows it: every literal `env` value (task) and `headers` value (http task,
- * webhooks) masked with maskLiteralValue; secret references stay as written. Pure; cached per spec.
- */
-export function maskScheduleSpec(spec: JobSpec): JobSpec {
-  const cached = maskedSpecs.get(spec);
-  if (cached) return cached;
-  const task: TaskSpec =
-    spec.task.kind === 'http'
-      ? { ...spec.task, env: maskValues(spec.task.env), headers: maskValues(spec.task.headers) }
-      : { ...spec.task, env: maskValues(spec.task.env) };
-  const notify = spec.notify.map((target) =>
-    target.webhook
-      ? { ...target, webhook: { ...target.webhook, headers: maskValues(target.webhook.headers) } }
-      : target,
-  );
-  const masked: JobSpec = { ...spec, task, notify };
-  maskedSpecs.set(spec, masked);
-  return masked;
-}
-
-function maskValues(values: Record<string, EnvValue>): Record<string, EnvValue> {
-  return Object.fromEntries(
-    Object.entries(values).map(([key, value]) => [
-      key,
-      typeof value === 'string' ? maskLiteralValue(value) : value,
-    ]),
-  );
 }
 
 /** Copies named fields only: output tails and anything else a record may carry stay out. */

@@ -161,24 +161,48 @@ describe('cli/plan', () => {
     });
   });
 
-  it('--url asks the daemon endpoint for its status document; --json prints the plan', async () => {
+  it('status.json holds no definitions: they are in definitions.json, masked, by fingerprint', async () => {
     const root = await makeRoot();
     const stateDir = await runDaemonOnce(root, RUNNING);
-    const document = await readFile(join(stateDir, 'status.json'), 'utf8');
-    // The status carries each definition with literal env values masked and secret references as written.
-    expect(document).not.toContain('db-old.internal');
-    const shown = JSON.parse(document) as {
-      schedules: { definition: { task: { env: unknown } } }[];
+    const status = JSON.parse(await readFile(join(stateDir, 'status.json'), 'utf8')) as {
+      schedules: Record<string, unknown>[];
     };
-    expect(shown.schedules[0]?.definition.task.env).toEqual({
+    expect(status.schedules).toHaveLength(3);
+    for (const entry of status.schedules) {
+      expect(entry).not.toHaveProperty('definition');
+      expect(entry.specHash).toMatch(/^[0-9a-f]{16}$/);
+    }
+    const text = await readFile(join(stateDir, 'definitions.json'), 'utf8');
+    // Literal env values masked, secret references as written.
+    expect(text).not.toContain('db-old.internal');
+    const definitions = JSON.parse(text) as {
+      definitionsFormat: number;
+      schedules: { name: string; specHash: string; definition: { task: { env: unknown } } }[];
+    };
+    expect(definitions.definitionsFormat).toBe(1);
+    expect(definitions.schedules.map((d) => [d.name, d.specHash])).toEqual(
+      status.schedules.map((entry) => [entry.name, entry.specHash]),
+    );
+    expect(definitions.schedules[0]?.definition.task.env).toEqual({
       PGHOST: expect.stringMatching(/^sha256:[0-9a-f]{12}$/),
       PGPASSWORD: { fromEnv: 'PGPASSWORD' },
     });
+  });
+
+  it('--url asks the daemon endpoint for its status, and for the definitions only when something is updated', async () => {
+    const root = await makeRoot();
+    const stateDir = await runDaemonOnce(root, RUNNING);
+    const bodies: Record<string, string> = {
+      '/status': await readFile(join(stateDir, 'status.json'), 'utf8'),
+      '/api/v1/definitions': await readFile(join(stateDir, 'definitions.json'), 'utf8'),
+    };
     const requests: string[] = [];
     const server = createServer((request, response) => {
       requests.push(`${request.method} ${request.url}`);
+      const body = bodies[request.url ?? ''];
+      response.statusCode = body === undefined ? 404 : 200;
       response.setHeader('content-type', 'application/json');
-      response.end(document);
+      response.end(body ?? '{"error":"not found"}');
     });
     servers.push(server);
     await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
@@ -210,7 +234,79 @@ describe('cli/plan', () => {
       delete: [{ name: 'old-cleanup' }],
       unchanged: ['cache-warmer'],
     });
-    expect(requests).toEqual(['GET /status', 'GET /status']);
+    const none = await plan('--dir', join(root, 'running'), '--url', url);
+    expect(none.stdout).toBe('No changes: 3 schedules unchanged.');
+    expect(requests).toEqual([
+      'GET /status',
+      'GET /api/v1/definitions',
+      'GET /status',
+      'GET /api/v1/definitions',
+      'GET /status',
+    ]);
+  });
+
+  it('--url against the real daemon endpoint shows field-level changes', async () => {
+    const root = await makeRoot();
+    const dir = await writeDir(join(root, 'running'), RUNNING);
+    const daemon = new Daemon({
+      configDir: dir,
+      stateDir: join(root, 'state'),
+      listen: '127.0.0.1:0',
+      watch: 'off',
+      logger: pino({ level: 'silent' }),
+      version: '0.0.0-test',
+    });
+    await daemon.start();
+    try {
+      const status = await (await fetch(`${daemon.url}/status`)).text();
+      expect(status).not.toContain('"definition"');
+      const deploy = await writeDir(join(root, 'deploy'), DEPLOY);
+      const result = await plan('--dir', deploy, '--url', daemon.url ?? '', '--exit-code');
+      expect(result.exitCode).toBe(3);
+      expectPlanText(result.stdout);
+    } finally {
+      await daemon.stop();
+    }
+  });
+
+  it('reads a status.json of an older daemon, with the definitions in it', async () => {
+    const root = await makeRoot();
+    const stateDir = await runDaemonOnce(root, RUNNING);
+    const status = JSON.parse(await readFile(join(stateDir, 'status.json'), 'utf8')) as {
+      schedules: { name: string; definition?: unknown }[];
+    };
+    const definitions = JSON.parse(await readFile(join(stateDir, 'definitions.json'), 'utf8')) as {
+      schedules: { name: string; definition: unknown }[];
+    };
+    for (const entry of status.schedules)
+      entry.definition = definitions.schedules.find((d) => d.name === entry.name)?.definition;
+    const old = join(root, 'old-state');
+    await mkdir(old);
+    await writeFile(join(old, 'status.json'), JSON.stringify(status));
+    const deploy = await writeDir(join(root, 'deploy'), DEPLOY);
+    const result = await plan('--dir', deploy, '--state-dir', old);
+    expectPlanText(result.stdout);
+  });
+
+  it('without definitions of the running version, an update is listed without its fields', async () => {
+    const root = await makeRoot();
+    const stateDir = await runDaemonOnce(root, RUNNING);
+    const path = join(stateDir, 'definitions.json');
+    // Definitions written for another version (a reload between the two files) are not used.
+    await writeFile(
+      path,
+      (await readFile(path, 'utf8')).replaceAll(/"specHash":"[0-9a-f]+"/g, '"specHash":"0"'),
+    );
+    const deploy = await writeDir(join(root, 'deploy'), DEPLOY);
+    const stale = await plan('--dir', deploy, '--state-dir', stateDir);
+    expect(stale.stdout.split('\n').slice(1, 3)).toEqual([
+      '~ update  nightly-db-backup  (backup.yaml)',
+      '    (the daemon does not show its definition; its fingerprint differs)',
+    ]);
+    await rm(path);
+    const missing = await plan('--dir', deploy, '--state-dir', stateDir);
+    expect(missing.exitCode).toBe(0);
+    expect(missing.stdout).toBe(stale.stdout);
   });
 
   it('an invalid directory is reported as validate does and exits 1', async () => {

@@ -78,15 +78,110 @@ describe('daemon/config-state', () => {
     for (const name of ['a', 'b', 'c']) await writeFile(join(dir, `${name}.yaml`), schedule(name));
     const state = new ConfigState(dir, { clock: settledClock() });
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 3, read: 3, parsed: 3 });
+    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 3, parsed: 3, resolved: 3 });
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 3, read: 0, parsed: 0 });
+    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 0, parsed: 0, resolved: 0 });
     await writeFile(join(dir, 'b.yaml'), schedule('b')); // same text, new mtime
     await writeFile(join(dir, 'c.yaml'), schedule('c', '5 3 * * *'));
     const snapshot = await state.reload();
-    expect(state.lastReload).toEqual({ listed: 3, read: 2, parsed: 1 });
+    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 2, parsed: 1, resolved: 1 });
     expect(state.parsedLastReload).toBe(1);
     expect(snapshot.desired.get('c')?.spec.schedule).toBe('5 3 * * *');
+  });
+
+  it('told which files changed (a watcher batch), stats, reads and resolves only those', async () => {
+    const dir = await makeDir();
+    for (const name of ['a', 'b', 'c'])
+      await writeFile(join(dir, `${name}.yaml`), docs(schedule(`${name}1`), schedule(`${name}2`)));
+    const state = new ConfigState(dir, { clock: settledClock() });
+    const before = await state.reload();
+    await writeFile(join(dir, 'b.yaml'), docs(schedule('b1', '7 3 * * *'), schedule('b2')));
+    const after = await state.reload(['b.yaml']);
+    expect(state.lastReload).toEqual({ listed: 3, checked: 1, read: 1, parsed: 1, resolved: 2 });
+    expect(after.desired.get('b1')?.spec.schedule).toBe('7 3 * * *');
+    // The schedules of the files not named are the very same objects: not resolved again.
+    for (const name of ['a1', 'a2', 'c1', 'c2'])
+      expect(after.desired.get(name)).toBe(before.desired.get(name));
+    expect(after.files.map((f) => f.schedules)).toEqual([
+      ['a1', 'a2'],
+      ['b1', 'b2'],
+      ['c1', 'c2'],
+    ]);
+  });
+
+  it('told which files changed, still sees files added and removed (the listing), but no unnamed edit', async () => {
+    const dir = await makeDir();
+    for (const name of ['a', 'b', 'c']) await writeFile(join(dir, `${name}.yaml`), schedule(name));
+    const state = new ConfigState(dir, { clock: settledClock() });
+    await state.reload();
+    await writeFile(join(dir, 'd.yaml'), schedule('d'));
+    await unlink(join(dir, 'c.yaml'));
+    await writeFile(join(dir, 'b.yaml'), schedule('b', '9 3 * * *')); // not named
+    const snapshot = await state.reload(['a.yaml']);
+    expect(state.lastReload).toEqual({ listed: 3, checked: 2, read: 1, parsed: 1, resolved: 1 });
+    expect(names(snapshot)).toEqual(['a', 'b', 'd']);
+    expect(snapshot.desired.get('b')?.spec.schedule).toBe('0 3 * * *');
+    // A full reload (SIGHUP, a rescan) looks at every file.
+    const full = await state.reload();
+    expect(state.lastReload).toMatchObject({ listed: 3, checked: 3, read: 1, parsed: 1 });
+    expect(full.desired.get('b')?.spec.schedule).toBe('9 3 * * *');
+  });
+
+  it('told which files changed, still reads again a file read too recently to trust its stat', async () => {
+    const dir = await makeDir();
+    await writeFile(join(dir, 'a.yaml'), schedule('a'));
+    await writeFile(join(dir, 'b.yaml'), schedule('b'));
+    const { mtimeMs } = await stat(join(dir, 'b.yaml'));
+    const clock = new ManualClock(new Date(mtimeMs + 100));
+    const state = new ConfigState(dir, { clock });
+    await state.reload();
+    await state.reload(['a.yaml']);
+    expect(state.lastReload).toMatchObject({ checked: 2, read: 2, parsed: 0 });
+    clock.tick(5_000);
+    await state.reload(['a.yaml']); // both are read once more, now settled
+    await state.reload(['a.yaml']);
+    expect(state.lastReload).toMatchObject({ checked: 1, read: 0, parsed: 0 });
+  });
+
+  it('a batch naming ..data (a ConfigMap swap) looks at every file', async () => {
+    const dir = await makeDir();
+    const v1 = '..2026_11_22_12_00_00.1234';
+    const v2 = '..2026_11_22_12_05_00.5678';
+    await mkdir(join(dir, v1));
+    await writeFile(join(dir, v1, 'a.yaml'), schedule('alpha'));
+    await writeFile(join(dir, v1, 'b.yaml'), schedule('beta'));
+    await symlink(v1, join(dir, '..data'));
+    await symlink('..data/a.yaml', join(dir, 'a.yaml'));
+    await symlink('..data/b.yaml', join(dir, 'b.yaml'));
+    const state = new ConfigState(dir, { clock: settledClock() });
+    await state.reload();
+    await mkdir(join(dir, v2));
+    await writeFile(join(dir, v2, 'a.yaml'), schedule('alpha', '1 3 * * *'));
+    await writeFile(join(dir, v2, 'b.yaml'), schedule('beta', '2 3 * * *'));
+    await symlink(v2, join(dir, '..data_tmp'));
+    await rename(join(dir, '..data_tmp'), join(dir, '..data'));
+    await rm(join(dir, v1), { recursive: true });
+    const after = await state.reload(['..data']);
+    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 2, parsed: 2, resolved: 2 });
+    expect(after.desired.get('alpha')?.spec.schedule).toBe('1 3 * * *');
+    expect(after.desired.get('beta')?.spec.schedule).toBe('2 3 * * *');
+  });
+
+  it('a reload that fails makes the next one look at every file', async () => {
+    const dir = await makeDir();
+    const configDir = join(dir, 'config');
+    await mkdir(configDir);
+    await writeFile(join(configDir, 'a.yaml'), schedule('a'));
+    await writeFile(join(configDir, 'b.yaml'), schedule('b'));
+    const state = new ConfigState(configDir, { clock: settledClock() });
+    await state.reload();
+    await rename(configDir, join(dir, 'away'));
+    await expect(state.reload(['a.yaml'])).rejects.toMatchObject({ code: 'ENOENT' });
+    await rename(join(dir, 'away'), configDir);
+    await writeFile(join(configDir, 'b.yaml'), schedule('b', '4 3 * * *'));
+    const snapshot = await state.reload(['a.yaml']);
+    expect(state.lastReload).toMatchObject({ checked: 2, read: 1, parsed: 1 });
+    expect(snapshot.desired.get('b')?.spec.schedule).toBe('4 3 * * *');
   });
 
   it('reads a file again when it was modified too recently for its stat to be trusted', async () => {
@@ -98,11 +193,11 @@ describe('daemon/config-state', () => {
     const state = new ConfigState(dir, { clock });
     await state.reload();
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 1, read: 1, parsed: 0 });
+    expect(state.lastReload).toEqual({ listed: 1, checked: 1, read: 1, parsed: 0, resolved: 0 });
     clock.tick(5_000);
     await state.reload();
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 1, read: 0, parsed: 0 });
+    expect(state.lastReload).toEqual({ listed: 1, checked: 1, read: 0, parsed: 0, resolved: 0 });
   });
 
   it('invalidate() makes the next reload read every file (SIGHUP)', async () => {
@@ -111,10 +206,11 @@ describe('daemon/config-state', () => {
     const state = new ConfigState(dir, { clock: settledClock() });
     await state.reload();
     state.invalidate();
+    // Even when told which files changed: SIGHUP means every file.
+    await state.reload(['a.yaml']);
+    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 2, parsed: 0, resolved: 0 });
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 2, read: 2, parsed: 0 });
-    await state.reload();
-    expect(state.lastReload).toEqual({ listed: 2, read: 0, parsed: 0 });
+    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 0, parsed: 0, resolved: 0 });
   });
 
   it('returns the same snapshot when nothing changed', async () => {
@@ -263,6 +359,44 @@ describe('daemon/config-state', () => {
     }
   });
 
+  it('an edited Defaults resolves every schedule again; another edited file only its own', async () => {
+    const dir = await makeDir();
+    const defaults = (timeout: string) =>
+      `apiVersion: cronops/v1\nkind: Defaults\nspec:\n  timeout: ${timeout}\n`;
+    await writeFile(join(dir, '00-defaults.yaml'), defaults('5m'));
+    await writeFile(join(dir, 'a.yaml'), docs(schedule('a1'), schedule('a2')));
+    await writeFile(join(dir, 'b.yaml'), docs(schedule('b1'), schedule('b2'), schedule('b3')));
+    const state = new ConfigState(dir, { clock: settledClock() });
+    const first = await state.reload();
+    expect(state.lastReload.resolved).toBe(5);
+    await writeFile(join(dir, 'a.yaml'), docs(schedule('a1', '1 3 * * *'), schedule('a2')));
+    const edited = await state.reload(['a.yaml']);
+    expect(state.lastReload).toMatchObject({ checked: 1, parsed: 1, resolved: 2 });
+    expect(edited.desired.get('b1')).toBe(first.desired.get('b1'));
+    expect(edited.desired.get('a1')?.spec.timeout).toBe(300_000);
+    await writeFile(join(dir, '00-defaults.yaml'), defaults('10m'));
+    const after = await state.reload(['00-defaults.yaml']);
+    expect(state.lastReload).toMatchObject({ checked: 1, parsed: 1, resolved: 5 });
+    for (const name of ['a1', 'a2', 'b1', 'b2', 'b3'])
+      expect(after.desired.get(name)?.spec.timeout).toBe(600_000);
+  });
+
+  it('a file turning invalid and back resolves nothing again: its last good schedules run degraded', async () => {
+    const dir = await makeDir();
+    await writeFile(join(dir, 'a.yaml'), docs(schedule('a1'), schedule('a2')));
+    await writeFile(join(dir, 'b.yaml'), schedule('b1'));
+    const state = new ConfigState(dir, { clock: settledClock() });
+    const good = await state.reload();
+    await writeFile(join(dir, 'a.yaml'), 'not: [valid');
+    const bad = await state.reload(['a.yaml']);
+    expect(state.lastReload).toMatchObject({ parsed: 1, resolved: 0 });
+    expect(bad.desired.get('a1')).toMatchObject({
+      degraded: true,
+      hash: good.desired.get('a1')?.hash,
+    });
+    expect(bad.desired.get('b1')).toBe(good.desired.get('b1'));
+  });
+
   it.each([
     { variant: 'the old version directory deleted', keepOld: false },
     { variant: 'the old version directory kept', keepOld: true },
@@ -297,7 +431,13 @@ describe('daemon/config-state', () => {
       expect(after.desired.get('beta')?.spec.schedule).toBe('15 3 * * *');
       expect(after.desired.get('alpha')).toBe(before.desired.get('alpha'));
       // Every file is new to stat (new inodes behind the links), but only changed text is parsed.
-      expect(state.lastReload).toEqual({ listed: 3, read: 3, parsed: 2 });
+      expect(state.lastReload).toEqual({
+        listed: 3,
+        checked: 3,
+        read: 3,
+        parsed: 2,
+        resolved: 2,
+      });
       expect(after.files.map((f) => f.file)).toEqual(
         ['a.yaml', 'b.yaml', 'c.yaml'].map((f) => join(dir, f)),
       );

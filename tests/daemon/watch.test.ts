@@ -169,7 +169,9 @@ describe('daemon/watch', () => {
     await symlink('..2026_11_22_12_00_00.1234', join(dir, '..data'));
     await symlink('..data/a.yaml', join(dir, 'a.yaml'));
     const { next } = await watchBatches(dir);
-    await writeFile(join(dir, 'sentinel.yaml'), 'v: 1\n');
+    // Renamed into place whole: a plain write can be seen as add + change on a busy machine.
+    await writeFile(join(dir, '.sentinel.yaml.tmp'), 'v: 1\n');
+    await rename(join(dir, '.sentinel.yaml.tmp'), join(dir, 'sentinel.yaml'));
     expect(await next()).toMatchObject({ names: ['sentinel.yaml'], events: 1, rescan: false });
   });
 

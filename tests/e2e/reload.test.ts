@@ -1,5 +1,15 @@
 // Hot reload of the real daemon: ConfigMap swaps, editor saves, git checkouts, bad edits, SIGHUP.
-import { mkdir, open, rename, rm, symlink, unlink, writeFile } from 'node:fs/promises';
+import {
+  mkdir,
+  open,
+  readFile,
+  rename,
+  rm,
+  symlink,
+  unlink,
+  utimes,
+  writeFile,
+} from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
@@ -309,6 +319,54 @@ spec:
     await writeFile(join(dir, 'steady.yaml'), good);
     const fixed = await statusWhere(state, 'the fix', (s) => s.files[0]?.ok === true);
     expect(scheduleOf(fixed, 'steady')).toMatchObject({ degraded: false, specHash: hash });
+    await stopDaemon(d);
+  });
+
+  it('an edit of one file among many looks at that file only, and is in definitions.json soon after', async () => {
+    const { dir, state } = await setup();
+    const names = Array.from({ length: 30 }, (_, i) => `group-${String(i).padStart(2, '0')}.yaml`);
+    for (const [i, name] of names.entries()) {
+      await writeManifest(
+        dir,
+        name,
+        manifest(`g${i}-a`, yearly(1)),
+        manifest(`g${i}-b`, yearly(1)),
+      );
+    }
+    // Written long ago: their stat can be trusted at once, so no file is read again only for being new.
+    const past = new Date(Date.now() - 3_600_000);
+    for (const name of names) await utimes(join(dir, name), past, past);
+    const d = daemon(dir, state);
+    await waitStarted(d);
+    await statusWhere(state, 'all schedules', (s) => s.schedules.length === 60);
+    await writeManifest(
+      dir,
+      'group-07.yaml',
+      manifest('g7-a', yearly(9)),
+      manifest('g7-b', yearly(1)),
+    );
+    const s = await statusWhere(
+      state,
+      'the edit',
+      (x) => scheduleOf(x, 'g7-a')?.schedule === '9 0 1 1 *',
+    );
+    await settle();
+    expect(reloads(d)).toMatchObject([
+      { updated: 1, unchanged: 59, checked: 1, parsed: 1, resolved: 2, errors: 0 },
+    ]);
+    // The status shows the fingerprint; the definition of that version is in definitions.json.
+    expect(JSON.stringify(s)).not.toContain('"definition"');
+    const definitions = await waitFor('definitions.json with the edit', async () => {
+      const text = await readFile(join(state, 'definitions.json'), 'utf8').catch(() => '');
+      const doc = text
+        ? (JSON.parse(text) as {
+            schedules: { name: string; specHash: string; definition: { schedule: string } }[];
+          })
+        : undefined;
+      const entry = doc?.schedules.find((x) => x.name === 'g7-a');
+      return entry?.specHash === scheduleOf(s, 'g7-a')?.specHash ? entry : undefined;
+    });
+    expect(definitions.definition.schedule).toBe('9 0 1 1 *');
     await stopDaemon(d);
   });
 

@@ -123,6 +123,7 @@ describe('e2e/secrets', () => {
       '/status',
       '/api/v1/schedules',
       '/api/v1/schedules/leaky',
+      '/api/v1/definitions',
       '/api/v1/schedules/leaky/runs?limit=500',
       '/api/v1/runs?limit=500',
       `/api/v1/runs/${run.id}`,
@@ -143,6 +144,12 @@ describe('e2e/secrets', () => {
 
     // What the daemon wrote to disk is checked too: the same values must not be there.
     bodies.push(['status.json', await readFile(join(state, 'status.json'), 'utf8')]);
+    // Written once reloads have been quiet for a moment after start-up.
+    const definitions = await waitFor('definitions.json', () =>
+      readFile(join(state, 'definitions.json'), 'utf8').catch(() => undefined),
+    );
+    expect(definitions).toContain('"leaky"');
+    bodies.push(['definitions.json', definitions]);
     for (const name of await readdir(join(state, 'history'))) {
       bodies.push([`history/${name}`, await readFile(join(state, 'history', name), 'utf8')]);
     }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { ActualJob, DesiredSchedule } from '../../src/reconcile/desired.js';
-import { isEmptyPlan, planReconcile } from '../../src/reconcile/plan.js';
+import { isEmptyPlan, planReconcile, selectChangedSchedules } from '../../src/reconcile/plan.js';
 
 const want = (name: string, hash: string, file = 'a.yaml'): DesiredSchedule =>
   ({ name, hash, file, degraded: false }) as unknown as DesiredSchedule;
@@ -53,5 +53,22 @@ describe('reconcile/plan', () => {
   it('says when a plan changes nothing', () => {
     expect(isEmptyPlan(planReconcile(desired(want('a', '1')), actual(have('a', '1'))))).toBe(true);
     expect(isEmptyPlan(planReconcile(desired(want('a', '1')), actual()))).toBe(false);
+  });
+
+  it('plans only over what is not the very object already running, with the same result', () => {
+    const keep = want('keep', '1');
+    const moved = want('moved', '1', 'other.yaml');
+    const running = desired(keep, want('moved', '1'), want('edit', '1'), want('gone', '1'));
+    const wanted = desired(keep, moved, want('edit', '2'), want('new', '1'));
+    const { desired: d, actual: a, same } = selectChangedSchedules(wanted, running);
+    expect([...d.keys()].sort()).toEqual(['edit', 'moved', 'new']);
+    expect([...a.keys()].sort()).toEqual(['edit', 'gone', 'moved']);
+    expect(same).toBe(1);
+    const part = planReconcile(d, a);
+    const whole = planReconcile(wanted, running);
+    expect(part).toEqual({
+      ...whole,
+      unchanged: whole.unchanged.filter((name) => name !== 'keep'),
+    });
   });
 });

@@ -3,9 +3,16 @@ import { gunzipSync } from 'node:zlib';
 import { afterEach, describe, expect, it } from 'vitest';
 import { selectRuns } from '../../src/history/query.js';
 import type { RunRecord } from '../../src/history/store.js';
+import { parseManifestText, resolveSchedules } from '../../src/manifest/load.js';
+import {
+  buildDefinitionsDocument,
+  buildScheduleDefinition,
+  type DefinitionsDocument,
+} from '../../src/status/definitions.js';
 import type { StatusEvent } from '../../src/status/events.js';
 import {
   startStatusServer,
+  type DefinitionsSource,
   type StatusServer,
   type StatusServerOptions,
 } from '../../src/status/http.js';
@@ -255,6 +262,86 @@ describe('status/api (server)', () => {
     );
     const refused = await getRaw(`${server.url}/status`, { 'Accept-Encoding': 'gzip;q=0' });
     expect(refused.headers['content-encoding']).toBeUndefined();
+  });
+
+  it('serves the definitions (masked) on their own, and with one schedule of the same version', async () => {
+    const parsed = parseManifestText(
+      'backup.yaml',
+      [
+        'apiVersion: cronops/v1',
+        'kind: Schedule',
+        'metadata: { name: backup }',
+        'spec:',
+        '  schedule: "30 2 * * *"',
+        '  task:',
+        '    command: [pg_dump]',
+        '    env: { PGHOST: db.internal, PGPASSWORD: { fromEnv: PGPASSWORD } }',
+        '',
+      ].join('\n'),
+    );
+    const [loaded] = resolveSchedules([parsed]).schedules;
+    const running = { name: 'backup', hash: 'h1', spec: loaded!.spec };
+    const definitions: DefinitionsSource = {
+      all: () => buildDefinitionsDocument([running]),
+      find: (name) => (name === 'backup' ? buildScheduleDefinition(running) : undefined),
+    };
+    const snapshot = (specHash: string): StatusSnapshot => {
+      const built = makeSnapshot(200);
+      built.schedules[0] = { ...built.schedules[0]!, specHash };
+      return built;
+    };
+    let shownHash = 'h1';
+    const server = await start({ getSnapshot: () => snapshot(shownHash), definitions });
+
+    const status = await (await fetch(`${server.url}/status`)).text();
+    expect(status).not.toContain('"definition"');
+    const all = await fetch(`${server.url}/api/v1/definitions`);
+    expect(all.status).toBe(200);
+    expect(all.headers.get('content-type')).toBe('application/json; charset=utf-8');
+    const document = (await all.json()) as DefinitionsDocument;
+    expect(document).toEqual(JSON.parse(JSON.stringify(definitions.all())));
+    expect(document.schedules).toMatchObject([
+      {
+        name: 'backup',
+        specHash: 'h1',
+        definition: {
+          schedule: '30 2 * * *',
+          task: {
+            env: {
+              PGHOST: expect.stringMatching(/^sha256:[0-9a-f]{12}$/),
+              PGPASSWORD: { fromEnv: 'PGPASSWORD' },
+            },
+          },
+        },
+      },
+    ]);
+    expect(JSON.stringify(document)).not.toContain('db.internal');
+
+    const one = (await (await fetch(`${server.url}/api/v1/schedules/backup`)).json()) as {
+      specHash: string;
+      definition: unknown;
+    };
+    expect(one.definition).toEqual(document.schedules[0]?.definition);
+    // The entry shows another version than the one running: its definition is not known.
+    shownHash = 'h0';
+    const other = await startStatusServer({
+      listen: '127.0.0.1:0',
+      getSnapshot: () => snapshot(shownHash),
+      dashboard: null,
+      defaultMetrics: false,
+      definitions,
+    });
+    servers.push(other);
+    const stale = (await (await fetch(`${other.url}/api/v1/schedules/backup`)).json()) as {
+      definition: unknown;
+    };
+    expect(stale.definition).toBeNull();
+    // Without a definitions source (tests, tools): no endpoint, and the entry as the status has it.
+    const bare = await start();
+    expect((await fetch(`${bare.url}/api/v1/definitions`)).status).toBe(404);
+    expect(await (await fetch(`${bare.url}/api/v1/schedules/backup`)).json()).toEqual(
+      makeSnapshot().schedules[0],
+    );
   });
 
   it('serves /metrics in the Prometheus text format', async () => {

@@ -6,6 +6,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
 import {
   createStatusFileWriter,
+  encodeSnapshot,
   serializeSnapshot,
   type StatusFileTimers,
 } from '../../src/status/file.js';
@@ -112,6 +113,20 @@ describe('status/file', () => {
     expect(JSON.parse(text)).toEqual(snapshot);
     expect(await readdir(join(dir, 'state', 'nested'))).toEqual(['status.json']);
     expect(writer.health()).toEqual({ writable: true });
+  });
+
+  it('calls onWritten after each write, once the file is in place', async () => {
+    const path = join(dir, 'status.json');
+    const seen: string[] = [];
+    const writer = createStatusFileWriter({
+      path,
+      onWritten: () => void seen.push('written'),
+    });
+    writer.update(makeSnapshot(1));
+    expect(seen).toEqual([]);
+    await writer.flush();
+    expect(seen).toEqual(['written']);
+    expect((await readStatus(path)).generatedAt).toBe(makeSnapshot(1).generatedAt);
   });
 
   it('flush with nothing pending writes nothing', async () => {
@@ -267,6 +282,21 @@ describe('status/file serializeSnapshot', () => {
     expect(serializeSnapshot(snapshot)).toBe(JSON.stringify(snapshot));
     entry.name = 'changed behind its back'; // entries are immutable in practice: the cached JSON stays
     expect(JSON.parse(serializeSnapshot(snapshot)).schedules[0].name).toBe('a');
+  });
+
+  it('encodes the same JSON as UTF-8 bytes with a suffix, for any number of entries', () => {
+    for (const schedules of [
+      [],
+      [{ name: 'ü' }],
+      [{ name: 'a', description: 'Sicherung → Nacht' }, { name: 'b' }],
+    ]) {
+      const snapshot = { version: '1', schedules, files: [] } as unknown as Parameters<
+        typeof encodeSnapshot
+      >[0];
+      expect(
+        encodeSnapshot(snapshot, '\n').equals(Buffer.from(`${JSON.stringify(snapshot)}\n`)),
+      ).toBe(true);
+    }
   });
 });
 

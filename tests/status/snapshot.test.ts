@@ -695,4 +695,23 @@ describe('status/snapshot memo', () => {
     buildStatusSnapshot(input({ schedules: [schedule('b')] }), memo);
     expect([...memo.keys()]).toEqual(['b']);
   });
+
+  it('takes the same input object as the same entry without comparing its fields, unless it can go stale', () => {
+    const memo: StatusScheduleMemo = new Map();
+    const plain = schedule('plain');
+    const watched = schedule('watched', { maxSuccessAge: 3 * HOUR, runs: [succeeded] });
+    const first = buildStatusSnapshot(input({ schedules: [plain, watched] }), memo);
+    // Inputs are immutable: an entry changed behind the builder's back is not looked at again…
+    (plain as { queued: number }).queued = 7;
+    const muchLater = new Date(NOW.getTime() + 2 * HOUR);
+    const second = buildStatusSnapshot(
+      input({ now: muchLater, schedules: [plain, watched] }),
+      memo,
+    );
+    expect(second.schedules[0]).toBe(first.schedules[0]);
+    expect(second.schedules[0]?.queued).toBe(0);
+    // …but one whose health moves with the clock is.
+    expect(first.schedules[1]?.health).toBe('ok');
+    expect(second.schedules[1]?.health).toBe('stale');
+  });
 });

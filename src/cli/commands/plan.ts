@@ -6,9 +6,9 @@ import { formatIssue, loadManifestDir, type LoadResult } from '../../manifest/lo
 import { formatPath, type PathSegment } from '../../manifest/yaml.js';
 import type { ActualJob, DesiredSchedule } from '../../reconcile/desired.js';
 import { fingerprintSchedule } from '../../reconcile/fingerprint.js';
-import { planReconcile } from '../../reconcile/plan.js';
+import { planReconcile, type ReconcilePlan } from '../../reconcile/plan.js';
 import { SchedulerError } from '../../shared/errors.js';
-import { maskScheduleSpec } from '../../status/snapshot.js';
+import { maskScheduleSpec, type ScheduleDefinition } from '../../status/definitions.js';
 import { EXIT, createUsageError, writeErr, writeJson, writeOut } from '../output.js';
 import {
   DEFAULT_DAEMON_URL,
@@ -32,7 +32,22 @@ export interface RunningSchedule {
   labels: Record<string, string>;
   /** Absent when the daemon predates fingerprints in the status. */
   specHash?: string;
+  /** The masked resolved spec: from the definitions document (older daemons put it in the status). */
   definition?: unknown;
+}
+
+/** The running schedules, where they came from, and how to get their definitions when needed. */
+interface RunningState {
+  source: string;
+  schedules: RunningSchedule[];
+  /** The definitions document by name, or undefined when there is none to be had. */
+  readDefinitions: () => Promise<Map<string, RunningDefinition> | undefined>;
+}
+
+/** One entry of the definitions document. */
+interface RunningDefinition {
+  specHash: string;
+  definition: unknown;
 }
 
 /** One changed field: `spec.schedule: "0 2 * * *" → "30 2 * * *"`. `undefined` means unset. */
@@ -70,10 +85,11 @@ export function registerPlanCommand(program: Command): void {
     .command('plan')
     .summary('show what deploying a directory would create, update and delete')
     .description(
-      'Compare the schedules in --dir with those a running daemon runs (its /status endpoint, or ' +
-        'offline its <state-dir>/status.json) and print what a deploy would create, update (field by ' +
-        'field) and delete. Literal env and header values are compared by hash and never printed. ' +
-        'Exit 0; with --exit-code, 3 when there are changes. Invalid manifests exit 1, usage errors 2.',
+      'Compare the schedules in --dir with those a running daemon runs (its /status and ' +
+        '/api/v1/definitions endpoints, or offline its <state-dir>/status.json and definitions.json) ' +
+        'and print what a deploy would create, update (field by field) and delete. Literal env and ' +
+        'header values are compared by hash and never printed. Exit 0; with --exit-code, 3 when ' +
+        'there are changes. Invalid manifests exit 1, usage errors 2.',
     )
     .addOption(
       new Option('--dir <dir>', 'manifest directory to deploy')
@@ -84,7 +100,7 @@ export function registerPlanCommand(program: Command): void {
     .addOption(
       new Option(
         '--state-dir <dir>',
-        'compare with <dir>/status.json instead of asking the daemon (offline)',
+        'compare with <dir>/status.json and definitions.json instead of asking the daemon (offline)',
       ),
     )
     .option('--exit-code', 'exit 3 when the plan has changes (for CI gates)')
@@ -119,7 +135,9 @@ Examples:
         return;
       }
       const running = await readRunningSchedules(options);
-      const report = buildPlanReport(loaded, running.schedules, {
+      const planned = planDeploy(loaded, running.schedules);
+      const schedules = await attachDefinitions(running, planned);
+      const report = buildPlanReport(planned, schedules, {
         source: running.source,
         dir: options.dir,
       });
@@ -152,11 +170,10 @@ function printInvalid(loaded: LoadResult, json: boolean): void {
 }
 
 /** The schedules the daemon runs: from its endpoint, or from the status.json in its state directory. */
-async function readRunningSchedules(
-  options: PlanOptions,
-): Promise<{ source: string; schedules: RunningSchedule[] }> {
+async function readRunningSchedules(options: PlanOptions): Promise<RunningState> {
   if (options.stateDir !== undefined) {
     const path = join(options.stateDir, 'status.json');
+    const definitionsPath = join(options.stateDir, 'definitions.json');
     let text: string;
     try {
       text = await readFile(path, 'utf8');
@@ -167,9 +184,17 @@ async function readRunningSchedules(
         { file: path, cause: error },
       );
     }
-    return { source: path, schedules: parseStatusDocument(text, path) };
+    return {
+      source: path,
+      schedules: parseStatusDocument(text, path),
+      readDefinitions: async () => {
+        const written = await readFile(definitionsPath, 'utf8').catch(() => undefined);
+        return written === undefined ? undefined : parseDefinitionsDocument(written);
+      },
+    };
   }
-  const url = `${normaliseDaemonUrl(options.url ?? DEFAULT_DAEMON_URL)}/status`;
+  const base = normaliseDaemonUrl(options.url ?? DEFAULT_DAEMON_URL);
+  const url = `${base}/status`;
   let response: Response;
   let text: string;
   try {
@@ -195,7 +220,65 @@ async function readRunningSchedules(
       `${url}: expected 200 with the status document, got ${response.status}`,
     );
   }
-  return { source: url, schedules: parseStatusDocument(text, url) };
+  return {
+    source: url,
+    schedules: parseStatusDocument(text, url),
+    readDefinitions: async () => {
+      try {
+        const answer = await fetch(`${base}/api/v1/definitions`, {
+          signal: AbortSignal.timeout(FETCH_TIMEOUT_MS),
+          headers: { accept: 'application/json' },
+        });
+        // A daemon that predates the endpoint (404) showed its definitions in the status.
+        return answer.ok ? parseDefinitionsDocument(await answer.text()) : undefined;
+      } catch {
+        return undefined;
+      }
+    },
+  };
+}
+
+/**
+ * The definitions of a definitions document by name, or undefined when the text is not one. Plan works
+ * without them (an update is then listed without its changed fields), so nothing here is an error.
+ */
+export function parseDefinitionsDocument(text: string): Map<string, RunningDefinition> | undefined {
+  let document: unknown;
+  try {
+    document = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  const schedules = (document as { schedules?: unknown } | null)?.schedules;
+  if (!Array.isArray(schedules)) return undefined;
+  const byName = new Map<string, RunningDefinition>();
+  for (const entry of schedules as Partial<ScheduleDefinition>[]) {
+    if (typeof entry?.name !== 'string' || typeof entry.specHash !== 'string') continue;
+    if (entry.definition === undefined) continue;
+    byName.set(entry.name, { specHash: entry.specHash, definition: entry.definition });
+  }
+  return byName;
+}
+
+/**
+ * The running schedules with the definitions the plan's updates need. They are read only when an update
+ * lacks one, and used only for the version the status shows (same fingerprint): the definitions are
+ * written just after the status, so for a moment after a reload they may be of another version.
+ */
+async function attachDefinitions(
+  running: RunningState,
+  planned: PlannedDeploy,
+): Promise<RunningSchedule[]> {
+  const needed = new Set(planned.plan.update.map(({ to }) => to.name));
+  const lacking = running.schedules.some((s) => needed.has(s.name) && s.definition === undefined);
+  if (!lacking) return running.schedules;
+  const definitions = await running.readDefinitions();
+  if (definitions === undefined) return running.schedules;
+  return running.schedules.map((s) => {
+    if (s.definition !== undefined || !needed.has(s.name)) return s;
+    const found = definitions.get(s.name);
+    return found && found.specHash === s.specHash ? { ...s, definition: found.definition } : s;
+  });
 }
 
 /** The schedules of a status document; anything that is not one is an error naming where it came from. */
@@ -229,26 +312,37 @@ export function parseStatusDocument(text: string, source: string): RunningSchedu
   }));
 }
 
-/**
- * The plan: the pure reconciler run on the directory's schedules (fingerprinted as the daemon does) and
- * the running ones, with a field-level diff for every update. Pure.
- */
-export function buildPlanReport(
+/** The directory's schedules (fingerprinted as the daemon does) and the reconciler's plan for them. */
+export interface PlannedDeploy {
+  desired: ReadonlyMap<string, DesiredSchedule>;
+  plan: ReconcilePlan;
+}
+
+/** The pure reconciler run on the directory's schedules and the running ones. Pure. */
+export function planDeploy(
   loaded: Pick<LoadResult, 'schedules'>,
   running: readonly RunningSchedule[],
-  where: { source: string; dir: string },
-): PlanReport {
+): PlannedDeploy {
   const desired = new Map<string, DesiredSchedule>(
     loaded.schedules.map((s) => [
       s.name,
       { ...s, hash: fingerprintSchedule(s.metadata, s.spec), degraded: false },
     ]),
   );
-  const runningByName = new Map(running.map((s) => [s.name, s]));
   const actual = new Map<string, ActualJob>(
     running.map((s) => [s.name, { name: s.name, hash: s.specHash ?? '' }]),
   );
-  const plan = planReconcile(desired, actual);
+  return { desired, plan: planReconcile(desired, actual) };
+}
+
+/** The plan as reported, with a field-level diff for every update. Pure. */
+export function buildPlanReport(
+  planned: PlannedDeploy,
+  running: readonly RunningSchedule[],
+  where: { source: string; dir: string },
+): PlanReport {
+  const { desired, plan } = planned;
+  const runningByName = new Map(running.map((s) => [s.name, s]));
   const update = plan.update.map(({ to }) => {
     const from = runningByName.get(to.name);
     return { name: to.name, file: to.file, changes: from ? diffSchedule(from, to) : [] };

@@ -1,0 +1,123 @@
+// The schedules part of the status input: each entry is built again only when something it shows changed.
+import type { HistorySummary } from '../history/store.js';
+import type { DesiredSchedule } from '../reconcile/desired.js';
+import type { StatusInput } from '../status/snapshot.js';
+
+type ScheduleInput = StatusInput['schedules'][number];
+
+/** Where the parts of an entry that change while the daemon runs come from. */
+export interface ScheduleInputSources {
+  /** The schedule's history summary: a new object whenever its history changed. */
+  summary(name: string): HistorySummary;
+  /** Schedules with a run in progress or a fire waiting: the others are not asked about either. */
+  busy(): ReadonlySet<string>;
+  running(name: string): ScheduleInput['running'];
+  waiting(name: string): number;
+  /** The next few instants; the same array for as long as they stay the next ones. */
+  upcoming(job: DesiredSchedule, now: Date): Date[];
+  /** The schedule in words. */
+  describe(job: DesiredSchedule): string;
+}
+
+const NO_FIRES: Date[] = [];
+const NOT_RUNNING: ScheduleInput['running'] = Object.freeze([]);
+
+interface Built {
+  entry: ScheduleInput;
+  job: DesiredSchedule;
+  summary: HistorySummary;
+  nextFires: Date[];
+  queued: number;
+}
+
+/**
+ * Builds the status input's schedules, sorted by name. With 10,000 schedules, building every entry
+ * anew after each run or reload costs tens of milliseconds; an entry whose job, history summary, waiting
+ * fires and next instants are the same objects as last time is reused as it was, and an entry that is
+ * the same object tells the snapshot builder that its status entry is unchanged too. Entries of running
+ * schedules are always built anew (their elapsed times move with the clock).
+ */
+export class ScheduleInputs {
+  /** Job names, sorted; rebuilt when the set of names changes. */
+  #order: string[] = [];
+  /** What each entry of `#order` was built from, at the same index. */
+  #built: (Built | undefined)[] = [];
+
+  /** The entries of `jobs`, sorted by name. */
+  build(
+    jobs: ReadonlyMap<string, DesiredSchedule>,
+    sources: ScheduleInputSources,
+    now: Date,
+  ): ScheduleInput[] {
+    if (this.#order.length !== jobs.size || !hasEvery(jobs, this.#order)) {
+      const before = new Map(this.#order.map((name, index) => [name, this.#built[index]]));
+      this.#order = [...jobs.keys()].sort(compareText);
+      this.#built = this.#order.map((name) => before.get(name));
+    }
+    const busy = sources.busy();
+    const entries = new Array<ScheduleInput>(this.#order.length);
+    for (let index = 0; index < this.#order.length; index += 1) {
+      const name = this.#order[index] as string;
+      const job = jobs.get(name) as DesiredSchedule;
+      const idle = !busy.has(name);
+      const running = idle ? NOT_RUNNING : sources.running(name);
+      const queued = idle ? 0 : sources.waiting(name);
+      const summary = sources.summary(name);
+      const nextFires = job.spec.suspend ? NO_FIRES : sources.upcoming(job, now);
+      const before = this.#built[index];
+      if (
+        before !== undefined &&
+        running.length === 0 &&
+        before.entry.running.length === 0 &&
+        before.job === job &&
+        before.queued === queued &&
+        before.nextFires === nextFires &&
+        before.summary === summary
+      ) {
+        entries[index] = before.entry;
+        continue;
+      }
+      const entry = buildEntry(job, { running, queued, summary, nextFires }, sources);
+      this.#built[index] = { entry, job, summary, nextFires, queued };
+      entries[index] = entry;
+    }
+    return entries;
+  }
+}
+
+function buildEntry(
+  job: DesiredSchedule,
+  state: Pick<ScheduleInput, 'running' | 'queued' | 'nextFires'> & { summary: HistorySummary },
+  sources: ScheduleInputSources,
+): ScheduleInput {
+  return {
+    name: job.name,
+    file: job.file,
+    ...(job.metadata.description !== undefined ? { description: job.metadata.description } : {}),
+    schedule: job.spec.schedule,
+    humanSchedule: sources.describe(job),
+    timezone: job.spec.timezone,
+    suspended: job.spec.suspend,
+    degraded: job.degraded,
+    labels: job.metadata.labels,
+    concurrencyPolicy: job.spec.concurrencyPolicy,
+    ...(job.spec.maxSuccessAge !== undefined ? { maxSuccessAge: job.spec.maxSuccessAge } : {}),
+    nextFires: state.nextFires,
+    running: state.running,
+    queued: state.queued,
+    // The summary, never the runs themselves: it holds every run the status looks at.
+    runs: state.summary.runs,
+    counts: state.summary.counts,
+    specHash: job.hash,
+  };
+}
+
+function hasEvery(jobs: ReadonlyMap<string, unknown>, names: readonly string[]): boolean {
+  for (const name of names) if (!jobs.has(name)) return false;
+  return true;
+}
+
+/** Code-point order, as the status sorts schedules. */
+function compareText(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}

@@ -1,0 +1,167 @@
+// The status input's schedules: sorted by name, and an entry reused exactly while nothing it shows changed.
+import { describe, expect, it } from 'vitest';
+import { ScheduleInputs, type ScheduleInputSources } from '../../src/daemon/status-inputs.js';
+import type { HistorySummary, RunRecord } from '../../src/history/store.js';
+import { createEmptySummary, summarizeRuns } from '../../src/history/summary.js';
+import type { DesiredSchedule } from '../../src/reconcile/desired.js';
+
+const NOW = new Date('2026-11-22T12:00:00.000Z');
+const EMPTY = createEmptySummary();
+
+function job(
+  name: string,
+  hash = 'h1',
+  extra: Partial<DesiredSchedule['spec']> = {},
+): DesiredSchedule {
+  return {
+    name,
+    file: `/d/${name}.yaml`,
+    line: 1,
+    hash,
+    degraded: false,
+    metadata: { name, labels: { team: 'data' } },
+    spec: {
+      schedule: '0 3 * * *',
+      timezone: 'UTC',
+      suspend: false,
+      concurrencyPolicy: 'Forbid',
+      ...extra,
+    },
+    compiled: {},
+  } as unknown as DesiredSchedule;
+}
+
+function run(id: string, status: RunRecord['status'] = 'succeeded'): RunRecord {
+  return {
+    id,
+    schedule: 'a',
+    trigger: 'schedule',
+    scheduledAt: '2026-11-22T11:00:00.000Z',
+    status,
+    attempts: [],
+    specHash: 'h1',
+  } as RunRecord;
+}
+
+/** Sources over plain maps the test changes; a summary is a new object whenever the runs changed. */
+function makeSources() {
+  const summaries = new Map<string, HistorySummary>();
+  const runs = {
+    get: (name: string) => summaries.get(name)?.runs,
+    set: (name: string, list: RunRecord[]) => void summaries.set(name, summarizeRuns(list)),
+  };
+  const running = new Map<string, { runId: string; startedAt: Date; attempt: number }[]>();
+  const waiting = new Map<string, number>();
+  const fires = new Map<string, Date[]>();
+  const asked: string[] = [];
+  const sources: ScheduleInputSources = {
+    summary: (name) => summaries.get(name) ?? EMPTY,
+    busy: () => new Set([...running.keys(), ...waiting.keys()]),
+    running: (name) => {
+      asked.push(`running ${name}`);
+      return running.get(name) ?? [];
+    },
+    waiting: (name) => {
+      asked.push(`waiting ${name}`);
+      return waiting.get(name) ?? 0;
+    },
+    upcoming: (j) => {
+      let list = fires.get(j.name);
+      if (list === undefined) {
+        list = [new Date('2026-11-23T03:00:00.000Z')];
+        fires.set(j.name, list);
+      }
+      return list;
+    },
+    describe: () => 'At 03:00',
+  };
+  return { sources, runs, running, waiting, fires, asked };
+}
+
+describe('daemon/status-inputs', () => {
+  it('gives the entries sorted by name, and the same entry objects while nothing changed', () => {
+    const { sources, asked } = makeSources();
+    const jobs = new Map([
+      ['b', job('b')],
+      ['a', job('a')],
+    ]);
+    const inputs = new ScheduleInputs();
+    const first = inputs.build(jobs, sources, NOW);
+    expect(first.map((entry) => entry.name)).toEqual(['a', 'b']);
+    expect(first[0]).toMatchObject({
+      name: 'a',
+      file: '/d/a.yaml',
+      humanSchedule: 'At 03:00',
+      specHash: 'h1',
+      running: [],
+      queued: 0,
+      runs: [],
+    });
+    const second = inputs.build(jobs, sources, NOW);
+    expect(second[0]).toBe(first[0]);
+    expect(second[1]).toBe(first[1]);
+    // Schedules with nothing running or waiting are not asked about either.
+    expect(asked).toEqual([]);
+  });
+
+  it.each([
+    {
+      change: 'the job replaced (a reload)',
+      apply: (_: ReturnType<typeof makeSources>, jobs: Map<string, DesiredSchedule>) =>
+        void jobs.set('a', job('a', 'h2')),
+    },
+    {
+      change: 'a run recorded',
+      apply: (s: ReturnType<typeof makeSources>) =>
+        s.runs.set('a', [...(s.runs.get('a') ?? []), run('02')]),
+    },
+    {
+      change: 'the newest record replaced (a run finished)',
+      apply: (s: ReturnType<typeof makeSources>) => s.runs.set('a', [run('01', 'failed')]),
+    },
+    {
+      change: 'the next instants moved on',
+      apply: (s: ReturnType<typeof makeSources>) =>
+        void s.fires.set('a', [new Date('2026-11-24T03:00:00.000Z')]),
+    },
+    {
+      change: 'a fire waiting',
+      apply: (s: ReturnType<typeof makeSources>) => void s.waiting.set('a', 1),
+    },
+  ])('builds an entry again when $change', ({ apply }) => {
+    const s = makeSources();
+    s.runs.set('a', [run('01', 'running')]);
+    const jobs = new Map([
+      ['a', job('a')],
+      ['b', job('b')],
+    ]);
+    const inputs = new ScheduleInputs();
+    const before = inputs.build(jobs, s.sources, NOW);
+    apply(s, jobs);
+    const after = inputs.build(jobs, s.sources, NOW);
+    expect(after[0]).not.toBe(before[0]);
+    expect(after[1]).toBe(before[1]);
+  });
+
+  it('builds the entry of a running schedule every time, and follows names added and removed', () => {
+    const s = makeSources();
+    s.running.set('a', [{ runId: 'r1', startedAt: NOW, attempt: 1 }]);
+    const jobs = new Map([['a', job('a')]]);
+    const inputs = new ScheduleInputs();
+    const first = inputs.build(jobs, s.sources, NOW);
+    const second = inputs.build(jobs, s.sources, NOW);
+    expect(second[0]).not.toBe(first[0]);
+    expect(second[0]?.running).toEqual([{ runId: 'r1', startedAt: NOW, attempt: 1 }]);
+    expect(s.asked).toEqual(['running a', 'waiting a', 'running a', 'waiting a']);
+    s.running.clear();
+    jobs.set('0-first', job('0-first'));
+    const third = inputs.build(jobs, s.sources, NOW);
+    expect(third.map((entry) => entry.name)).toEqual(['0-first', 'a']);
+    jobs.delete('a');
+    jobs.set('b', job('b', 'h1', { suspend: true }));
+    const fourth = inputs.build(jobs, s.sources, NOW);
+    expect(fourth.map((entry) => entry.name)).toEqual(['0-first', 'b']);
+    expect(fourth[0]).toBe(third[0]);
+    expect(fourth[1]).toMatchObject({ suspended: true, nextFires: [] });
+  });
+});
