@@ -139,7 +139,7 @@ export interface HistoryStore {
    * file is moved aside to <file>.corrupt-<timestamp>, reported, and a fresh one started. Never throws for a bad file.
    */
   open(): Promise<{ schedules: string[]; corrupt: HistoryHealth['corrupt'] }>;
-  /** Insert or replace a run (by id) and apply retention. With durable: true the returned promise resolves only once the shard is on disk (fsynced and renamed) — the daemon awaits this for the 'running' record before spawning. Other writes are coalesced (many records in a short time → few file writes). */
+  /** Insert or replace a run (by id) and apply retention. With durable: true the returned promise resolves only once the shard is on disk (fsynced and renamed); the daemon does not need it, because the fire journal makes a fire durable before its process starts. Other writes are coalesced (many records in a short time → few file writes). */
   recordRun(
     run: RunRecord,
     options?: { durable?: boolean; lastScheduledAt?: string },
