@@ -3,6 +3,9 @@
 /** What a secret value is replaced with in output tails, error texts and logs. */
 export const REDACTED = '[redacted]';
 
+/** What a tail allocates before the first output; it grows geometrically up to its capacity. */
+const INITIAL_BYTES = 1024;
+
 /**
  * Keeps the last `maxBytes` bytes of everything pushed into it, in a ring buffer that never
  * grows past `maxBytes` plus the length of the longest secret, however much is pushed: a job
@@ -30,7 +33,8 @@ export class OutputTail {
       .map((s) => Buffer.from(s, 'utf8'));
     const slack = this.#secrets.reduce((max, s) => Math.max(max, s.length), 0);
     this.#capacity = this.#maxBytes === 0 ? 0 : this.#maxBytes + slack;
-    this.#buffer = Buffer.alloc(Math.min(this.#capacity, 64 * 1024));
+    // Most jobs print a line or two: start small and grow (a burst of attempts holds one of these each).
+    this.#buffer = Buffer.alloc(Math.min(this.#capacity, INITIAL_BYTES));
   }
 
   /** How many bytes were pushed in total. */
