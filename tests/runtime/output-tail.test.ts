@@ -47,6 +47,18 @@ describe('runtime/output-tail', () => {
     expect(tail.toString()).toBe(all.slice(-1000));
   });
 
+  it('grows from a small buffer to its full window and stays exact (64 KiB window, 200 KiB pushed)', () => {
+    const tail = new OutputTail(64 * 1024);
+    let all = '';
+    for (let i = 0; all.length < 200 * 1024; i += 1) {
+      const line = `output line ${i} ${'x'.repeat(i % 97)}\n`;
+      all += line;
+      tail.push(Buffer.from(line));
+      if (all.length < 64 * 1024) expect(tail.toString()).toBe(all);
+    }
+    expect(tail.toString()).toBe(all.slice(-64 * 1024));
+  });
+
   it.each([
     {
       title: 'inside the window',
