@@ -6,7 +6,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { CLI, manifest, positiveInt, readRuns, stopDaemon, NODE_FLAGS } from './lib/daemon.js';
+import { manifest, positiveInt, readRuns, stopDaemon, spawnDaemon } from './lib/daemon.js';
 
 const JOB = 'echo $(date +%s.%N)';
 const SCHEDULES = positiveInt('BURST_SCHEDULES', 1000);
@@ -48,25 +48,7 @@ async function spawnBaseline(count, parallel) {
 
 /** Start the built daemon; resolves once it logged `cronops started`; counts finished runs as it logs them. */
 function startDaemon(dir, state) {
-  const proc = spawn(
-    process.execPath,
-    [
-      ...NODE_FLAGS,
-      CLI,
-      'run',
-      '--dir',
-      dir,
-      '--state-dir',
-      state,
-      '--listen',
-      'off',
-      '--log-format',
-      'json',
-      '--shutdown-grace',
-      '5s',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const proc = spawnDaemon(dir, state, { shutdownGrace: '5s' });
   const daemon = { proc, finished: 0, started: undefined, exited: undefined };
   let stderr = '';
   proc.stderr.on('data', (chunk) => (stderr += chunk));

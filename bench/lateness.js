@@ -8,7 +8,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
-  CLI,
   latenessMs as parseLateness,
   manifest,
   positiveInt,
@@ -16,7 +15,7 @@ import {
   stopDaemon,
   summarise,
   waitForShards,
-  NODE_FLAGS,
+  spawnDaemon,
 } from './lib/daemon.js';
 
 const JOB = 'echo $(date +%s.%N)';
@@ -47,25 +46,7 @@ function latenessMs(printed, scheduledMs) {
 
 /** Start the built daemon; resolves once it logged `cronops started`. */
 function startDaemon(dir, state) {
-  const proc = spawn(
-    process.execPath,
-    [
-      ...NODE_FLAGS,
-      CLI,
-      'run',
-      '--dir',
-      dir,
-      '--state-dir',
-      state,
-      '--listen',
-      'off',
-      '--log-format',
-      'json',
-      '--shutdown-grace',
-      '2s',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const proc = spawnDaemon(dir, state);
   let stderr = '';
   proc.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise((resolve) =>

@@ -1,6 +1,6 @@
 // Benchmark of scale: 10,000 schedules in 1,000 files — time to "all scheduled", memory, and idle CPU of the daemon.
 // Run `npx tsc -p tsconfig.build.json` first. Env: SCALE_IDLE_SECONDS (idle CPU window, default 30).
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { CLI, positiveInt, stopDaemon, waitForShards, NODE_FLAGS } from './lib/daemon.js';
+import { positiveInt, stopDaemon, waitForShards, spawnDaemon } from './lib/daemon.js';
 
 const FILES = 1_000;
 const PER_FILE = 10;
@@ -154,25 +154,7 @@ async function writeManifests(dir) {
 /** Start the built daemon; `started` resolves with the `cronops started` log line and when it was read. */
 function startDaemon(dir, state) {
   const spawnedAt = performance.now();
-  const proc = spawn(
-    process.execPath,
-    [
-      ...NODE_FLAGS,
-      CLI,
-      'run',
-      '--dir',
-      dir,
-      '--state-dir',
-      state,
-      '--listen',
-      'off',
-      '--log-format',
-      'json',
-      '--shutdown-grace',
-      '2s',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const proc = spawnDaemon(dir, state);
   let stderr = '';
   const errors = [];
   proc.stderr.on('data', (chunk) => (stderr += chunk));

@@ -1,4 +1,5 @@
 // Helpers shared by the daemon benchmarks: options, manifests, history shards, stopping a daemon, percentiles.
+import { spawn } from 'node:child_process';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -7,10 +8,33 @@ import { fileURLToPath } from 'node:url';
 /** The built CLI (`npx tsc -p tsconfig.build.json` first). */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
-/** A whole number >= 1 from the environment variable `name`, or `fallback`. */
 /** Extra node flags for the daemons a benchmark starts (`BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`). */
 export const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 
+/** Spawn the built daemon on `dir` and `state`: no HTTP, JSON logs on stdout, NODE_FLAGS passed to node. */
+export function spawnDaemon(dir, state, { shutdownGrace = '2s' } = {}) {
+  return spawn(
+    process.execPath,
+    [
+      ...NODE_FLAGS,
+      CLI,
+      'run',
+      '--dir',
+      dir,
+      '--state-dir',
+      state,
+      '--listen',
+      'off',
+      '--log-format',
+      'json',
+      '--shutdown-grace',
+      shutdownGrace,
+    ],
+    { stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+}
+
+/** A whole number >= 1 from the environment variable `name`, or `fallback`. */
 export function positiveInt(name, fallback) {
   const value = Number(process.env[name] ?? fallback);
   if (!Number.isInteger(value) || value < 1)
