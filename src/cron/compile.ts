@@ -11,6 +11,7 @@ import type {
 import { canEverMatchDay } from './calendar.js';
 import { parseEveryDuration } from './every.js';
 import { explainFieldError, findFieldProblem } from './field-errors.js';
+import { MONTH_NAMES } from '../shared/month-names.js';
 
 /** The macros and the 5-field expressions they stand for (Vixie cron's list, without @reboot). */
 export const MACROS: Readonly<Record<string, string>> = {
@@ -41,21 +42,6 @@ const NODE_CRON_FIELDS: Readonly<Record<string, CronFieldName>> = {
   month: 'month',
   dayOfWeek: 'day of week',
 };
-
-const MONTH_WORDS = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 
 const EXAMPLES = 'such as "30 2 * * *", "@daily" or "@every 15m"';
 
@@ -234,6 +220,6 @@ function normalizeFields(fields: CronFields): CronFields {
 
 function describeMonths(months: readonly number[]): string {
   if (months.length === 12) return 'any month';
-  const words = months.map((m) => MONTH_WORDS[m - 1] ?? String(m));
+  const words = months.map((m) => MONTH_NAMES[m - 1] ?? String(m));
   return words.length === 1 ? words[0]! : `${words.slice(0, -1).join(', ')} or ${words.at(-1)!}`;
 }

@@ -1,6 +1,7 @@
 // `{{ variable }}` templates in task and notify strings: checked at load time, rendered at run time.
 import { SchedulerError } from '../shared/errors.js';
 import { findClosest, formatSuggestion } from './suggest.js';
+import { MONTH_NAMES } from '../shared/month-names.js';
 
 /** The variables a template may use besides `params.PATH`. */
 export const TEMPLATE_VARIABLES = [
@@ -234,20 +235,6 @@ export function renderTemplate(text: string, context: TemplateContext): string {
   return out;
 }
 
-const MONTH_NAMES = [
-  'January',
-  'February',
-  'March',
-  'April',
-  'May',
-  'June',
-  'July',
-  'August',
-  'September',
-  'October',
-  'November',
-  'December',
-];
 const WEEKDAY_NAMES = [
   'Sunday',
   'Monday',
