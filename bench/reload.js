@@ -1,13 +1,11 @@
 // Benchmark: hot reload of the real daemon — one edit among 1,000 files, and a ConfigMap swap of 100 files.
-import { spawn } from 'node:child_process';
 import { watch } from 'node:fs';
 import { mkdir, mkdtemp, readFile, rename, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { NODE_FLAGS } from './lib/daemon.js';
+import { spawnDaemon } from './lib/daemon.js';
 
-const CLI = resolve(import.meta.dirname, '../dist/cli/main.js');
 const FILES = 1000;
 const SCHEDULES_PER_FILE = 10;
 const EDITS = 20;
@@ -52,26 +50,10 @@ const DEFAULTS =
   'apiVersion: cronops/v1\nkind: Defaults\nspec:\n  concurrencyPolicy: Forbid\n  task:\n    env: { TZ: Europe/Berlin }\n';
 
 function startDaemon(dir, state) {
-  const proc = spawn(
-    process.execPath,
-    [
-      ...NODE_FLAGS,
-      CLI,
-      'run',
-      '--dir',
-      dir,
-      '--state-dir',
-      state,
-      '--listen',
-      'off',
-      '--log-format',
-      'json',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, PGPASSWORD: 'x', HOOK_TOKEN: 'y' },
-    },
-  );
+  const proc = spawnDaemon(dir, state, {
+    env: { ...process.env, PGPASSWORD: 'x', HOOK_TOKEN: 'y' },
+  });
+
   const lines = [];
   let buffer = '';
   const onData = (chunk) => {

@@ -11,8 +11,11 @@ export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.u
 /** Extra node flags for the daemons a benchmark starts (`BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`). */
 export const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 
-/** Spawn the built daemon on `dir` and `state`: no HTTP, JSON logs on stdout, NODE_FLAGS passed to node. */
-export function spawnDaemon(dir, state, { shutdownGrace = '2s' } = {}) {
+/**
+ * Spawn the built daemon on `dir` and `state`: no HTTP, JSON logs on stdout, NODE_FLAGS passed to node,
+ * `env` (default: this process's) as its environment.
+ */
+export function spawnDaemon(dir, state, { shutdownGrace = '2s', env = process.env } = {}) {
   return spawn(
     process.execPath,
     [
@@ -30,7 +33,7 @@ export function spawnDaemon(dir, state, { shutdownGrace = '2s' } = {}) {
       '--shutdown-grace',
       shutdownGrace,
     ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], env },
   );
 }
 
