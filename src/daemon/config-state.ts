@@ -19,6 +19,7 @@ import { compareIssues } from '../manifest/issue.js';
 import { fingerprintSchedule } from '../reconcile/fingerprint.js';
 import type { DesiredSchedule, DesiredState } from '../reconcile/desired.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import type { ParseCacheReader } from './parse-cache.js';
 
 /** One manifest file as the daemon last read it. */
 export interface FileState {
@@ -68,8 +69,10 @@ export interface ReloadCounts {
   checked: number;
   /** Files whose text was read (the others had an unchanged, settled stat signature). */
   read: number;
-  /** Files parsed again (the others were read but their text was unchanged). */
+  /** Files parsed again (the others were read but their text was unchanged, or found in the parse cache). */
   parsed: number;
+  /** Files whose parse came from the parse cache (start-up only). */
+  cached: number;
   /** Schedules resolved again (Defaults merged, fingerprinted); the others were reused as they were. */
   resolved: number;
 }
@@ -86,7 +89,11 @@ const IO_CONCURRENCY = 64;
 /** A file still changing after this many stat → read → stat rounds is taken as last read. */
 const READ_ATTEMPTS = 3;
 
-type ReadResult = Omit<FileState, 'file' | 'lastGood'> & { parsedNow: boolean; readNow: boolean };
+type ReadResult = Omit<FileState, 'file' | 'lastGood'> & {
+  parsedNow: boolean;
+  readNow: boolean;
+  cachedNow?: boolean;
+};
 
 /**
  * Reads the directory and keeps the last good version of each file. Every reload lists the whole
@@ -120,8 +127,10 @@ export class ConfigState {
   #rescanNext = true;
   /** Schedules resolved by the snapshot being built. */
   #resolvedCount = 0;
+  /** Parses kept from an earlier start, consulted before parsing a file (see useParseCache). */
+  #parseCache: ParseCacheReader | undefined;
   /** What the last reload did. */
-  lastReload: ReloadCounts = { listed: 0, checked: 0, read: 0, parsed: 0, resolved: 0 };
+  lastReload: ReloadCounts = { listed: 0, checked: 0, read: 0, parsed: 0, cached: 0, resolved: 0 };
 
   constructor(dir: string, options: ConfigStateOptions = {}) {
     this.dir = dir;
@@ -132,6 +141,21 @@ export class ConfigState {
   /** How many files the last reload parsed again (unchanged ones are reused). */
   get parsedLastReload(): number {
     return this.lastReload.parsed;
+  }
+
+  /**
+   * Consult `cache` before parsing a file whose text it knows (by path and SHA-256); undefined stops. The
+   * daemon sets it for its start-up reload only: later reloads compare a file's text with what they hold.
+   */
+  useParseCache(cache: ParseCacheReader | undefined): void {
+    this.#parseCache = cache;
+  }
+
+  /** The parse of every file as last read (what the parse cache keeps). */
+  parsedFiles(): ParsedFile[] {
+    return [...this.#files.values()]
+      .map((state) => state.current)
+      .filter((parsed) => parsed.contentHash !== '');
   }
 
   /** Make the next reload read every file whatever its stat signature (SIGHUP). */
@@ -168,7 +192,7 @@ export class ConfigState {
       .map((entry) => entry.name)
       .sort();
     const only = changed === undefined || force ? undefined : new Set(changed);
-    const counts: ReloadCounts = { listed: 0, checked: 0, read: 0, parsed: 0, resolved: 0 };
+    const counts: ReloadCounts = { listed: 0, checked: 0, read: 0, parsed: 0, cached: 0, resolved: 0 };
     const paths = names.map((name) => join(this.dir, name));
     const toCheck = paths.filter((path, index) => {
       const previous = this.#files.get(path);
@@ -194,6 +218,7 @@ export class ConfigState {
       counts.listed += 1;
       if (read.readNow) counts.read += 1;
       if (read.parsedNow) counts.parsed += 1;
+      if (read.cachedNow === true) counts.cached += 1;
       if (previous?.current !== read.current) changedAny = true;
       const ok = read.current.issues.length === 0;
       next.set(path, {
@@ -380,14 +405,16 @@ export class ConfigState {
         parsedNow: false,
       };
     }
+    const cached = this.#parseCache?.get(path, textHash);
     return {
-      current: parseManifestText(path, body),
+      current: cached ?? parseManifestText(path, body),
       textHash,
       signature,
       settled,
       declaresDefaults: DEFAULTS_KIND.test(body),
       readNow: true,
-      parsedNow: true,
+      parsedNow: cached === undefined,
+      cachedNow: cached !== undefined,
     };
   }
 }

@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { logWritten } from '../shared/logger.js';
 import { countFiresBetween, iterateFires } from '../cron/fires.js';
 import { describeSchedule } from '../cron/describe.js';
 import {
@@ -16,7 +17,8 @@ import { createLowdbHistoryStore } from '../history/lowdb-store.js';
 import { applyPlan, type JobTarget } from '../reconcile/apply.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import { isEmptyPlan, planReconcile, selectChangedSchedules } from '../reconcile/plan.js';
-import { runTask } from '../runtime/run-job.js';
+import { loadExeca, runTask } from '../runtime/run-job.js';
+import { PARSE_CACHE_FILE, ParseCache, parseCacheKey, writeParseCache } from './parse-cache.js';
 import { deliverNotification } from '../runtime/notify.js';
 import { reapOrphans } from '../runtime/process-group.js';
 import { FireLoop, type DueFires } from '../runtime/scheduler.js';
@@ -28,7 +30,6 @@ import {
   type DefinitionsFileWriter,
 } from '../status/definitions-file.js';
 import { createStatusFileWriter, type StatusFileWriter } from '../status/file.js';
-import { startStatusServer } from '../status/http.js';
 import { createSnapshotCache, type SnapshotCache } from '../status/snapshot-cache.js';
 import {
   buildStatusSnapshot,
@@ -138,7 +139,12 @@ export class Daemon {
   #queuedChanges: Set<string> | undefined;
   #stopping = false;
   #started = false;
+  /** Until `cronops started` is out: start() writes the first status itself, after it. */
+  #statusHeld = true;
   #checkpointTimer: NodeJS.Timeout | undefined;
+  /** A file was parsed since the parse cache was written (or the start found it inexact). */
+  #parseCacheStale = false;
+  #parseCacheWrite: Promise<void> | undefined;
   #unsubscribeHistory: (() => void) | undefined;
 
   constructor(options: DaemonOptions) {
@@ -246,6 +252,8 @@ export class Daemon {
     this.#checkpointTimer = setInterval(() => void this.#checkpoint(), CHECKPOINT_INTERVAL_MS);
     this.#checkpointTimer.unref();
     if (this.#o.listen !== null) {
+      // Imported only when serving: it brings prom-client, which `--listen off` does not need.
+      const { startStatusServer } = await import('../status/http.js');
       this.#server = await startStatusServer({
         listen: this.#o.listen,
         getSnapshot: () => this.snapshot(),
@@ -274,7 +282,7 @@ export class Daemon {
       });
     }
     this.#started = true;
-    await this.reload('startup');
+    await this.#startupReload();
     // Every schedule is in the fire loop: from here on fires start. The watcher comes next (chokidar
     // stats every file, about a second for 1,000 files), so it does not hold up the first fires.
     log.info(
@@ -286,7 +294,15 @@ export class Daemon {
       },
       'cronops started',
     );
+    // Loaded now rather than before: every schedule is already waiting for its instant.
+    loadExeca().catch((err: unknown) =>
+      log.error({ err }, 'cannot load execa: command and shell tasks cannot start'),
+    );
+    // The line reaches stdout before the first status of every schedule (a long synchronous build) is made.
+    await logWritten(log);
+    this.#statusHeld = false;
     this.#writeStatus();
+    void this.#saveParseCache();
     if (this.#o.watch !== 'off' && !this.#stopping) {
       const watcher = await watchConfigDir({
         dir: this.#o.configDir,
@@ -299,11 +315,55 @@ export class Daemon {
         return;
       }
       this.#watcher = watcher;
+      // A change made before the watcher was ready sent no event: look once more (only stats, unless a
+      // file really changed). The line comes after that look, so a change made once it is out reaches the
+      // daemon as a watcher event, never halfway through the look.
+      await this.reload('watch started');
+      if (this.#stopping) return;
       log.info({ configDir: this.#o.configDir, watch: this.#o.watch }, 'watching for changes');
-      // A change made before the watcher was ready sent no event: look once more (only stats,
-      // unless a file really changed).
-      void this.reload('watch started');
     }
+  }
+
+  /**
+   * The first reload, with the parses the last start left in the state directory: a file whose path and text
+   * are unchanged is not parsed again. The cache is written again after the start when it was not exact.
+   */
+  async #startupReload(): Promise<void> {
+    const path = join(this.#o.stateDir, PARSE_CACHE_FILE);
+    const { cache, problem } = await ParseCache.open(path, parseCacheKey());
+    if (problem !== undefined)
+      this.#o.logger.warn({ file: path, problem }, 'manifest cache unusable; parsing every file');
+    const entries = cache.size;
+    this.#config.useParseCache(cache);
+    try {
+      await this.reload('startup');
+    } finally {
+      this.#config.useParseCache(undefined);
+      cache.release();
+    }
+    const files = this.#config.parsedFiles().length;
+    if (cache.hits !== files || entries !== files) this.#parseCacheStale = true;
+  }
+
+  /** Write the parse cache when a file was parsed since it was last written; never rejects. */
+  #saveParseCache(): Promise<void> {
+    if (this.#parseCacheWrite !== undefined || !this.#parseCacheStale) {
+      return this.#parseCacheWrite ?? Promise.resolve();
+    }
+    this.#parseCacheStale = false;
+    const path = join(this.#o.stateDir, PARSE_CACHE_FILE);
+    this.#parseCacheWrite = writeParseCache(path, parseCacheKey(), this.#config.parsedFiles())
+      .catch((err: unknown) => {
+        this.#parseCacheStale = true;
+        this.#o.logger.warn(
+          { err, file: path },
+          'could not write the manifest cache; the next start parses every file',
+        );
+      })
+      .finally(() => {
+        this.#parseCacheWrite = undefined;
+      });
+    return this.#parseCacheWrite;
   }
 
   /**
@@ -333,6 +393,7 @@ export class Daemon {
   async stop(): Promise<void> {
     if (this.#stopping) return;
     this.#stopping = true;
+    this.#statusHeld = false;
     const log = this.#o.logger;
     log.info(
       { graceMs: this.#o.shutdownGraceMs, running: this.#runs.runningCount },
@@ -358,6 +419,7 @@ export class Daemon {
     this.#writeStatus();
     await this.#status.flush();
     await this.#definitions.flush();
+    await this.#saveParseCache();
     await this.#server?.close();
     log.info('cronops stopped');
   }
@@ -397,6 +459,7 @@ export class Daemon {
       this.#writeStatus();
       return;
     }
+    if (this.#config.lastReload.parsed > 0) this.#parseCacheStale = true;
     // Nothing changed since the last pass (editor litter, a no-op swap): nothing to apply or report again.
     if (config === this.#configSnapshot && trigger !== 'SIGHUP') return;
     this.#configSnapshot = config;
@@ -437,6 +500,7 @@ export class Daemon {
       // Files looked at (stat), parsed again, and schedules resolved again: what the change cost.
       checked: this.#config.lastReload.checked,
       parsed: this.#config.parsedLastReload,
+      cached: this.#config.lastReload.cached,
       resolved: this.#config.lastReload.resolved,
     };
     if (!isEmptyPlan(plan) || config.issues.length > 0 || isStartup)
@@ -639,7 +703,7 @@ export class Daemon {
 
   #writeStatus(options: { urgent?: boolean } = {}): void {
     this.#snapshots.invalidate();
-    if (!this.#started) return;
+    if (!this.#started || this.#statusHeld) return;
     this.#status.update(() => this.#snapshots.fresh().snapshot, options);
   }
 

@@ -1,6 +1,6 @@
 // Run one attempt of a task in its own process group and report what happened as data.
 import { statSync } from 'node:fs';
-import { execa } from 'execa';
+import type * as ExecaModule from 'execa';
 import type { Clock } from '../shared/clock.js';
 import { describeAbort, MAX_TIMER_MS, runHttpTask } from './http-task.js';
 import type { HttpTask } from './http-task.js';
@@ -77,6 +77,26 @@ export type RunTask = (
   options: RunTaskOptions,
 ) => Promise<AttemptResult>;
 
+type Execa = typeof ExecaModule.execa;
+let execaLoaded: Execa | undefined;
+let execaLoading: Promise<Execa> | undefined;
+
+/**
+ * execa, imported on first use (or by this call, which the daemon makes once every schedule is in its fire
+ * loop). It is the largest module the daemon loads, about a fifth of a second, and nothing needs it before a
+ * process starts. Rejects when it cannot be loaded (a broken install); the next call tries again.
+ */
+export function loadExeca(): Promise<Execa> {
+  execaLoading ??= import('execa').then(
+    (module) => (execaLoaded = module.execa),
+    (error: unknown) => {
+      execaLoading = undefined;
+      throw error;
+    },
+  );
+  return execaLoading;
+}
+
 /** How long the pipes may stay open once the whole group is gone (a process that left the group holds them). */
 const PIPE_DRAIN_MS = 500;
 
@@ -128,6 +148,18 @@ async function runProcess(
   if (file === undefined || file === '') return notStarted('spawn-error', 'empty command');
   const cwdProblem = checkWorkingDir(invocation.workingDir);
   if (cwdProblem !== undefined) return notStarted('spawn-error', cwdProblem);
+  let execa = execaLoaded;
+  if (execa === undefined) {
+    try {
+      execa = await loadExeca();
+    } catch (error) {
+      return notStarted(
+        'spawn-error',
+        `cannot load execa: ${error instanceof Error ? error.message : String(error)}`,
+      );
+    }
+    if (signal?.aborted) return notStarted('killed', describeAbort(signal));
+  }
 
   const subprocess = execa(file, args, {
     reject: false,

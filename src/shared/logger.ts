@@ -1,5 +1,5 @@
 // pino, configured once: JSON lines on stdout, pretty on a TTY, secrets redacted.
-import { pino, levels, type Logger, type DestinationStream } from 'pino';
+import { pino, levels, symbols, type Logger, type DestinationStream } from 'pino';
 
 export type { Logger };
 
@@ -66,4 +66,35 @@ function createPrettyStream(): DestinationStream {
       }
     },
   };
+}
+
+/**
+ * Resolves once pino's stdout stream has written what it holds (its `drain`), or after `timeoutMs`. Lines
+ * go to stdout asynchronously: one logged just before a long synchronous task (the first status of 10,000
+ * schedules) would otherwise reach its reader only after that task. Resolves at once for other
+ * destinations (a test's stream, the pretty printer), which write synchronously.
+ */
+export function logWritten(logger: Logger, timeoutMs = 100): Promise<void> {
+  const stream = (logger as unknown as Record<symbol, unknown>)[symbols.streamSym] as
+    | { flushSync?: unknown; once?: unknown; removeListener?: unknown }
+    | undefined;
+  if (
+    typeof stream?.flushSync !== 'function' ||
+    typeof stream.once !== 'function' ||
+    typeof stream.removeListener !== 'function'
+  )
+    return Promise.resolve();
+  const events = stream as {
+    once(event: 'drain', listener: () => void): void;
+    removeListener(event: 'drain', listener: () => void): void;
+  };
+  return new Promise((resolve) => {
+    const done = (): void => {
+      clearTimeout(timer);
+      events.removeListener('drain', done);
+      resolve();
+    };
+    const timer = setTimeout(done, timeoutMs);
+    events.once('drain', done);
+  });
 }

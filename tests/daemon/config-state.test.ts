@@ -78,13 +78,13 @@ describe('daemon/config-state', () => {
     for (const name of ['a', 'b', 'c']) await writeFile(join(dir, `${name}.yaml`), schedule(name));
     const state = new ConfigState(dir, { clock: settledClock() });
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 3, parsed: 3, resolved: 3 });
+    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 3, parsed: 3, cached: 0, resolved: 3 });
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 0, parsed: 0, resolved: 0 });
+    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 0, parsed: 0, cached: 0, resolved: 0 });
     await writeFile(join(dir, 'b.yaml'), schedule('b')); // same text, new mtime
     await writeFile(join(dir, 'c.yaml'), schedule('c', '5 3 * * *'));
     const snapshot = await state.reload();
-    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 2, parsed: 1, resolved: 1 });
+    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 2, parsed: 1, cached: 0, resolved: 1 });
     expect(state.parsedLastReload).toBe(1);
     expect(snapshot.desired.get('c')?.spec.schedule).toBe('5 3 * * *');
   });
@@ -97,7 +97,7 @@ describe('daemon/config-state', () => {
     const before = await state.reload();
     await writeFile(join(dir, 'b.yaml'), docs(schedule('b1', '7 3 * * *'), schedule('b2')));
     const after = await state.reload(['b.yaml']);
-    expect(state.lastReload).toEqual({ listed: 3, checked: 1, read: 1, parsed: 1, resolved: 2 });
+    expect(state.lastReload).toEqual({ listed: 3, checked: 1, read: 1, parsed: 1, cached: 0, resolved: 2 });
     expect(after.desired.get('b1')?.spec.schedule).toBe('7 3 * * *');
     // The schedules of the files not named are the very same objects: not resolved again.
     for (const name of ['a1', 'a2', 'c1', 'c2'])
@@ -118,7 +118,7 @@ describe('daemon/config-state', () => {
     await unlink(join(dir, 'c.yaml'));
     await writeFile(join(dir, 'b.yaml'), schedule('b', '9 3 * * *')); // not named
     const snapshot = await state.reload(['a.yaml']);
-    expect(state.lastReload).toEqual({ listed: 3, checked: 2, read: 1, parsed: 1, resolved: 1 });
+    expect(state.lastReload).toEqual({ listed: 3, checked: 2, read: 1, parsed: 1, cached: 0, resolved: 1 });
     expect(names(snapshot)).toEqual(['a', 'b', 'd']);
     expect(snapshot.desired.get('b')?.spec.schedule).toBe('0 3 * * *');
     // A full reload (SIGHUP, a rescan) looks at every file.
@@ -162,7 +162,7 @@ describe('daemon/config-state', () => {
     await rename(join(dir, '..data_tmp'), join(dir, '..data'));
     await rm(join(dir, v1), { recursive: true });
     const after = await state.reload(['..data']);
-    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 2, parsed: 2, resolved: 2 });
+    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 2, parsed: 2, cached: 0, resolved: 2 });
     expect(after.desired.get('alpha')?.spec.schedule).toBe('1 3 * * *');
     expect(after.desired.get('beta')?.spec.schedule).toBe('2 3 * * *');
   });
@@ -193,11 +193,11 @@ describe('daemon/config-state', () => {
     const state = new ConfigState(dir, { clock });
     await state.reload();
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 1, checked: 1, read: 1, parsed: 0, resolved: 0 });
+    expect(state.lastReload).toEqual({ listed: 1, checked: 1, read: 1, parsed: 0, cached: 0, resolved: 0 });
     clock.tick(5_000);
     await state.reload();
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 1, checked: 1, read: 0, parsed: 0, resolved: 0 });
+    expect(state.lastReload).toEqual({ listed: 1, checked: 1, read: 0, parsed: 0, cached: 0, resolved: 0 });
   });
 
   it('invalidate() makes the next reload read every file (SIGHUP)', async () => {
@@ -208,9 +208,9 @@ describe('daemon/config-state', () => {
     state.invalidate();
     // Even when told which files changed: SIGHUP means every file.
     await state.reload(['a.yaml']);
-    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 2, parsed: 0, resolved: 0 });
+    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 2, parsed: 0, cached: 0, resolved: 0 });
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 0, parsed: 0, resolved: 0 });
+    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 0, parsed: 0, cached: 0, resolved: 0 });
   });
 
   it('returns the same snapshot when nothing changed', async () => {
@@ -371,12 +371,12 @@ describe('daemon/config-state', () => {
     expect(state.lastReload.resolved).toBe(5);
     await writeFile(join(dir, 'a.yaml'), docs(schedule('a1', '1 3 * * *'), schedule('a2')));
     const edited = await state.reload(['a.yaml']);
-    expect(state.lastReload).toMatchObject({ checked: 1, parsed: 1, resolved: 2 });
+    expect(state.lastReload).toMatchObject({ checked: 1, parsed: 1, cached: 0, resolved: 2 });
     expect(edited.desired.get('b1')).toBe(first.desired.get('b1'));
     expect(edited.desired.get('a1')?.spec.timeout).toBe(300_000);
     await writeFile(join(dir, '00-defaults.yaml'), defaults('10m'));
     const after = await state.reload(['00-defaults.yaml']);
-    expect(state.lastReload).toMatchObject({ checked: 1, parsed: 1, resolved: 5 });
+    expect(state.lastReload).toMatchObject({ checked: 1, parsed: 1, cached: 0, resolved: 5 });
     for (const name of ['a1', 'a2', 'b1', 'b2', 'b3'])
       expect(after.desired.get(name)?.spec.timeout).toBe(600_000);
   });
@@ -389,7 +389,7 @@ describe('daemon/config-state', () => {
     const good = await state.reload();
     await writeFile(join(dir, 'a.yaml'), 'not: [valid');
     const bad = await state.reload(['a.yaml']);
-    expect(state.lastReload).toMatchObject({ parsed: 1, resolved: 0 });
+    expect(state.lastReload).toMatchObject({ parsed: 1, cached: 0, resolved: 0 });
     expect(bad.desired.get('a1')).toMatchObject({
       degraded: true,
       hash: good.desired.get('a1')?.hash,
@@ -436,6 +436,7 @@ describe('daemon/config-state', () => {
         checked: 3,
         read: 3,
         parsed: 2,
+        cached: 0,
         resolved: 2,
       });
       expect(after.files.map((f) => f.file)).toEqual(

@@ -300,6 +300,45 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     expect(new Set(runs.map((r) => r.scheduledAt)).size).toBe(runs.length);
   });
 
+  it('a restart takes unchanged files from the parse cache and parses only what changed while down', async () => {
+    const { dir, state } = await setup();
+    const yearly = (name: string, extra: Record<string, unknown> = {}) =>
+      manifest(name, { schedule: '0 0 1 1 *', task: { shell: `echo ${name}` }, ...extra });
+    await writeManifest(dir, 'a.yaml', yearly('alpha'), yearly('beta'));
+    await writeManifest(dir, 'b.yaml', yearly('gamma'));
+    const args = ['--dir', dir, '--state-dir', state, '--listen', 'off', '--watch', 'off'];
+    const reconciled = (d: RunningDaemon) =>
+      waitFor('the reconciled line', () =>
+        d
+          .output()
+          .split('\n')
+          .filter((line) => line.includes('"msg":"reconciled"'))
+          .map((line) => JSON.parse(line) as Record<string, unknown>)[0],
+      );
+    const specHashes = async () => {
+      const status = await waitFor('status.json', () => readStatus(state));
+      return Object.fromEntries(
+        (status.schedules as { name: string; specHash: string }[]).map((s) => [s.name, s.specHash]),
+      );
+    };
+
+    const first = daemon(args);
+    expect(await reconciled(first)).toMatchObject({ parsed: 2, cached: 0 });
+    const before = await specHashes();
+    expect(await stopDaemon(first)).toEqual({ code: 0, signal: null });
+    expect(await readFile(join(state, 'manifest-cache.jsonl'), 'utf8')).toContain('"name":"gamma"');
+
+    await writeManifest(dir, 'b.yaml', yearly('gamma', { jitter: '5s' }));
+    await rm(join(state, 'status.json'));
+    const second = daemon(args);
+    expect(await reconciled(second)).toMatchObject({ parsed: 1, cached: 1, created: 3 });
+    const after = await specHashes();
+    expect(after.alpha).toBe(before.alpha);
+    expect(after.beta).toBe(before.beta);
+    expect(after.gamma).not.toBe(before.gamma);
+    expect(await stopDaemon(second)).toEqual({ code: 0, signal: null });
+  });
+
   it('a fire in the journal but not in the history (a crash at its instant) is recorded, never re-run', async () => {
     const { dir, state } = await setup();
     await writeManifest(

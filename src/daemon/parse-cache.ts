@@ -1,0 +1,161 @@
+// The parsed manifests of the last start, kept in the state directory so a restart does not parse unchanged files again.
+import { createHash } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { isDeepStrictEqual } from 'node:util';
+import { writeFileAtomically } from '../history/atomic-file.js';
+import type { ParsedFile } from '../manifest/resolve.js';
+
+/** The file in the state directory. */
+export const PARSE_CACHE_FILE = 'manifest-cache.jsonl';
+
+/** Bumped when the file's layout changes. */
+const FORMAT = 1;
+/** Entries serialised between two turns of the event loop while writing (~3 ms). */
+const ENTRIES_PER_TURN = 25;
+
+/** Looks up the parse of one version of one file. */
+export interface ParseCacheReader {
+  /** The parse of `file` whose text has this SHA-256 (hex), or undefined. */
+  get(file: string, textHash: string): ParsedFile | undefined;
+}
+
+let codeHash: string | undefined;
+
+/**
+ * What a parse depends on besides the file's path and text: the code that parses (every module of the
+ * manifest and cron directories, hashed), the Node.js version (its time-zone data decides which zones are
+ * valid) and the cache's own format. An entry written under another key is never used.
+ */
+export function parseCacheKey(): string {
+  if (codeHash === undefined) {
+    const hash = createHash('sha256');
+    const here = dirname(fileURLToPath(import.meta.url));
+    for (const dir of [join(here, '../manifest'), join(here, '../cron')]) {
+      for (const name of readdirSync(dir).sort()) {
+        if (!/\.(js|ts)$/.test(name) || name.endsWith('.d.ts')) continue;
+        hash.update(name).update('\0').update(readFileSync(join(dir, name))).update('\0');
+      }
+    }
+    codeHash = hash.digest('hex').slice(0, 32);
+  }
+  return `${FORMAT}:${process.version}:${process.versions.tz ?? ''}:${codeHash}`;
+}
+
+/**
+ * The cache as read at start-up. One line per file after a header line: `<sha256>\t<file as JSON>\t<ParsedFile
+ * as JSON>` (JSON never contains a raw tab or newline). Lines are parsed only when asked for, and a line that
+ * does not parse is a miss: a damaged cache costs a parse, never a wrong schedule.
+ */
+export class ParseCache implements ParseCacheReader {
+  #lines: Map<string, string>;
+  /** Lookups answered from the file. */
+  hits = 0;
+
+  private constructor(lines: Map<string, string>) {
+    this.#lines = lines;
+  }
+
+  /** An empty cache: nothing is found. */
+  static empty(): ParseCache {
+    return new ParseCache(new Map());
+  }
+
+  /**
+   * Read `path`. A missing file, another key or an unreadable file give an empty cache; `problem` says why
+   * for anything but a missing file.
+   */
+  static async open(path: string, key: string): Promise<{ cache: ParseCache; problem?: string }> {
+    let text: string;
+    try {
+      text = await readFile(path, 'utf8');
+    } catch (error) {
+      const code = (error as NodeJS.ErrnoException).code;
+      if (code === 'ENOENT') return { cache: ParseCache.empty() };
+      return { cache: ParseCache.empty(), problem: `cannot read ${path}: ${code ?? String(error)}` };
+    }
+    const lines = text.split('\n');
+    let header: unknown;
+    try {
+      header = JSON.parse(lines[0] ?? '');
+    } catch {
+      header = undefined;
+    }
+    if (typeof header !== 'object' || header === null || !('key' in header)) {
+      return { cache: ParseCache.empty(), problem: `${path}: not a manifest cache` };
+    }
+    // Written by another version of cronops or Node.js: silently unused, and replaced.
+    if (header.key !== key) return { cache: ParseCache.empty() };
+    const byFile = new Map<string, string>();
+    for (let index = 1; index < lines.length; index += 1) {
+      const line = lines[index] as string;
+      const first = line.indexOf('\t');
+      const second = first < 0 ? -1 : line.indexOf('\t', first + 1);
+      if (second < 0) continue;
+      byFile.set(`${line.slice(0, first)}\t${line.slice(first + 1, second)}`, line.slice(second + 1));
+    }
+    return { cache: new ParseCache(byFile) };
+  }
+
+  /** Entries the file held. */
+  get size(): number {
+    return this.#lines.size;
+  }
+
+  get(file: string, textHash: string): ParsedFile | undefined {
+    const text = this.#lines.get(`${textHash}\t${JSON.stringify(file)}`);
+    if (text === undefined) return undefined;
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(text);
+    } catch {
+      return undefined;
+    }
+    if (!isParsedFile(parsed, file)) return undefined;
+    this.hits += 1;
+    return parsed;
+  }
+
+  /** Forget what was read (the start-up is over; later reloads compare texts with what they hold). */
+  release(): void {
+    this.#lines = new Map();
+  }
+}
+
+function isParsedFile(value: unknown, file: string): value is ParsedFile {
+  if (typeof value !== 'object' || value === null) return false;
+  const candidate = value as Partial<ParsedFile>;
+  return (
+    candidate.file === file &&
+    typeof candidate.contentHash === 'string' &&
+    Array.isArray(candidate.documents) &&
+    Array.isArray(candidate.issues)
+  );
+}
+
+/**
+ * Write the parse of every file to `path` (temp file + rename, no fsync: a lost cache costs one slow start).
+ * Serialises a few entries per turn of the event loop, so 1,000 files do not hold up a fire.
+ */
+export async function writeParseCache(
+  path: string,
+  key: string,
+  files: Iterable<ParsedFile>,
+): Promise<void> {
+  const parts = [`${JSON.stringify({ format: FORMAT, key })}\n`];
+  let sinceYield = 0;
+  for (const parsed of files) {
+    const json = JSON.stringify(parsed);
+    // Only what JSON gives back exactly (no undefined-valued keys, no NaN): a cached parse must be the parse.
+    if (isDeepStrictEqual(JSON.parse(json), parsed))
+      parts.push(`${parsed.contentHash}\t${JSON.stringify(parsed.file)}\t${json}\n`);
+    sinceYield += 1;
+    if (sinceYield >= ENTRIES_PER_TURN) {
+      sinceYield = 0;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
+  }
+  await writeFileAtomically(path, parts.join(''), { sync: false, mode: 0o600 });
+}
