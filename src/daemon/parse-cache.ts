@@ -1,11 +1,10 @@
 // The parsed manifests of the last start, kept in the state directory so a restart does not parse unchanged files again.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { writeFileAtomically } from '../history/atomic-file.js';
 import type { ParsedFile } from '../manifest/resolve.js';
 
 /** The file in the state directory. */
@@ -136,26 +135,37 @@ function isParsedFile(value: unknown, file: string): value is ParsedFile {
 }
 
 /**
- * Write the parse of every file to `path` (temp file + rename, no fsync: a lost cache costs one slow start).
- * Serialises a few entries per turn of the event loop, so 1,000 files do not hold up a fire.
+ * Write the parse of every file to `path`: a temp file (mode 0600) renamed over it, no fsync (a lost cache
+ * costs one slower start). Serialised and written a few entries per turn of the event loop, so 1,000 files
+ * neither hold up a fire nor sit in memory whole.
  */
 export async function writeParseCache(
   path: string,
   key: string,
   files: Iterable<ParsedFile>,
 ): Promise<void> {
-  const parts = [`${JSON.stringify({ format: FORMAT, key })}\n`];
-  let sinceYield = 0;
-  for (const parsed of files) {
-    const json = JSON.stringify(parsed);
-    // Only what JSON gives back exactly (no undefined-valued keys, no NaN): a cached parse must be the parse.
-    if (isDeepStrictEqual(JSON.parse(json), parsed))
-      parts.push(`${parsed.contentHash}\t${JSON.stringify(parsed.file)}\t${json}\n`);
-    sinceYield += 1;
-    if (sinceYield >= ENTRIES_PER_TURN) {
-      sinceYield = 0;
-      await new Promise((resolve) => setImmediate(resolve));
+  const temp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const handle = await open(temp, 'w', 0o600);
+  try {
+    let chunk = `${JSON.stringify({ format: FORMAT, key })}\n`;
+    let entries = 0;
+    for (const parsed of files) {
+      const json = JSON.stringify(parsed);
+      // Only what JSON gives back exactly (no undefined-valued keys, no NaN): a cached parse must be the parse.
+      if (isDeepStrictEqual(JSON.parse(json), parsed))
+        chunk += `${parsed.contentHash}\t${JSON.stringify(parsed.file)}\t${json}\n`;
+      entries += 1;
+      if (entries % ENTRIES_PER_TURN === 0) {
+        await handle.write(chunk);
+        chunk = '';
+      }
     }
+    await handle.write(chunk);
+    await handle.close();
+  } catch (error) {
+    await handle.close().catch(() => undefined);
+    await unlink(temp).catch(() => undefined);
+    throw error;
   }
-  await writeFileAtomically(path, parts.join(''), { sync: false, mode: 0o600 });
+  await rename(temp, path);
 }

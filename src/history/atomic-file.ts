@@ -81,17 +81,17 @@ export function parseJsonText(text: string, file: string): unknown {
   }
 }
 
-/** Write `text` to `file` through a temp file (fsynced unless `sync: false`, created with `mode`, default 0644) and a rename. */
+/** Write `text` to `file` through a temp file (fsynced unless `sync: false`) and a rename. */
 export async function writeFileAtomically(
   file: string,
   text: string,
-  options: { sync?: boolean; mode?: number } = {},
+  options: { sync?: boolean } = {},
 ): Promise<void> {
   tempCounter += 1;
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempCounter}.tmp`);
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    handle = await open(temp, 'w', options.mode ?? 0o644);
+    handle = await open(temp, 'w', 0o644);
     await handle.writeFile(text, 'utf8');
     if (options.sync !== false) await handle.sync();
     await handle.close();
