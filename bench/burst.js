@@ -46,6 +46,44 @@ async function spawnBaseline(count, parallel) {
   return { firstToLast: starts.at(-1) - starts[0], wallMs: ended - began, count: starts.length };
 }
 
+/**
+ * Spawn `count` jobs from Node in one loop, none awaited before the next starts (what a daemon facing a burst
+ * does), with `child_process.spawn` or with execa as the daemon calls it; the start times they print.
+ * For comparison only: the target's baseline is the faster of the awaited ones above.
+ */
+async function spawnLoop(count, how) {
+  const { execa } = await import('execa');
+  const outputs = [];
+  for (let i = 0; i < count; i += 1) {
+    outputs.push(
+      new Promise((resolve, reject) => {
+        let text = '';
+        const child =
+          how === 'execa'
+            ? execa('/bin/sh', ['-c', JOB], {
+                reject: false,
+                detached: true,
+                buffer: false,
+                stdin: 'ignore',
+                stdout: 'pipe',
+                stderr: 'pipe',
+                env: { CRONOPS_RUN_ID: String(i) },
+              })
+            : spawn('/bin/sh', ['-c', JOB], { stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+        child.stdout.on('data', (chunk) => (text += chunk));
+        child.stderr.resume();
+        if (how === 'execa') child.then(() => resolve(text), reject);
+        else {
+          child.on('error', reject);
+          child.on('close', () => resolve(text));
+        }
+      }),
+    );
+  }
+  const starts = (await Promise.all(outputs)).map(printedMs).sort((a, b) => a - b);
+  return { firstToLast: starts.at(-1) - starts[0] };
+}
+
 /** Start the built daemon; resolves once it logged `cronops started`; counts finished runs as it logs them. */
 function startDaemon(dir, state) {
   const proc = spawnDaemon(dir, state, { shutdownGrace: '5s' });
@@ -166,6 +204,8 @@ const fmt = (ms) => (Number.isFinite(ms) ? ms.toFixed(0) : '-');
 
 const sequential = await spawnBaseline(SCHEDULES, 1);
 const parallel = await spawnBaseline(SCHEDULES, PARALLEL);
+const loop = await spawnLoop(SCHEDULES, 'spawn');
+const execaLoop = await spawnLoop(SCHEDULES, 'execa');
 const burst = await measureDaemon(SCHEDULES);
 
 const baseline = Math.min(sequential.firstToLast, parallel.firstToLast);
@@ -178,12 +218,15 @@ const lines = [
   '## Burst: 1,000 schedules due in the same second (bench/burst.js)',
   '',
   `${SCHEDULES.toLocaleString('en')} schedules \`${burst.expression}\` (UTC, one instant), each \`sh -c '${JOB}'\`; start times are what the jobs print. ` +
-    `Baseline: the same ${SCHEDULES.toLocaleString('en')} processes spawned from Node with \`child_process.spawn\`, each awaited until it exits.`,
+    `Baseline: the same ${SCHEDULES.toLocaleString('en')} processes spawned from Node with \`child_process.spawn\`, each awaited until it exits. ` +
+    'For comparison (not the target): the same processes started in one loop without waiting, as a daemon facing a burst starts them, with `child_process.spawn` and with execa called as the daemon calls it.',
   '',
   '| what | first → last start ms | first start late ms | median late ms | last start late ms | target | result |',
   '| --- | ---: | ---: | ---: | ---: | ---: | --- |',
   `| baseline: spawn from Node, 1 at a time | ${fmt(sequential.firstToLast)} | | | | | |`,
   `| baseline: spawn from Node, ${PARALLEL} at a time (cores) | ${fmt(parallel.firstToLast)} | | | | | |`,
+  `| for comparison: one loop of \`child_process.spawn\`, none awaited | ${fmt(loop.firstToLast)} | | | | | |`,
+  `| for comparison: one loop of execa calls as the daemon makes them, none awaited | ${fmt(execaLoop.firstToLast)} | | | | | |`,
   `| cronops daemon | ${fmt(burst.firstToLast)} | ${fmt(burst.firstLate)} | ${fmt(burst.medianLate)} | ${fmt(burst.lastLate)} | ≤ ${fmt(limit)} (${TARGET_FACTOR} × ${fmt(baseline)}) | ${pass ? 'PASS' : 'FAIL'} |`,
   '',
   `- Runs recorded with scheduledAt = the burst instant: ${burst.recorded} of ${SCHEDULES} schedules (${statusText}); ` +
