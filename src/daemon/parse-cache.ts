@@ -1,19 +1,20 @@
 // The parsed manifests of the last start, kept in the state directory so a restart does not parse unchanged files again.
 import { createHash } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
-import { open, readFile, rename, unlink } from 'node:fs/promises';
+import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import type { ParsedFile } from '../manifest/resolve.js';
+import { compileScheduleCached } from '../manifest/schedule-expression.js';
 
 /** The file in the state directory. */
 export const PARSE_CACHE_FILE = 'manifest-cache.jsonl';
 
 /** Bumped when the file's layout changes. */
 const FORMAT = 1;
-/** Entries serialised between two turns of the event loop while writing (~3 ms). */
-const ENTRIES_PER_TURN = 25;
+/** Read and written in pieces of at most this size (see readLines). */
+const IO_CHUNK_BYTES = 64 * 1024;
 
 /** Looks up the parse of one version of one file. */
 export interface ParseCacheReader {
@@ -35,7 +36,11 @@ export function parseCacheKey(): string {
     for (const dir of [join(here, '../manifest'), join(here, '../cron')]) {
       for (const name of readdirSync(dir).sort()) {
         if (!/\.(js|ts)$/.test(name) || name.endsWith('.d.ts')) continue;
-        hash.update(name).update('\0').update(readFileSync(join(dir, name))).update('\0');
+        hash
+          .update(name)
+          .update('\0')
+          .update(readFileSync(join(dir, name)))
+          .update('\0');
       }
     }
     codeHash = hash.digest('hex').slice(0, 32);
@@ -67,15 +72,17 @@ export class ParseCache implements ParseCacheReader {
    * for anything but a missing file.
    */
   static async open(path: string, key: string): Promise<{ cache: ParseCache; problem?: string }> {
-    let text: string;
+    let lines: string[];
     try {
-      text = await readFile(path, 'utf8');
+      lines = await readLines(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { cache: ParseCache.empty() };
-      return { cache: ParseCache.empty(), problem: `cannot read ${path}: ${code ?? String(error)}` };
+      return {
+        cache: ParseCache.empty(),
+        problem: `cannot read ${path}: ${code ?? String(error)}`,
+      };
     }
-    const lines = text.split('\n');
     let header: unknown;
     try {
       header = JSON.parse(lines[0] ?? '');
@@ -93,7 +100,10 @@ export class ParseCache implements ParseCacheReader {
       const first = line.indexOf('\t');
       const second = first < 0 ? -1 : line.indexOf('\t', first + 1);
       if (second < 0) continue;
-      byFile.set(`${line.slice(0, first)}\t${line.slice(first + 1, second)}`, line.slice(second + 1));
+      byFile.set(
+        `${line.slice(0, first)}\t${line.slice(first + 1, second)}`,
+        line.slice(second + 1),
+      );
     }
     return { cache: new ParseCache(byFile) };
   }
@@ -113,6 +123,13 @@ export class ParseCache implements ParseCacheReader {
       return undefined;
     }
     if (!isParsedFile(parsed, file)) return undefined;
+    // One compiled expression per distinct expression, shared as a fresh parse shares it (less memory).
+    for (const doc of parsed.documents) {
+      if (doc.kind !== 'Schedule') continue;
+      const compiled = compileScheduleCached(doc.spec.schedule);
+      if (!compiled.ok || !isDeepStrictEqual(compiled.schedule, doc.compiled)) return undefined;
+      doc.compiled = compiled.schedule;
+    }
     this.hits += 1;
     return parsed;
   }
@@ -135,9 +152,30 @@ function isParsedFile(value: unknown, file: string): value is ParsedFile {
 }
 
 /**
+ * The lines of a text file, read in 64 KiB pieces. Reading a 15 MB cache in one buffer would leave glibc's
+ * malloc keeping that much freed memory around (it raises its mmap and trim thresholds to the largest block
+ * freed), and every fork of the daemon copies the page tables of that memory: each process started costs
+ * more.
+ */
+async function readLines(path: string): Promise<string[]> {
+  const lines: string[] = [];
+  let rest = '';
+  for await (const chunk of createReadStream(path, {
+    encoding: 'utf8',
+    highWaterMark: IO_CHUNK_BYTES,
+  })) {
+    const pieces = (rest + (chunk as string)).split('\n');
+    rest = pieces.pop() ?? '';
+    for (const piece of pieces) lines.push(piece);
+  }
+  lines.push(rest);
+  return lines;
+}
+
+/**
  * Write the parse of every file to `path`: a temp file (mode 0600) renamed over it, no fsync (a lost cache
- * costs one slower start). Serialised and written a few entries per turn of the event loop, so 1,000 files
- * neither hold up a fire nor sit in memory whole.
+ * costs one slower start). Serialised and written a few entries at a time, each write a turn of the event
+ * loop, so 1,000 files neither hold up a fire nor sit in memory whole.
  */
 export async function writeParseCache(
   path: string,
@@ -148,14 +186,13 @@ export async function writeParseCache(
   const handle = await open(temp, 'w', 0o600);
   try {
     let chunk = `${JSON.stringify({ format: FORMAT, key })}\n`;
-    let entries = 0;
     for (const parsed of files) {
       const json = JSON.stringify(parsed);
       // Only what JSON gives back exactly (no undefined-valued keys, no NaN): a cached parse must be the parse.
       if (isDeepStrictEqual(JSON.parse(json), parsed))
         chunk += `${parsed.contentHash}\t${JSON.stringify(parsed.file)}\t${json}\n`;
-      entries += 1;
-      if (entries % ENTRIES_PER_TURN === 0) {
+      // Written out in small pieces, each after a turn of the event loop (a few entries, ~1 ms).
+      if (chunk.length >= IO_CHUNK_BYTES / 2) {
         await handle.write(chunk);
         chunk = '';
       }

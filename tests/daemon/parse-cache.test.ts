@@ -158,6 +158,8 @@ describe('daemon/parse-cache', () => {
       expect(after.desired.get(name)?.spec).toEqual(before.desired.get(name)?.spec);
     }
     expect(after.desired.get('gamma')?.spec.jitter).toBe(5000);
+    // Cached schedules share one compiled expression, as freshly parsed ones do.
+    expect(after.desired.get('alpha')?.compiled).toBe(after.desired.get('beta')?.compiled);
     expect(after.desired.get('alpha')?.spec.task.env).toEqual({
       REGION: 'eu-west-1',
       PGPASSWORD: { fromEnv: 'PGPASSWORD' },
