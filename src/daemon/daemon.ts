@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { logWritten } from '../shared/logger.js';
 import { countFiresBetween, iterateFires } from '../cron/fires.js';
 import { describeSchedule } from '../cron/describe.js';
 import {
@@ -18,12 +17,12 @@ import { applyPlan, type JobTarget } from '../reconcile/apply.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import { isEmptyPlan, planReconcile, selectChangedSchedules } from '../reconcile/plan.js';
 import { loadExeca, runTask } from '../runtime/run-job.js';
-import { PARSE_CACHE_FILE, ParseCache, parseCacheKey, writeParseCache } from './parse-cache.js';
 import { deliverNotification } from '../runtime/notify.js';
 import { reapOrphans } from '../runtime/process-group.js';
 import { FireLoop, type DueFires } from '../runtime/scheduler.js';
 import { systemTimers, type Timers } from '../runtime/timers.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { logWritten } from '../shared/logger.js';
 import { buildDefinitionsDocument, buildScheduleDefinition } from '../status/definitions.js';
 import {
   createDefinitionsFileWriter,
@@ -38,6 +37,7 @@ import {
   type StatusSnapshot,
 } from '../status/snapshot.js';
 import { ConfigState, type ConfigSnapshot } from './config-state.js';
+import { PARSE_CACHE_FILE, ParseCache, parseCacheKey, writeParseCache } from './parse-cache.js';
 import { RunManager, type RunEvent } from './runs.js';
 import { ScheduleInputs, type ScheduleInputSources } from './status-inputs.js';
 import { watchConfigDir, type ConfigWatcher, type WatchMode } from './watch.js';
@@ -345,11 +345,12 @@ export class Daemon {
     if (cache.hits !== files || entries !== files) this.#parseCacheStale = true;
   }
 
-  /** Write the parse cache when a file was parsed since it was last written; never rejects. */
+  /** Write the parse cache when a file was parsed since it was last written (after a write in progress); never rejects. */
   #saveParseCache(): Promise<void> {
-    if (this.#parseCacheWrite !== undefined || !this.#parseCacheStale) {
-      return this.#parseCacheWrite ?? Promise.resolve();
+    if (this.#parseCacheWrite !== undefined) {
+      return this.#parseCacheWrite.then(() => this.#saveParseCache());
     }
+    if (!this.#parseCacheStale) return Promise.resolve();
     this.#parseCacheStale = false;
     const path = join(this.#o.stateDir, PARSE_CACHE_FILE);
     this.#parseCacheWrite = writeParseCache(path, parseCacheKey(), this.#config.parsedFiles())
