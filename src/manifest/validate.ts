@@ -57,8 +57,8 @@ export interface DefaultsDocument extends DocumentBase {
   kind: 'Defaults';
   /** The spec resolved; only what was written is set. */
   spec: DefaultsSpec;
-  /** Labels merged under every schedule's labels. */
-  labels: Record<string, string> | undefined;
+  /** Labels merged under every schedule's labels; absent when the document sets none. */
+  labels?: Record<string, string>;
   /** Strings that use `{{ params.… }}`: checked against each schedule's params when merged. */
   paramTemplates: TemplateSite[];
 }
@@ -248,7 +248,7 @@ export function validateDocument(file: string, doc: YamlDocument): DocumentValid
         kind: 'Defaults',
         ...base,
         spec: parsed.spec,
-        labels: parsed.metadata?.labels,
+        ...(parsed.metadata?.labels === undefined ? {} : { labels: parsed.metadata.labels }),
         paramTemplates,
       },
     };

@@ -1,5 +1,5 @@
 // The parse cache: real files in a temp directory, real parses of real manifests.
-import { mkdtemp, readFile, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -120,6 +120,23 @@ describe('daemon/parse-cache', () => {
     expect(key).toContain(process.version);
     expect(key).toMatch(/:[0-9a-f]{32}$/);
     expect(parseCacheKey()).toBe(key);
+  });
+
+  it('can keep the parse of every sample, example and fixture manifest (JSON gives each back exactly)', async () => {
+    const files: string[] = [];
+    const walk = async (dir: string): Promise<void> => {
+      for (const entry of await readdir(dir, { withFileTypes: true })) {
+        const path = join(dir, entry.name);
+        if (entry.isDirectory()) await walk(path);
+        else if (/\.ya?ml$/.test(entry.name)) files.push(path);
+      }
+    };
+    for (const dir of ['schedules.d', 'examples', 'tests/fixtures']) await walk(dir);
+    expect(files.length).toBeGreaterThan(10);
+    for (const file of files) {
+      const parsed = parseManifestText(file, await readFile(file, 'utf8'));
+      expect(JSON.parse(JSON.stringify(parsed)), file).toStrictEqual(parsed);
+    }
   });
 
   it('leaves out a parse that JSON would not give back exactly', async () => {
