@@ -84,6 +84,15 @@ export interface ConfigStateOptions {
   settleMs?: number;
 }
 
+const noCounts = (): ReloadCounts => ({
+  listed: 0,
+  checked: 0,
+  read: 0,
+  parsed: 0,
+  cached: 0,
+  resolved: 0,
+});
+
 /** Files stat'ed and read at the same time. */
 const IO_CONCURRENCY = 64;
 /** A file still changing after this many stat → read → stat rounds is taken as last read. */
@@ -130,7 +139,7 @@ export class ConfigState {
   /** Parses kept from an earlier start, consulted before parsing a file (see useParseCache). */
   #parseCache: ParseCacheReader | undefined;
   /** What the last reload did. */
-  lastReload: ReloadCounts = { listed: 0, checked: 0, read: 0, parsed: 0, cached: 0, resolved: 0 };
+  lastReload: ReloadCounts = noCounts();
 
   constructor(dir: string, options: ConfigStateOptions = {}) {
     this.dir = dir;
@@ -192,7 +201,7 @@ export class ConfigState {
       .map((entry) => entry.name)
       .sort();
     const only = changed === undefined || force ? undefined : new Set(changed);
-    const counts: ReloadCounts = { listed: 0, checked: 0, read: 0, parsed: 0, cached: 0, resolved: 0 };
+    const counts = noCounts();
     const paths = names.map((name) => join(this.dir, name));
     const toCheck = paths.filter((path, index) => {
       const previous = this.#files.get(path);
@@ -407,7 +416,7 @@ export class ConfigState {
     }
     const cached = this.#parseCache?.get(path, textHash);
     return {
-      current: cached ?? parseManifestText(path, body),
+      current: cached ?? parseManifestText(path, body, textHash),
       textHash,
       signature,
       settled,

@@ -65,9 +65,15 @@ export function describeOversizedFile(file: string, bytes: number): ManifestIssu
   };
 }
 
-/** Parse and validate every document of one file. Pure: the same text always gives the same result. */
-export function parseManifestText(file: string, text: string): ParsedFile {
-  const contentHash = createHash('sha256').update(text).digest('hex');
+/**
+ * Parse and validate every document of one file. Pure: the same text always gives the same result.
+ * `contentHash` is the text's SHA-256 (hex) when the caller has it already.
+ */
+export function parseManifestText(
+  file: string,
+  text: string,
+  contentHash = createHash('sha256').update(text).digest('hex'),
+): ParsedFile {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_MANIFEST_BYTES)
     return { file, contentHash, documents: [], issues: [describeOversizedFile(file, bytes)] };
