@@ -76,8 +76,7 @@ function createPrettyStream(): DestinationStream {
  */
 export function logWritten(logger: Logger, timeoutMs = 100): Promise<void> {
   const stream = (logger as unknown as Record<symbol, unknown>)[symbols.streamSym] as
-    | { flushSync?: unknown; once?: unknown; removeListener?: unknown }
-    | undefined;
+    { flushSync?: unknown; once?: unknown; removeListener?: unknown } | undefined;
   if (
     typeof stream?.flushSync !== 'function' ||
     typeof stream.once !== 'function' ||

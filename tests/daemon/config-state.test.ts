@@ -78,13 +78,34 @@ describe('daemon/config-state', () => {
     for (const name of ['a', 'b', 'c']) await writeFile(join(dir, `${name}.yaml`), schedule(name));
     const state = new ConfigState(dir, { clock: settledClock() });
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 3, parsed: 3, cached: 0, resolved: 3 });
+    expect(state.lastReload).toEqual({
+      listed: 3,
+      checked: 3,
+      read: 3,
+      parsed: 3,
+      cached: 0,
+      resolved: 3,
+    });
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 0, parsed: 0, cached: 0, resolved: 0 });
+    expect(state.lastReload).toEqual({
+      listed: 3,
+      checked: 3,
+      read: 0,
+      parsed: 0,
+      cached: 0,
+      resolved: 0,
+    });
     await writeFile(join(dir, 'b.yaml'), schedule('b')); // same text, new mtime
     await writeFile(join(dir, 'c.yaml'), schedule('c', '5 3 * * *'));
     const snapshot = await state.reload();
-    expect(state.lastReload).toEqual({ listed: 3, checked: 3, read: 2, parsed: 1, cached: 0, resolved: 1 });
+    expect(state.lastReload).toEqual({
+      listed: 3,
+      checked: 3,
+      read: 2,
+      parsed: 1,
+      cached: 0,
+      resolved: 1,
+    });
     expect(state.parsedLastReload).toBe(1);
     expect(snapshot.desired.get('c')?.spec.schedule).toBe('5 3 * * *');
   });
@@ -97,7 +118,14 @@ describe('daemon/config-state', () => {
     const before = await state.reload();
     await writeFile(join(dir, 'b.yaml'), docs(schedule('b1', '7 3 * * *'), schedule('b2')));
     const after = await state.reload(['b.yaml']);
-    expect(state.lastReload).toEqual({ listed: 3, checked: 1, read: 1, parsed: 1, cached: 0, resolved: 2 });
+    expect(state.lastReload).toEqual({
+      listed: 3,
+      checked: 1,
+      read: 1,
+      parsed: 1,
+      cached: 0,
+      resolved: 2,
+    });
     expect(after.desired.get('b1')?.spec.schedule).toBe('7 3 * * *');
     // The schedules of the files not named are the very same objects: not resolved again.
     for (const name of ['a1', 'a2', 'c1', 'c2'])
@@ -118,7 +146,14 @@ describe('daemon/config-state', () => {
     await unlink(join(dir, 'c.yaml'));
     await writeFile(join(dir, 'b.yaml'), schedule('b', '9 3 * * *')); // not named
     const snapshot = await state.reload(['a.yaml']);
-    expect(state.lastReload).toEqual({ listed: 3, checked: 2, read: 1, parsed: 1, cached: 0, resolved: 1 });
+    expect(state.lastReload).toEqual({
+      listed: 3,
+      checked: 2,
+      read: 1,
+      parsed: 1,
+      cached: 0,
+      resolved: 1,
+    });
     expect(names(snapshot)).toEqual(['a', 'b', 'd']);
     expect(snapshot.desired.get('b')?.spec.schedule).toBe('0 3 * * *');
     // A full reload (SIGHUP, a rescan) looks at every file.
@@ -162,7 +197,14 @@ describe('daemon/config-state', () => {
     await rename(join(dir, '..data_tmp'), join(dir, '..data'));
     await rm(join(dir, v1), { recursive: true });
     const after = await state.reload(['..data']);
-    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 2, parsed: 2, cached: 0, resolved: 2 });
+    expect(state.lastReload).toEqual({
+      listed: 2,
+      checked: 2,
+      read: 2,
+      parsed: 2,
+      cached: 0,
+      resolved: 2,
+    });
     expect(after.desired.get('alpha')?.spec.schedule).toBe('1 3 * * *');
     expect(after.desired.get('beta')?.spec.schedule).toBe('2 3 * * *');
   });
@@ -193,11 +235,25 @@ describe('daemon/config-state', () => {
     const state = new ConfigState(dir, { clock });
     await state.reload();
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 1, checked: 1, read: 1, parsed: 0, cached: 0, resolved: 0 });
+    expect(state.lastReload).toEqual({
+      listed: 1,
+      checked: 1,
+      read: 1,
+      parsed: 0,
+      cached: 0,
+      resolved: 0,
+    });
     clock.tick(5_000);
     await state.reload();
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 1, checked: 1, read: 0, parsed: 0, cached: 0, resolved: 0 });
+    expect(state.lastReload).toEqual({
+      listed: 1,
+      checked: 1,
+      read: 0,
+      parsed: 0,
+      cached: 0,
+      resolved: 0,
+    });
   });
 
   it('invalidate() makes the next reload read every file (SIGHUP)', async () => {
@@ -208,9 +264,23 @@ describe('daemon/config-state', () => {
     state.invalidate();
     // Even when told which files changed: SIGHUP means every file.
     await state.reload(['a.yaml']);
-    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 2, parsed: 0, cached: 0, resolved: 0 });
+    expect(state.lastReload).toEqual({
+      listed: 2,
+      checked: 2,
+      read: 2,
+      parsed: 0,
+      cached: 0,
+      resolved: 0,
+    });
     await state.reload();
-    expect(state.lastReload).toEqual({ listed: 2, checked: 2, read: 0, parsed: 0, cached: 0, resolved: 0 });
+    expect(state.lastReload).toEqual({
+      listed: 2,
+      checked: 2,
+      read: 0,
+      parsed: 0,
+      cached: 0,
+      resolved: 0,
+    });
   });
 
   it('returns the same snapshot when nothing changed', async () => {

@@ -143,7 +143,11 @@ describe('daemon/parse-cache', () => {
     const dir = await makeDir();
     const path = join(dir, PARSE_CACHE_FILE);
     const parsed = parseManifestText('/m/a.yaml', schedule('alpha'));
-    const odd = { ...parsed, file: '/m/odd.yaml', documents: [{ ...parsed.documents[0], extra: undefined }] };
+    const odd = {
+      ...parsed,
+      file: '/m/odd.yaml',
+      documents: [{ ...parsed.documents[0], extra: undefined }],
+    };
     await writeParseCache(path, parseCacheKey(), [parsed, odd as unknown as ParsedFile]);
     const { cache } = await ParseCache.open(path, parseCacheKey());
     expect(cache.size).toBe(1);
@@ -181,6 +185,5 @@ describe('daemon/parse-cache', () => {
       REGION: 'eu-west-1',
       PGPASSWORD: { fromEnv: 'PGPASSWORD' },
     });
-
   });
 });

@@ -308,12 +308,14 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     await writeManifest(dir, 'b.yaml', yearly('gamma'));
     const args = ['--dir', dir, '--state-dir', state, '--listen', 'off', '--watch', 'off'];
     const reconciled = (d: RunningDaemon) =>
-      waitFor('the reconciled line', () =>
-        d
-          .output()
-          .split('\n')
-          .filter((line) => line.includes('"msg":"reconciled"'))
-          .map((line) => JSON.parse(line) as Record<string, unknown>)[0],
+      waitFor(
+        'the reconciled line',
+        () =>
+          d
+            .output()
+            .split('\n')
+            .filter((line) => line.includes('"msg":"reconciled"'))
+            .map((line) => JSON.parse(line) as Record<string, unknown>)[0],
       );
     const specHashes = async () => {
       const status = await waitFor('status.json', () => readStatus(state));

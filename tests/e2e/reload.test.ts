@@ -119,11 +119,7 @@ const scheduleOf = (s: StatusDoc, name: string) => s.schedules.find((x) => x.nam
 /** Until the daemon runs its schedules and (unless `--watch off`) its watcher is ready. */
 async function waitStarted(d: RunningDaemon, watching = true): Promise<void> {
   const line = watching ? '"msg":"watching for changes"' : '"msg":"cronops started"';
-  await waitFor(
-    'the daemon to start',
-    () => d.output().includes(line),
-    15_000,
-  );
+  await waitFor('the daemon to start', () => d.output().includes(line), 15_000);
 }
 
 /** Let a possible second reconcile of the same change show up before counting. */
