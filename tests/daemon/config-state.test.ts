@@ -35,6 +35,22 @@ function docs(...texts: string[]): string {
   return texts.join('---\n');
 }
 
+/**
+ * A ConfigMap volume as the kubelet lays it out: the keys (alpha in a.yaml, beta in b.yaml) in a timestamped
+ * directory `v1`, `..data` linking to it, a link per key through `..data`; `v2` names the next version.
+ */
+async function configMapVolume(dir: string): Promise<{ v1: string; v2: string }> {
+  const v1 = '..2026_11_22_12_00_00.1234';
+  const v2 = '..2026_11_22_12_05_00.5678';
+  await mkdir(join(dir, v1));
+  await writeFile(join(dir, v1, 'a.yaml'), schedule('alpha'));
+  await writeFile(join(dir, v1, 'b.yaml'), schedule('beta'));
+  await symlink(v1, join(dir, '..data'));
+  await symlink('..data/a.yaml', join(dir, 'a.yaml'));
+  await symlink('..data/b.yaml', join(dir, 'b.yaml'));
+  return { v1, v2 };
+}
+
 /** Far after every file's mtime: every file counts as settled. */
 const settledClock = (): ManualClock => new ManualClock('2099-01-01T00:00:00.000Z');
 
@@ -180,14 +196,7 @@ describe('daemon/config-state', () => {
 
   it('a batch naming ..data (a ConfigMap swap) looks at every file', async () => {
     const dir = await makeDir();
-    const v1 = '..2026_11_22_12_00_00.1234';
-    const v2 = '..2026_11_22_12_05_00.5678';
-    await mkdir(join(dir, v1));
-    await writeFile(join(dir, v1, 'a.yaml'), schedule('alpha'));
-    await writeFile(join(dir, v1, 'b.yaml'), schedule('beta'));
-    await symlink(v1, join(dir, '..data'));
-    await symlink('..data/a.yaml', join(dir, 'a.yaml'));
-    await symlink('..data/b.yaml', join(dir, 'b.yaml'));
+    const { v1, v2 } = await configMapVolume(dir);
     const state = new ConfigState(dir, { clock: settledClock() });
     await state.reload();
     await mkdir(join(dir, v2));
@@ -474,14 +483,7 @@ describe('daemon/config-state', () => {
     'reads a ConfigMap volume through ..data and, after a swap ($variant), parses only changed files',
     async ({ keepOld }) => {
       const dir = await makeDir();
-      const v1 = '..2026_11_22_12_00_00.1234';
-      const v2 = '..2026_11_22_12_05_00.5678';
-      await mkdir(join(dir, v1));
-      await writeFile(join(dir, v1, 'a.yaml'), schedule('alpha'));
-      await writeFile(join(dir, v1, 'b.yaml'), schedule('beta'));
-      await symlink(v1, join(dir, '..data'));
-      await symlink('..data/a.yaml', join(dir, 'a.yaml'));
-      await symlink('..data/b.yaml', join(dir, 'b.yaml'));
+      const { v1, v2 } = await configMapVolume(dir);
       const state = new ConfigState(dir, { clock: settledClock() });
       const before = await state.reload();
       expect(names(before)).toEqual(['alpha', 'beta']);
