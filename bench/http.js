@@ -2,7 +2,7 @@
 // fire lateness of an every-second job while the endpoint is under that load. Run `npx tsc -p tsconfig.build.json` first.
 // Env: HTTP_BENCH_SECONDS (load duration, default 10), HTTP_BENCH_CONNECTIONS (in-flight requests, default 32),
 // HTTP_BENCH_IDLE_SECONDS (idle lateness samples, default 15), HTTP_BENCH_WRK=0 to skip wrk even when installed.
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { Agent, request } from 'node:http';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,10 +12,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { startStatusServer } from '../dist/status/http.js';
 import {
-  CLI,
   latenessMs,
   positiveInt,
   stopDaemon,
+  spawnDaemon,
   summarise,
   waitForShards,
 } from './lib/daemon.js';
@@ -65,26 +65,7 @@ async function makeSchedules(dir) {
 
 /** Start the built daemon on a free port; resolves with its URL once it logged `cronops started`. */
 function startDaemon(dir, state) {
-  const proc = spawn(
-    process.execPath,
-    [
-      CLI,
-      'run',
-      '--dir',
-      dir,
-      '--state-dir',
-      state,
-      '--listen',
-      '127.0.0.1:0',
-      '--log-format',
-      'json',
-      '--shutdown-grace',
-      '2s',
-    ],
-    {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    },
-  );
+  const proc = spawnDaemon(dir, state, { listen: '127.0.0.1:0' });
   let stderr = '';
   proc.stderr.on('data', (chunk) => (stderr += chunk));
   const exited = new Promise((resolve) =>

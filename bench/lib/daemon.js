@@ -12,10 +12,14 @@ export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.u
 export const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 
 /**
- * Spawn the built daemon on `dir` and `state`: no HTTP, JSON logs on stdout, NODE_FLAGS passed to node,
- * `env` (default: this process's) as its environment.
+ * Spawn the built daemon on `dir` and `state`: JSON logs on stdout, NODE_FLAGS passed to node, `env` (default:
+ * this process's) as its environment, no HTTP unless `listen` says where.
  */
-export function spawnDaemon(dir, state, { shutdownGrace = '2s', env = process.env } = {}) {
+export function spawnDaemon(
+  dir,
+  state,
+  { shutdownGrace = '2s', env = process.env, listen = 'off' } = {},
+) {
   return spawn(
     process.execPath,
     [
@@ -27,7 +31,7 @@ export function spawnDaemon(dir, state, { shutdownGrace = '2s', env = process.en
       '--state-dir',
       state,
       '--listen',
-      'off',
+      listen,
       '--log-format',
       'json',
       '--shutdown-grace',
