@@ -112,7 +112,7 @@ async function benchSharded(schedules, samples) {
     await store.flush();
 
     // The daemon's path: recordRun (no fsync: the fire is already durable in the fsynced journal), awaited
-    // until the shard is on disk (temp file + rename, as lowdb writes).
+    // until the record is on disk (appended to its shard; shards are rewritten whole in the background).
     const written = [];
     for (let i = 0; i < samples; i += 1) {
       const run = buildRun(pick(i));
@@ -288,11 +288,14 @@ const lines = [
   `Recording a run with ${RETAINED} retained runs per schedule (~${OUTPUT_TAIL.length} B output tail per run), ` +
     `Node ${process.version}, state in ${BENCH_DIR}.`,
   '',
-  "- *recorded* (the daemon's path, the target): `recordRun` and its shard write awaited until the shard is on disk " +
-    '(temp file + rename, as lowdb writes; no fsync). A fire is made durable before its process starts by the fire ' +
-    'journal (fsynced, one fsync per batch, written ahead of the instant; see the journal row), not by the shard write.',
+  "- *recorded* (the daemon's path, the target): `recordRun` and its write awaited until the record is on disk: one " +
+    "line appended to the schedule's shard (no fsync). Shards are rewritten whole (temp file + rename, retention " +
+    'applied) in the background, after 32 appended entries or 10 s without one; those rewrites run during the ' +
+    'measurement and are not awaited. A fire is made durable before its process starts by the fire journal (fsynced, ' +
+    'one fsync per batch, written ahead of the instant; see the journal row), not by the shard write.',
   '- *background*: the `recordRun` call alone, as the daemon makes it (the write is coalesced and happens after).',
-  "- *fsync per record* (not the daemon's path, for comparison): temp file + fsync + rename + directory fsync, awaited.",
+  "- *fsync per record* (not the daemon's path, for comparison): the append with fdatasync of the shard and fsync of " +
+    'its directory, awaited.',
   '',
   '| schedules | mode | samples | p50 ms | p99 ms | max ms | target p99 | result |',
   '| ---: | --- | ---: | ---: | ---: | ---: | ---: | --- |',

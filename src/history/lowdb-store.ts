@@ -1,5 +1,6 @@
 // The HistoryStore on lowdb: one JSON shard per schedule; summaries in memory, whole shards read on demand into
-// a small LRU; coalesced atomic writes; degraded (in-memory) mode. Design: docs/design/history-summary.md.
+// a small LRU; records appended to their shard, which is rewritten (compacted) in the background; coalesced atomic
+// writes; degraded (in-memory) mode. Design: docs/design/history-summary.md.
 import { mkdir, readdir, rename, unlink } from 'node:fs/promises';
 import { join } from 'node:path';
 import { pino } from 'pino';
@@ -16,7 +17,13 @@ import {
 } from './id-filter.js';
 import { selectRuns, selectScheduleNames } from './query.js';
 import { applyRetention } from './retention.js';
-import { ShardFileAdapter, type ShardAdapter } from './shard-file.js';
+import {
+  ShardFileAdapter,
+  insertRun,
+  type ShardAdapter,
+  type ShardEntry,
+  type ShardRead,
+} from './shard-file.js';
 import {
   addToSummary,
   copyRun,
@@ -61,6 +68,12 @@ export interface LowdbHistoryStoreOptions {
    * first out. Shards with changes not yet on disk stay regardless. @default 16 MiB
    */
   cacheBytes?: number;
+  /** Appended entries after which a shard is rewritten whole (compacted) without waiting for it to be idle. @default 32 */
+  compactAfterEntries?: number;
+  /** A shard with appended entries is rewritten whole once no entry was appended to it for this long. @default 10000 */
+  compactIdleMs?: number;
+  /** How often shards due for a rewrite are looked for. @default 1000 */
+  compactSweepMs?: number;
 }
 
 /** The lowdb store: the HistoryStore contract plus what tests and benchmarks look at. */
@@ -76,6 +89,8 @@ export interface LowdbHistoryStore extends HistoryStore {
   };
   /** Resolves once the shards found in the older format (no head) are rewritten, or the rewrite stopped. */
   upgraded(): Promise<void>;
+  /** Rewrite every shard with appended entries now, as the background sweep does once each is due. */
+  compactNow(): Promise<void>;
 }
 
 /** Error codes that mean "the state directory cannot take writes right now" (SPEC 6). */
@@ -127,6 +142,18 @@ interface Shard {
   waiters: { version: number; resolve: () => void }[];
   /** A corrupt file that could not be moved aside; moved before the first write. */
   pendingAside: { from: string; to: string } | undefined;
+  /** Changes not yet on disk, in order: appended as they are, or covered by the next whole write. */
+  unsaved: ShardEntry[];
+  /** The file is a document with an intact tail, as this store last saw it: entries may be appended to it. */
+  appendable: boolean;
+  /** Entries appended after the file's document. */
+  appended: number;
+  /** Ids of the runs in those entries, while the runs are not loaded (`ids` covers the document only). */
+  appendedIds: string[];
+  /** The next write must be a whole one (retention pruned runs, a damaged tail, a failed append). */
+  rewrite: boolean;
+  /** A whole write is asked for to fold the appended entries into the document (compaction). */
+  compactRequested: boolean;
 }
 
 const EMPTY_SUMMARY: HistorySummary = (() => {
@@ -145,6 +172,8 @@ const UPGRADE_CONCURRENCY = 2;
 const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 /** A shard read again within this long of being unloaded is hot (see Shard.hot). */
 const HOT_MS = 60_000;
+/** Entries a shard's tail may hold before a write is made whole whatever else (compaction fell behind). */
+const APPEND_LIMIT = 256;
 
 export function createLowdbHistoryStore(options: LowdbHistoryStoreOptions): LowdbHistoryStore {
   return new ShardedHistoryStore(options);
@@ -159,6 +188,9 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   readonly #adapterFactory: (file: string) => ShardAdapter;
   readonly #maxWrites: number;
   readonly #cacheBytes: number;
+  readonly #compactAfter: number;
+  readonly #compactIdleMs: number;
+  readonly #compactSweepMs: number;
 
   readonly #shards = new Map<string, Shard>();
   /** Shards whose runs are loaded, least recently used first. */
@@ -178,6 +210,11 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   #writesInFlight = 0;
   readonly #writeQueue: (() => void)[] = [];
   #upgrading: Promise<void> = Promise.resolve();
+  /** Shards with appended entries, and when (clock ms) they are due to be rewritten whole. */
+  readonly #compactDue = new Map<Shard, number>();
+  #sweepTimer: NodeJS.Timeout | undefined;
+  /** The sweep in progress, if any. */
+  #sweeping: Promise<void> | undefined;
 
   constructor(options: LowdbHistoryStoreOptions) {
     this.#stateDir = options.stateDir;
@@ -188,6 +225,9 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     this.#adapterFactory = options.adapterFactory ?? ((file) => new ShardFileAdapter(file));
     this.#maxWrites = Math.max(1, options.maxConcurrentWrites ?? 16);
     this.#cacheBytes = Math.max(0, options.cacheBytes ?? DEFAULT_CACHE_BYTES);
+    this.#compactAfter = Math.max(1, options.compactAfterEntries ?? 32);
+    this.#compactIdleMs = Math.max(0, options.compactIdleMs ?? 10_000);
+    this.#compactSweepMs = Math.max(1, options.compactSweepMs ?? 1000);
   }
 
   async open(): Promise<{ schedules: string[]; corrupt: HistoryHealth['corrupt'] }> {
@@ -230,9 +270,15 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     const shard = this.#selectShard(run.schedule);
     const record = copyRun(run);
     if (options.lastScheduledAt !== undefined) shard.lastScheduledAt = options.lastScheduledAt;
+    shard.unsaved.push(
+      options.lastScheduledAt === undefined
+        ? { run: record }
+        : { run: record, lastScheduledAt: options.lastScheduledAt },
+    );
     if (shard.runs !== undefined) {
       const replaced = insertRun(shard.runs, record);
       this.#resize(shard, shard.bytes + estimateRunBytes(record) - estimateRunBytes(replaced));
+      // Pruned in memory; the file keeps the pruned runs until it is next written whole.
       this.#pruneLoaded(shard);
       shard.summary = summarizeRuns(shard.runs);
       this.#touch(shard);
@@ -259,6 +305,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   ): Promise<void> {
     const shard = this.#selectShard(schedule);
     shard.lastScheduledAt = at;
+    shard.unsaved.push({ lastScheduledAt: at });
     return this.#commit(shard, options.durable === true);
   }
 
@@ -269,10 +316,13 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     if (shard.runs !== undefined) {
       if (this.#pruneLoaded(shard)) {
         shard.summary = summarizeRuns(shard.runs);
+        shard.rewrite = true;
         void this.#commit(shard, false);
       }
-    } else if (exceedsRetention(shard.summary, limits)) {
-      // Read, pruned as it is merged, and written.
+    } else if (shard.appended === 0 && exceedsRetention(shard.summary, limits)) {
+      // Read, pruned as it is merged, and written. (A shard with appended entries counts runs the limits
+      // already drop; its rewrite, due soon, applies them.)
+      shard.rewrite = true;
       void this.#commit(shard, false);
     }
   }
@@ -382,6 +432,14 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     return this.#upgrading;
   }
 
+  async compactNow(): Promise<void> {
+    for (const shard of [...this.#compactDue.keys()]) {
+      this.#compactDue.delete(shard);
+      shard.compactRequested = true;
+      await this.#drain(shard);
+    }
+  }
+
   async flush(): Promise<void> {
     await Promise.all([...this.#dirty].map((shard) => this.#drain(shard)));
   }
@@ -389,8 +447,12 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   async close(): Promise<void> {
     this.#closed = true;
     this.#stopRetryTimer();
+    this.#stopSweep();
     await this.#upgrading;
     await this.flush();
+    // A rewrite started by the sweep holds nothing unsaved, but must not outlive the store.
+    await this.#sweeping;
+    this.#compactDue.clear();
   }
 
   /** A shard object, with only an empty summary: not loaded, not in the LRU. */
@@ -418,6 +480,12 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       scheduled: false,
       waiters: [],
       pendingAside: undefined,
+      unsaved: [],
+      appendable: false,
+      appended: 0,
+      appendedIds: [],
+      rewrite: false,
+      compactRequested: false,
     };
     this.#shards.set(schedule, shard);
     return shard;
@@ -450,6 +518,8 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       shard.summary = head.summary;
       shard.ids = head.ids;
       shard.lastScheduledAt = head.lastScheduledAt;
+      shard.appendedIds = head.appendedIds;
+      this.#noteTail(shard, head.tail);
     }
     return undefined;
   }
@@ -464,7 +534,9 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       }
       const checked = checkShardFile(data, shard.name, shard.file);
       shard.lastScheduledAt = checked.lastScheduledAt;
+      // Older format, or a tail too long to read with the head: rewritten in the background.
       shard.outdated = shard.adapter.readHead !== undefined;
+      shard.appended = data.tail?.entries ?? 0;
       this.#attach(shard, checked.runs);
       this.#evict();
     } catch (error) {
@@ -491,6 +563,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     let corrupt = false;
     try {
       const data = await shard.adapter.read();
+      if (data !== null) this.#noteTail(shard, data.tail);
       if (data === null && shard.ids !== undefined) {
         this.#logger.warn(
           { file: shard.file, schedule: shard.name, runs: shard.summary.total },
@@ -528,11 +601,15 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     shard.pending = [];
     shard.runs = runs;
     shard.ids = undefined;
+    shard.appendedIds = [];
     this.#loaded.set(shard.name, shard);
     this.#resize(shard, bytes);
     const pruned = (merging || this.#retention.has(shard.name)) && this.#pruneLoaded(shard);
     shard.summary = summarizeRuns(shard.runs);
-    if (pruned && shard.version === shard.savedVersion) void this.#commit(shard, false);
+    if (pruned && shard.version === shard.savedVersion) {
+      shard.rewrite = true;
+      void this.#commit(shard, false);
+    }
     return shard.runs;
   }
 
@@ -608,6 +685,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       runs.length,
     );
     shard.runs = undefined;
+    shard.appendedIds = [];
     shard.queried = false;
     shard.hot = false;
     shard.unloadedAt = this.#clock.now().getTime();
@@ -651,9 +729,15 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   async #runDrain(shard: Shard): Promise<void> {
     shard.drainActive = true;
     try {
-      while (shard.version > shard.savedVersion || shard.waiters.length > 0) {
+      while (
+        shard.version > shard.savedVersion ||
+        shard.waiters.length > 0 ||
+        shard.rewrite ||
+        shard.compactRequested
+      ) {
+        const appending = this.#canAppend(shard);
         let runs = shard.runs;
-        if (runs === undefined) {
+        if (!appending && runs === undefined) {
           try {
             // Read-modify-write: a shard not in memory is read first (records made meanwhile are merged).
             runs = await this.#ensureLoaded(shard);
@@ -665,12 +749,28 @@ class ShardedHistoryStore implements LowdbHistoryStore {
         }
         if (this.#writesInFlight < this.#maxWrites) this.#writesInFlight += 1;
         else await this.#waitForWriteSlot(shard.waiters.length > 0);
-        // Captured after waiting for a slot: the write carries the latest state.
+        // Captured after waiting for a slot: the write carries the latest state (a whole write serialises the
+        // runs in memory when it starts, which hold every unsaved entry).
         const version = shard.version;
         const durable = shard.waiters.length > 0;
+        const entries = shard.unsaved;
+        shard.unsaved = [];
         try {
-          await this.#writeShard(shard, shard.runs ?? runs, durable);
+          if (appending) await this.#appendShard(shard, entries, durable);
+          else await this.#writeShard(shard, shard.runs ?? runs ?? [], durable);
         } catch (error) {
+          shard.unsaved = entries.concat(shard.unsaved);
+          if (appending) {
+            // Part of a line may have reached the file: the next write is a whole one.
+            shard.appendable = false;
+            const code = (error as NodeJS.ErrnoException).code;
+            if (code === 'ENOENT' || code === 'ENOTDIR') this.#dirReady = false;
+            // The file is gone: written again whole from what is known, not an unwritable directory.
+            if (code === 'ENOENT') continue;
+          } else {
+            shard.rewrite = true;
+          }
+          this.#dirty.add(shard);
           this.#markUnwritable(error);
           // Durable callers are told "done" even though the write failed: the run stays in
           // memory and health() reports the condition; recordRun never throws for the disk.
@@ -679,9 +779,11 @@ class ShardedHistoryStore implements LowdbHistoryStore {
         } finally {
           this.#releaseWriteSlot();
         }
+        if (appending) this.#noteAppended(shard, entries);
+        else this.#noteWrittenWhole(shard);
         shard.savedVersion = version;
         shard.outdated = false;
-        if (shard.version === version) this.#dirty.delete(shard);
+        if (shard.version === version && shard.unsaved.length === 0) this.#dirty.delete(shard);
         if (durable) releaseWaiters(shard, version);
         this.#markWritable();
       }
@@ -689,6 +791,114 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       shard.drainActive = false;
       shard.draining = undefined;
       this.#release(shard);
+    }
+  }
+
+  /** Whether the unsaved entries can go out as an append (else the write is a whole one). */
+  #canAppend(shard: Shard): boolean {
+    return (
+      shard.appendable &&
+      !shard.rewrite &&
+      !shard.compactRequested &&
+      shard.pendingAside === undefined &&
+      shard.unsaved.length > 0 &&
+      shard.adapter.append !== undefined &&
+      shard.appended + shard.unsaved.length <= APPEND_LIMIT
+    );
+  }
+
+  async #appendShard(shard: Shard, entries: ShardEntry[], durable: boolean): Promise<void> {
+    await shard.adapter.append!(entries, { sync: durable });
+    // The file may have been created by a write that did not sync its directory.
+    if (durable) await shard.adapter.syncDirectory?.();
+  }
+
+  /** After an append: records that waited for their shard's runs are on disk now; arrange the rewrite. */
+  #noteAppended(shard: Shard, entries: readonly ShardEntry[]): void {
+    shard.appended += entries.length;
+    if (shard.runs === undefined) {
+      const written = new Set<RunRecord>();
+      for (const entry of entries) {
+        if (entry.run === undefined) continue;
+        written.add(entry.run);
+        shard.appendedIds.push(entry.run.id);
+      }
+      // A record replaced since (same id, newer state) is not the one written: it stays.
+      shard.pending = shard.pending.filter((record) => !written.has(record));
+    }
+    this.#scheduleCompaction(shard);
+  }
+
+  #noteWrittenWhole(shard: Shard): void {
+    shard.appended = 0;
+    shard.appendedIds = [];
+    shard.rewrite = false;
+    shard.compactRequested = false;
+    shard.appendable = shard.adapter.append !== undefined;
+    this.#compactDue.delete(shard);
+  }
+
+  /** What a read found after the document: how many entries, and whether appends may continue. */
+  #noteTail(shard: Shard, tail: ShardRead['tail']): void {
+    shard.appended = tail?.entries ?? 0;
+    shard.appendable = tail !== undefined && !tail.damaged && shard.adapter.append !== undefined;
+    if (tail?.damaged === true) {
+      this.#logger.warn(
+        { file: shard.file, schedule: shard.name, entries: tail.entries },
+        'history: ignoring a damaged line at the end of a history file (a write cut short); rewriting it',
+      );
+      shard.rewrite = true;
+      this.#compactDue.set(shard, this.#clock.now().getTime());
+      this.#startSweep();
+    } else if (shard.appended > 0) {
+      this.#scheduleCompaction(shard);
+    }
+  }
+
+  /**
+   * A shard with appended entries is rewritten whole once it has been quiet for compactIdleMs (each append
+   * moves that back), or soon once it holds compactAfterEntries of them.
+   */
+  #scheduleCompaction(shard: Shard): void {
+    if (shard.appended === 0 || this.#closed) return;
+    const now = this.#clock.now().getTime();
+    this.#compactDue.set(
+      shard,
+      shard.appended >= this.#compactAfter ? now : now + this.#compactIdleMs,
+    );
+    this.#startSweep();
+  }
+
+  #startSweep(): void {
+    if (this.#sweepTimer !== undefined || this.#closed) return;
+    this.#sweepTimer = setInterval(() => {
+      this.#sweeping ??= this.#sweep().finally(() => {
+        this.#sweeping = undefined;
+        if (this.#compactDue.size === 0) this.#stopSweep();
+      });
+    }, this.#compactSweepMs);
+    this.#sweepTimer.unref();
+  }
+
+  #stopSweep(): void {
+    if (this.#sweepTimer === undefined) return;
+    clearInterval(this.#sweepTimer);
+    this.#sweepTimer = undefined;
+  }
+
+  /** Rewrite the shards that are due, one at a time: this is background work, behind the records. */
+  async #sweep(): Promise<void> {
+    const now = this.#clock.now().getTime();
+    const due: Shard[] = [];
+    for (const [shard, at] of this.#compactDue) if (at <= now) due.push(shard);
+    for (const shard of due) {
+      if (this.#closed || !this.#writable) return;
+      // Moved back by an append since, or written whole meanwhile.
+      const at = this.#compactDue.get(shard);
+      if (at === undefined || at > now) continue;
+      this.#compactDue.delete(shard);
+      shard.compactRequested = true;
+      await this.#drain(shard);
     }
   }
 
@@ -856,6 +1066,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   async #moveAside(shard: Shard, error: unknown): Promise<void> {
     const now = this.#clock.now();
     const movedTo = `${shard.file}.corrupt-${now.toISOString().replace(/[-:]/g, '')}`;
+    shard.appendable = false;
     const message = error instanceof Error ? error.message : String(error);
     let moveError: unknown;
     try {
@@ -902,6 +1113,7 @@ function mayHold(shard: Shard, id: string, probe: IdProbe): boolean {
   if (summary.oldestId === undefined || summary.newestId === undefined) return false;
   if (id < summary.oldestId || id > summary.newestId) return false;
   if (summary.runs.some((run) => run.id === id)) return true;
+  if (shard.appendedIds.includes(id)) return true;
   return shard.ids === undefined || idFilterMayContain(shard.ids, probe);
 }
 
@@ -926,20 +1138,6 @@ function mayMatch(shard: Shard, query: RunQuery): boolean {
 function selectUpperBound(shard: Shard, query: RunQuery): string {
   const newest = shard.summary.newestId ?? '';
   return query.before !== undefined && newest >= query.before ? query.before : newest;
-}
-
-/** Insert a run into runs sorted by id, replacing the one with the same id; returns the replaced one. */
-function insertRun(runs: RunRecord[], record: RunRecord): RunRecord | undefined {
-  // New runs almost always go at the end, updates near it.
-  let index = runs.length - 1;
-  while (index >= 0 && (runs[index] as RunRecord).id > record.id) index -= 1;
-  if (index >= 0 && (runs[index] as RunRecord).id === record.id) {
-    const replaced = runs[index];
-    runs[index] = record;
-    return replaced;
-  }
-  runs.splice(index + 1, 0, record);
-  return undefined;
 }
 
 /** Binary search in runs sorted by id. */

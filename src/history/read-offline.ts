@@ -1,8 +1,8 @@
 // Read-only loading of a state directory's history, for CLI commands and other tools (never writes or moves files).
 import { readdir } from 'node:fs/promises';
 import { SchedulerError } from '../shared/errors.js';
-import { AtomicJsonFile } from './atomic-file.js';
 import { selectRuns } from './query.js';
+import { ShardFileAdapter } from './shard-file.js';
 import {
   checkShardFile,
   resolveHistoryDir,
@@ -70,7 +70,8 @@ export async function readHistoryOffline(stateDir: string): Promise<OfflineHisto
       next += 1;
       const file = resolveShardPath(stateDir, name);
       try {
-        const data = await new AtomicJsonFile<unknown>(file).read();
+        // With the entries appended since the file was last written whole.
+        const data = await new ShardFileAdapter(file).read();
         if (data !== null) shards.set(name, checkShardFile(data, name, file));
       } catch (error) {
         const message = error instanceof Error ? error.message : String(error);

@@ -1,8 +1,10 @@
-// The shard file: a first line with the summary (read alone at start-up), then the runs; and its lowdb adapter.
-import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+// The shard file: a first line with the summary (read alone at start-up), then the runs, then records appended
+// since the file was last written whole; and its lowdb adapter.
+import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { AtomicJsonFile, parseJsonText, type DurableAdapter } from './atomic-file.js';
 import { buildIdFilter, decodeIdFilter, encodeIdFilter, type IdFilter } from './id-filter.js';
-import { createStatusCounts, summarizeRuns } from './summary.js';
+import { addToSummary, createStatusCounts, summarizeRuns } from './summary.js';
 import {
   HISTORY_FILE_VERSION,
   RUN_STATUSES,
@@ -15,17 +17,51 @@ import {
 
 /** Bytes read at start-up for a shard's head; a longer head costs a read of the whole file. */
 export const HEAD_READ_BYTES = 8192;
+/** Appended bytes read with the head at start-up; a longer tail costs a read (and a rewrite) of the whole file. */
+export const TAIL_READ_BYTES = 256 * 1024;
+
+/**
+ * One line appended after a shard's document: a run recorded (new, or replacing the run with its id), the
+ * schedule's watermark, or both. Appending costs one small write instead of reading, parsing and rewriting
+ * the shard; the store rewrites the file whole (compacts it) later.
+ */
+export interface ShardEntry {
+  run?: RunRecord;
+  lastScheduledAt?: string;
+}
+
+/** What follows a shard's document. */
+export interface ShardTail {
+  /** Entries read (valid, complete lines). */
+  entries: number;
+  /** A line was torn or not an entry: it and everything after it were ignored; the file must be rewritten. */
+  damaged: boolean;
+}
+
+/** A shard as read whole: the document with the appended entries applied. `tail` is absent for the older format. */
+export interface ShardRead extends ShardFile {
+  tail?: ShardTail;
+}
 
 /** A shard's head: what is known of it without reading its runs. */
 export interface ShardHead {
   lastScheduledAt?: string;
   summary: HistorySummary;
-  /** The ids of the runs in the file. */
+  /** The ids of the runs in the document (not those of appended entries). */
   ids: IdFilter;
+  /** The ids of runs in appended entries, oldest line first. */
+  appendedIds: string[];
+  tail: ShardTail;
 }
 
-/** A lowdb adapter for shards; `readHead` is optional (memory adapters have only `read`). */
+/** A lowdb adapter for shards; `readHead` and `append` are optional (memory adapters have only `read` and `write`). */
 export interface ShardAdapter extends DurableAdapter<ShardFile> {
+  read(): Promise<ShardRead | null>;
+  /**
+   * Append entries to the file's end in one write (fdatasync'ed when `sync`). Fails with ENOENT when the file
+   * does not exist: an entry is only ever appended to a document.
+   */
+  append?(entries: readonly ShardEntry[], options: { sync: boolean }): Promise<void>;
   /**
    * The head alone, read synchronously: a few KiB per file, which the thread pool would make several times
    * slower to read for thousands of files. null when there is no file; undefined when it has no head that
@@ -36,12 +72,14 @@ export interface ShardAdapter extends DurableAdapter<ShardFile> {
 
 /**
  * The text of a shard file: its head (version, schedule, lastScheduledAt and the summary) as a JSON object
- * left open, a newline, then `"runs":[…]}`. The whole is one JSON document; JSON.stringify never writes a
- * raw newline, so the first one ends the head. The summary's `bytes` is the length of what follows the
- * newline, so a truncated file is noticed from its size.
+ * left open, a newline, then `"runs":[…]}` and a newline. The whole is one JSON document; JSON.stringify
+ * never writes a raw newline, so the first one ends the head. The summary's `bytes` is the length of what
+ * follows the first newline (the document's end), so a truncated file is noticed from its size. Entries
+ * appended later (serializeEntries) follow the document, one per line.
  */
 export function serializeShard(shard: ShardFile): string {
-  const rest = `"runs":${JSON.stringify(shard.runs)}}`;
+  // Ends with a newline, so that appended entries start on lines of their own.
+  const rest = `"runs":${JSON.stringify(shard.runs)}}\n`;
   const summary = summarizeRuns(shard.runs);
   const counts = Object.fromEntries(
     Object.entries(summary.counts).filter(([, count]) => count > 0),
@@ -70,7 +108,9 @@ export function serializeShard(shard: ShardFile): string {
 }
 
 /** The head from the first line of a shard file, or undefined when the line is not a valid head. */
-export function parseShardHead(line: string): (ShardHead & { bytes: number }) | undefined {
+export function parseShardHead(
+  line: string,
+): (Omit<ShardHead, 'appendedIds' | 'tail'> & { bytes: number }) | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(`${line}"runs":[]}`);
@@ -85,6 +125,84 @@ export function parseShardHead(line: string): (ShardHead & { bytes: number }) | 
   const summary = checkSummary(head['summary']);
   if (summary === undefined) return undefined;
   return { ...(typeof last === 'string' ? { lastScheduledAt: last } : {}), ...summary };
+}
+
+/** The lines appended for `entries`. JSON.stringify never writes a raw newline, so each entry is one line. */
+export function serializeEntries(entries: readonly ShardEntry[]): string {
+  let text = '';
+  for (const entry of entries) text += `${JSON.stringify(entry)}\n`;
+  return text;
+}
+
+/**
+ * Parse appended lines, calling `apply` for each valid entry in order. Reading stops at the first line that
+ * is not a complete entry (a write torn by a power loss, or damage): it and the rest are ignored, and the
+ * tail is reported damaged.
+ */
+export function parseEntries(tail: Buffer, apply: (entry: ShardEntry) => void): ShardTail {
+  let entries = 0;
+  let start = 0;
+  while (start < tail.length) {
+    const end = tail.indexOf(0x0a, start);
+    if (end < 0) return { entries, damaged: true };
+    const entry = parseEntry(tail.toString('utf8', start, end));
+    if (entry === undefined) return { entries, damaged: true };
+    apply(entry);
+    entries += 1;
+    start = end + 1;
+  }
+  return { entries, damaged: false };
+}
+
+function parseEntry(line: string): ShardEntry | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(line);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) return undefined;
+  const { run, lastScheduledAt } = parsed as Record<string, unknown>;
+  if (run === undefined && lastScheduledAt === undefined) return undefined;
+  if (run !== undefined && findRunProblem(run) !== undefined) return undefined;
+  if (lastScheduledAt !== undefined && typeof lastScheduledAt !== 'string') return undefined;
+  return parsed as ShardEntry;
+}
+
+/**
+ * A shard file's content: the document (its head's `bytes` tell where it ends) with the appended entries
+ * applied, runs kept sorted by id. A file without a valid head is parsed whole as JSON (the older format, or
+ * damage: then parseJsonText throws).
+ */
+export function parseShardContent(content: Buffer, file: string): ShardRead {
+  const newline = content.indexOf(0x0a);
+  const head = newline < 0 ? undefined : parseShardHead(content.toString('utf8', 0, newline));
+  const end = head === undefined ? -1 : newline + 1 + head.bytes;
+  if (head === undefined || content.length < end) {
+    return parseJsonText(content.toString('utf8'), file) as ShardRead;
+  }
+  const shard = parseJsonText(content.toString('utf8', 0, end), file) as ShardRead;
+  if (typeof shard !== 'object' || shard === null || !Array.isArray(shard.runs)) return shard;
+  const { runs } = shard;
+  shard.tail = parseEntries(content.subarray(end), (entry) => {
+    if (entry.run !== undefined) insertRun(runs, entry.run);
+    if (entry.lastScheduledAt !== undefined) shard.lastScheduledAt = entry.lastScheduledAt;
+  });
+  return shard;
+}
+
+/** Insert a run into runs sorted by id, replacing the one with the same id; returns the replaced one. */
+export function insertRun(runs: RunRecord[], record: RunRecord): RunRecord | undefined {
+  // New runs almost always go at the end, updates near it.
+  let index = runs.length - 1;
+  while (index >= 0 && (runs[index] as RunRecord).id > record.id) index -= 1;
+  if (index >= 0 && (runs[index] as RunRecord).id === record.id) {
+    const replaced = runs[index];
+    runs[index] = record;
+    return replaced;
+  }
+  runs.splice(index + 1, 0, record);
+  return undefined;
 }
 
 const isCount = (value: unknown): value is number =>
@@ -128,7 +246,7 @@ function checkSummary(
   };
 }
 
-/** The shard adapter on a real file: atomic writes with a head, and a bounded read of the head alone. */
+/** The shard adapter on a real file: atomic writes with a head, appends, and a bounded read of the head alone. */
 export class ShardFileAdapter extends AtomicJsonFile<ShardFile> implements ShardAdapter {
   constructor(file: string) {
     super(file, serializeShard);
@@ -138,24 +256,37 @@ export class ShardFileAdapter extends AtomicJsonFile<ShardFile> implements Shard
    * The whole file, read synchronously: parsing it blocks longer than reading it from the page cache, and
    * four thread-pool round trips (open, stat, read, close) cost more than both on a busy machine.
    */
-  override read(): Promise<ShardFile | null> {
-    let text: string;
+  override read(): Promise<ShardRead | null> {
+    let content: Buffer;
     try {
-      text = readFileSync(this.file, 'utf8');
+      content = readFileSync(this.file);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'ENOENT') return Promise.resolve(null);
       return Promise.reject(error as Error);
     }
     try {
-      return Promise.resolve(parseJsonText(text, this.file) as ShardFile);
+      return Promise.resolve(parseShardContent(content, this.file));
     } catch (error) {
       return Promise.reject(error as Error);
     }
   }
 
+  async append(entries: readonly ShardEntry[], options: { sync: boolean }): Promise<void> {
+    const text = serializeEntries(entries);
+    // No O_CREAT: entries after nothing would make a file without a document.
+    const handle = await open(this.file, constants.O_WRONLY | constants.O_APPEND);
+    try {
+      await handle.write(text);
+      if (options.sync) await handle.datasync();
+    } finally {
+      await handle.close();
+    }
+  }
+
   /**
-   * Read the first HEAD_READ_BYTES and parse the head (reading on only when the head is longer). The file's
-   * size must be what the head says, so a truncated file is not taken for a whole one.
+   * Read the first HEAD_READ_BYTES and parse the head (reading on only when the head is longer), then the
+   * appended entries, if any, applied to the head's summary. The file must be at least as long as the head
+   * says, so a truncated file is not taken for a whole one; a tail over TAIL_READ_BYTES is left to a whole read.
    */
   readHead(): ShardHead | null | undefined {
     let fd: number;
@@ -177,11 +308,31 @@ export class ShardFileAdapter extends AtomicJsonFile<ShardFile> implements Shard
         if (newline < 0) return undefined;
       }
       const head = parseShardHead(text.toString('utf8', 0, newline));
-      if (head === undefined || newline + 1 + head.bytes !== fstatSync(fd).size) return undefined;
+      if (head === undefined) return undefined;
+      const end = newline + 1 + head.bytes;
+      const size = fstatSync(fd).size;
+      if (size < end || size - end > TAIL_READ_BYTES) return undefined;
+      let { summary } = head;
+      let { lastScheduledAt } = head;
+      const appendedIds: string[] = [];
+      let tail: ShardTail = { entries: 0, damaged: false };
+      if (size > end) {
+        const content = Buffer.allocUnsafe(size - end);
+        const read = readSync(fd, content, 0, content.length, end);
+        tail = parseEntries(content.subarray(0, read), (entry) => {
+          if (entry.run !== undefined) {
+            summary = addToSummary(summary, entry.run);
+            appendedIds.push(entry.run.id);
+          }
+          if (entry.lastScheduledAt !== undefined) lastScheduledAt = entry.lastScheduledAt;
+        });
+      }
       return {
-        ...(head.lastScheduledAt !== undefined ? { lastScheduledAt: head.lastScheduledAt } : {}),
-        summary: head.summary,
+        ...(lastScheduledAt !== undefined ? { lastScheduledAt } : {}),
+        summary,
         ids: head.ids,
+        appendedIds,
+        tail,
       };
     } finally {
       closeSync(fd);

@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { mkdtemp, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { parseShardContent } from '../../src/history/shard-file.js';
 
 export const CLI = resolve('dist/cli/main.js');
 export const JOBS = resolve('tests/fixtures/jobs');
@@ -96,10 +97,8 @@ export interface StoredRun {
 /** The runs in a schedule's history shard, or [] when it does not exist (yet). */
 export async function readRuns(state: string, schedule: string): Promise<StoredRun[]> {
   try {
-    const data = JSON.parse(await readFile(join(state, 'history', `${schedule}.json`), 'utf8')) as {
-      runs: StoredRun[];
-    };
-    return data.runs;
+    const file = join(state, 'history', `${schedule}.json`);
+    return parseShardContent(await readFile(file), file).runs as StoredRun[];
   } catch {
     return [];
   }

@@ -2,6 +2,7 @@
 import { readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { parseShardContent } from '../../src/history/shard-file.js';
 import {
   JOBS,
   isAlive,
@@ -371,10 +372,8 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     );
     expect(run.reason).toMatch(/may not have started/);
     await stopDaemon(d);
-    const shard = JSON.parse(await readFile(join(state, 'history', 'daily.json'), 'utf8')) as {
-      lastScheduledAt: string;
-      runs: unknown[];
-    };
+    const file = join(state, 'history', 'daily.json');
+    const shard = parseShardContent(await readFile(file), file);
     expect(shard.lastScheduledAt).toBe(at.toISOString());
     // Nothing ran again for that instant.
     expect(shard.runs).toHaveLength(1);

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { pino } from 'pino';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createLowdbHistoryStore } from '../../src/history/lowdb-store.js';
+import { parseShardContent } from '../../src/history/shard-file.js';
 import type { HistoryStore, RunRecord, RunStatus } from '../../src/history/store.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
@@ -33,9 +34,10 @@ async function readShard(
   stateDir: string,
   schedule: string,
 ): Promise<{ lastScheduledAt?: string; runs: RunRecord[]; summary?: unknown }> {
-  return JSON.parse(await readFile(join(stateDir, 'history', `${schedule}.json`), 'utf8')) as {
-    runs: RunRecord[];
-  };
+  const file = join(stateDir, 'history', `${schedule}.json`);
+  const shard = parseShardContent(await readFile(file), file);
+  delete shard.tail;
+  return shard;
 }
 
 /**

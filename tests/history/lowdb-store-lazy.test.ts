@@ -1,13 +1,18 @@
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { pino } from 'pino';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import {
   createLowdbHistoryStore,
   type LowdbHistoryStore,
   type LowdbHistoryStoreOptions,
 } from '../../src/history/lowdb-store.js';
-import { ShardFileAdapter, serializeShard } from '../../src/history/shard-file.js';
+import {
+  ShardFileAdapter,
+  parseShardContent,
+  serializeShard,
+} from '../../src/history/shard-file.js';
 import type { RunRecord, RunStatus, ShardFile } from '../../src/history/store.js';
 import { summarizeRuns } from '../../src/history/summary.js';
 import { ManualClock } from '../../src/shared/clock.js';
@@ -80,8 +85,9 @@ describe('history/lowdb-store (shards read on demand)', () => {
   }
 
   async function readShardFile(schedule: string): Promise<{ text: string; shard: ShardFile }> {
-    const text = await readFile(join(historyDir, `${schedule}.json`), 'utf8');
-    return { text, shard: JSON.parse(text) as ShardFile };
+    const file = join(historyDir, `${schedule}.json`);
+    const content = await readFile(file);
+    return { text: content.toString('utf8'), shard: parseShardContent(content, file) };
   }
 
   beforeEach(async () => {
@@ -113,7 +119,7 @@ describe('history/lowdb-store (shards read on demand)', () => {
     expect(history.summary('unknown')).toMatchObject({ total: 0, runs: [] });
   });
 
-  it('a write to a shard not in memory keeps every retained run and its tail on disk', async () => {
+  it('appends a record to a shard not in memory without reading it', async () => {
     const runs = Array.from({ length: 20 }, (_, i) => buildRun(i + 1, 'backup'));
     await seedShard('backup', runs);
     const history = openStore();
@@ -126,15 +132,29 @@ describe('history/lowdb-store (shards read on demand)', () => {
       lastScheduledAt: '2026-03-08T03:30:00.000Z',
     });
     await history.flush();
-    expect(reads.get('backup')).toBe(1);
-    const { shard } = await readShardFile('backup');
+    expect(reads.get('backup')).toBeUndefined();
+    const { text, shard } = await readShardFile('backup');
+    // The document as it was, then the two records (coalesced into one write).
+    expect(
+      text.startsWith(
+        serializeShard({
+          version: 1,
+          schedule: 'backup',
+          lastScheduledAt: '2026-03-08T02:30:00.000Z',
+          runs,
+        }),
+      ),
+    ).toBe(true);
+    expect(text.trimEnd().split('\n')).toHaveLength(4);
     expect(shard.runs).toEqual([...runs, buildRun(21, 'backup', 'failed')]);
     expect(shard.lastScheduledAt).toBe('2026-03-08T03:30:00.000Z');
     expect(history.summary('backup')).toEqual(summarizeRuns(shard.runs));
-    expect(history.memory().pendingRecords).toBe(0);
+    expect(history.memory()).toEqual({ loadedShards: 0, loadedBytes: 0, pendingRecords: 0 });
+    // Found by id without the runs in memory (the document's id filter does not hold it).
+    expect((await history.getRun(runId(21)))?.status).toBe('failed');
   });
 
-  it('applies retention when the records are merged, and settles the summary', async () => {
+  it('applies retention when the shard is rewritten whole, and settles the summary', async () => {
     await seedShard(
       'backup',
       Array.from({ length: 10 }, (_, i) => buildRun(i + 1, 'backup')),
@@ -148,9 +168,14 @@ describe('history/lowdb-store (shards read on demand)', () => {
     // Until the shard is read, the summary counts the new run on top (retention needs the runs).
     expect(history.summary('backup').counts.succeeded).toBe(11);
     await history.flush();
-    expect((await readShardFile('backup')).shard.runs.map((run) => run.id)).toEqual(
+    expect((await readShardFile('backup')).shard.runs).toHaveLength(11);
+    await history.compactNow();
+    expect(reads.get('backup')).toBe(1);
+    const { text, shard } = await readShardFile('backup');
+    expect(shard.runs.map((run) => run.id)).toEqual(
       Array.from({ length: 10 }, (_, i) => runId(i + 2)),
     );
+    expect(text.trimEnd().split('\n')).toHaveLength(2);
     expect(history.summary('backup')).toMatchObject({ total: 10, oldestId: runId(2) });
     expect(changed).toEqual(['backup']);
   });
@@ -209,7 +234,7 @@ describe('history/lowdb-store (shards read on demand)', () => {
     expect((await history.runs('backup')).map((run) => run.id)).toEqual([runId(1), runId(2)]);
   });
 
-  it('drops a shard read only to be written once it is written; a run in progress or a hot shard stays', async () => {
+  it('drops a shard read only to be rewritten once it is written; a run in progress or a hot shard stays', async () => {
     const clock = new ManualClock('2026-03-08T07:00:00.000Z');
     await seedShard('rare', [buildRun(1, 'rare')]);
     await seedShard('busy', [buildRun(2, 'busy')]);
@@ -217,29 +242,109 @@ describe('history/lowdb-store (shards read on demand)', () => {
     await history.open();
 
     await history.recordRun(buildRun(3, 'rare'), { durable: true });
-    expect(history.memory().loadedShards).toBe(0);
-
-    await history.recordRun(buildRun(4, 'busy', 'running'), { durable: true });
-    expect(history.memory().loadedShards).toBe(1);
     await history.recordRun(buildRun(4, 'busy'), { durable: true });
+    expect(reads.size).toBe(0);
+    await history.compactNow();
+    expect(Object.fromEntries(reads)).toEqual({ rare: 1, busy: 1 });
     expect(history.memory().loadedShards).toBe(0);
-    expect(reads.get('busy')).toBe(1);
 
-    // Read again within a minute of leaving memory: hot, it stays after this write.
+    // Read again within a minute of leaving memory: hot, it stays after this rewrite.
     clock.tick(30_000);
     await history.recordRun(buildRun(5, 'busy'), { durable: true });
-    await history.recordRun(buildRun(6, 'busy'), { durable: true });
+    await history.compactNow();
     expect(reads.get('busy')).toBe(2);
     expect(history.memory().loadedShards).toBe(1);
-    // Rarely written: read for each write.
+    // A run in progress: more records follow, it stays.
     clock.tick(120_000);
-    await history.recordRun(buildRun(7, 'rare'), { durable: true });
+    await history.recordRun(buildRun(6, 'rare', 'running'), { durable: true });
+    await history.compactNow();
     expect(reads.get('rare')).toBe(2);
+    expect(history.memory().loadedShards).toBe(2);
+    // Once it finished, the rewrite that follows reads it again.
+    await history.recordRun(buildRun(6, 'rare'), { durable: true });
+    expect(history.memory().loadedShards).toBe(1);
+    await history.compactNow();
+    expect(reads.get('rare')).toBe(3);
     expect((await readShardFile('rare')).shard.runs.map((run) => run.id)).toEqual([
+      runId(1),
+      runId(3),
+      runId(6),
+    ]);
+  });
+
+  it('rewrites a shard in the background once it is quiet, or once it holds enough entries', async () => {
+    const clock = new ManualClock('2026-03-08T07:00:00.000Z');
+    await seedShard('quiet', [buildRun(1, 'quiet')]);
+    await seedShard('busy', [buildRun(2, 'busy')]);
+    const history = openStore({
+      clock,
+      compactIdleMs: 10_000,
+      compactAfterEntries: 3,
+      compactSweepMs: 5,
+    });
+    await history.open();
+    const tailLines = async (schedule: string): Promise<number> =>
+      (await readShardFile(schedule)).text.trimEnd().split('\n').length - 2;
+
+    await history.recordRun(buildRun(3, 'quiet'));
+    for (let n = 4; n <= 6; n += 1) await history.recordRun(buildRun(n, 'busy'));
+    await history.flush();
+    // Three entries: due at once, without the clock moving.
+    await vi.waitFor(async () => expect(await tailLines('busy')).toBe(0), { timeout: 2000 });
+    expect(await tailLines('quiet')).toBe(1);
+    clock.tick(9_000);
+    await history.recordRun(buildRun(7, 'quiet'));
+    await history.flush();
+    clock.tick(9_000);
+    // Each append moves the rewrite back: still 9 s of the 10 since the last one.
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await tailLines('quiet')).toBe(2);
+    clock.tick(1_000);
+    await vi.waitFor(async () => expect(await tailLines('quiet')).toBe(0), { timeout: 2000 });
+    expect((await readShardFile('quiet')).shard.runs.map((run) => run.id)).toEqual([
       runId(1),
       runId(3),
       runId(7),
     ]);
+  });
+
+  it('reads appended entries with the heads at open(), and rewrites a damaged tail', async () => {
+    await seedShard('backup', [buildRun(1, 'backup')]);
+    const first = openStore();
+    await first.open();
+    await first.recordRun(buildRun(2, 'backup', 'running'), {
+      lastScheduledAt: '2026-03-08T05:30:00.000Z',
+    });
+    await first.recordRun(buildRun(2, 'backup', 'failed'));
+    await first.close();
+    // A write cut short by a power loss: a torn line at the end.
+    const file = join(historyDir, 'backup.json');
+    await writeFile(file, `${await readFile(file, 'utf8')}{"run":{"id":"01JA`);
+
+    const logs: string[] = [];
+    const history = openStore({
+      logger: pino({ level: 'warn' }, { write: (line: string) => logs.push(line) }),
+    });
+    await history.open();
+    expect(reads.size).toBe(0);
+    expect(history.summary('backup')).toMatchObject({
+      total: 2,
+      counts: { succeeded: 1, failed: 1, running: 0 },
+      newestId: runId(2),
+    });
+    expect(history.lastScheduledAt('backup')).toBe('2026-03-08T05:30:00.000Z');
+    expect(logs.join('')).toContain('ignoring a damaged line at the end of a history file');
+    // The next write is a whole one: nothing is appended after the torn line.
+    await history.recordRun(buildRun(3, 'backup'));
+    await history.flush();
+    const { text, shard } = await readShardFile('backup');
+    expect(text).not.toContain('{"run":{"id":"01JA\n');
+    expect(shard.runs.map((run) => [run.id, run.status])).toEqual([
+      [runId(1), 'succeeded'],
+      [runId(2), 'failed'],
+      [runId(3), 'succeeded'],
+    ]);
+    expect(shard.lastScheduledAt).toBe('2026-03-08T05:30:00.000Z');
   });
 
   it('starts a shard whose file disappeared again from the records it holds', async () => {

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { readHistoryOffline } from '../../src/history/read-offline.js';
-import { serializeShard } from '../../src/history/shard-file.js';
+import { serializeEntries, serializeShard } from '../../src/history/shard-file.js';
 import type { RunRecord, RunStatus } from '../../src/history/store.js';
 import { SchedulerError } from '../../src/shared/errors.js';
 
@@ -82,6 +82,28 @@ describe('history/read-offline', () => {
     expect(history.runs('backup')).toEqual(backup.runs);
     expect(history.lastScheduledAt('backup')).toBe('2026-03-08T02:30:00.000Z');
     expect(history.listRuns({ status: ['failed'] }).map((run) => run.id)).toEqual(['01C', '01B']);
+  });
+
+  it("reads the records appended after a shard's document", async () => {
+    const backup = {
+      version: 1 as const,
+      schedule: 'backup',
+      lastScheduledAt: '2026-03-08T02:30:00.000Z',
+      runs: [buildRun('01A', 'backup', 'succeeded')],
+    };
+    const appended = serializeEntries([
+      { run: buildRun('01B', 'backup', 'running'), lastScheduledAt: '2026-03-08T03:30:00.000Z' },
+      { run: buildRun('01B', 'backup', 'failed') },
+    ]);
+    await writeFile(join(historyDir, 'backup.json'), serializeShard(backup) + appended);
+    const history = await readHistoryOffline(stateDir);
+    expect(history.warnings).toEqual([]);
+    expect(history.runs('backup').map((run) => [run.id, run.status])).toEqual([
+      ['01A', 'succeeded'],
+      ['01B', 'failed'],
+    ]);
+    expect(history.getRun('01B')?.status).toBe('failed');
+    expect(history.lastScheduledAt('backup')).toBe('2026-03-08T03:30:00.000Z');
   });
 
   it('gives an empty history for a state directory without one', async () => {

@@ -1,4 +1,4 @@
-import { mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import { access, appendFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,7 +6,10 @@ import { idFilterMayContain, probeId } from '../../src/history/id-filter.js';
 import {
   HEAD_READ_BYTES,
   ShardFileAdapter,
+  TAIL_READ_BYTES,
+  parseShardContent,
   parseShardHead,
+  serializeEntries,
   serializeShard,
 } from '../../src/history/shard-file.js';
 import type { RunRecord, RunStatus, ShardFile } from '../../src/history/store.js';
@@ -50,8 +53,8 @@ describe('history/shard-file', () => {
     it('writes one JSON document whose first line is the head', () => {
       const shard = buildShard(20);
       const text = serializeShard(shard);
-      const [firstLine, rest, more] = text.split('\n');
-      expect(more).toBeUndefined();
+      const [firstLine, rest, ...more] = text.split('\n');
+      expect(more).toEqual(['']);
       expect(firstLine).toMatch(
         /^\{"version":1,"schedule":"backup","lastScheduledAt":".*","summary":\{.*\},$/,
       );
@@ -137,8 +140,111 @@ describe('history/shard-file', () => {
         lastScheduledAt: '2026-03-08T02:30:00.000Z',
         summary: summarizeRuns(shard.runs),
         ids: expect.any(Uint8Array),
+        appendedIds: [],
+        tail: { entries: 0, damaged: false },
       });
-      expect(await adapter.read()).toMatchObject(shard);
+      expect(await adapter.read()).toMatchObject({
+        ...shard,
+        tail: { entries: 0, damaged: false },
+      });
+    });
+
+    it('appends entries after the document; the head and a whole read apply them in order', async () => {
+      const adapter = new ShardFileAdapter(file);
+      const shard = buildShard(10);
+      await adapter.write(shard);
+      // Run 11 starts, run 3 is rewritten, the watermark moves, then run 11 finishes.
+      await adapter.append(
+        [{ run: buildRun(11, 'running'), lastScheduledAt: '2026-03-08T03:30:00.000Z' }],
+        { sync: false },
+      );
+      await adapter.append(
+        [
+          { run: buildRun(3, 'failed') },
+          { lastScheduledAt: '2026-03-08T04:30:00.000Z' },
+          { run: buildRun(11, 'succeeded') },
+        ],
+        { sync: true },
+      );
+      const text = await readFile(file, 'utf8');
+      expect(text.startsWith(serializeShard(shard))).toBe(true);
+      expect(text.split('\n')).toHaveLength(2 + 4 + 1);
+      const runs = shard.runs.map((run) => (run.id === runId(3) ? buildRun(3, 'failed') : run));
+      runs.push(buildRun(11, 'succeeded'));
+      expect(await adapter.read()).toMatchObject({
+        ...shard,
+        lastScheduledAt: '2026-03-08T04:30:00.000Z',
+        runs,
+        tail: { entries: 4, damaged: false },
+      });
+      const head = adapter.readHead();
+      expect(head).toMatchObject({
+        lastScheduledAt: '2026-03-08T04:30:00.000Z',
+        appendedIds: [runId(11), runId(3), runId(11)],
+        tail: { entries: 4, damaged: false },
+      });
+      // The summary counts what the entries changed (run 3 is not among its runs, so it counts as new
+      // until the runs are read: see addToSummary).
+      expect(head?.summary.counts).toMatchObject({ succeeded: 10, failed: 2, running: 0 });
+      expect(head?.summary.newestId).toBe(runId(11));
+    });
+
+    it('finds the end of the document by bytes, with text that is not ASCII', async () => {
+      const run = buildRun(1);
+      run.attempts[0]!.outputTail = 'Größe: 12 Mo — ✓ terminé\n';
+      const adapter = new ShardFileAdapter(file);
+      await adapter.write({ version: 1, schedule: 'backup', runs: [run] });
+      await adapter.append([{ run: { ...buildRun(2), reason: 'déjà vu' } }], { sync: false });
+      expect((await adapter.read())?.runs.map((known) => known.id)).toEqual([runId(1), runId(2)]);
+      expect(adapter.readHead()?.tail).toEqual({ entries: 1, damaged: false });
+    });
+
+    it('never appends to a missing file (no document to follow)', async () => {
+      await expect(
+        new ShardFileAdapter(file).append([{ run: buildRun(1) }], { sync: false }),
+      ).rejects.toMatchObject({ code: 'ENOENT' });
+      await expect(access(file)).rejects.toMatchObject({ code: 'ENOENT' });
+    });
+
+    it.each([
+      ['a line cut short (no newline)', '{"run":{"id":"01JA'],
+      ['a line that is not JSON', 'garbage\n'],
+      ['JSON that is not an entry', '{"other":1}\n'],
+      ['a run that is not a run', '{"run":{"id":"x","status":"weird"}}\n'],
+    ])('stops at %s: the entries before it count, the rest is ignored', async (_name, bad) => {
+      const adapter = new ShardFileAdapter(file);
+      await adapter.write(buildShard(2));
+      await adapter.append([{ run: buildRun(3) }], { sync: false });
+      await appendFile(file, `${bad}${serializeEntries([{ run: buildRun(4) }])}`);
+      expect(adapter.readHead()).toMatchObject({
+        appendedIds: [runId(3)],
+        tail: { entries: 1, damaged: true },
+      });
+      const read = await adapter.read();
+      expect(read?.runs.map((run) => run.id)).toEqual([runId(1), runId(2), runId(3)]);
+      expect(read?.tail).toEqual({ entries: 1, damaged: true });
+    });
+
+    it('leaves a tail longer than TAIL_READ_BYTES to a whole read', async () => {
+      const adapter = new ShardFileAdapter(file);
+      await adapter.write(buildShard(1));
+      const long = { ...buildRun(2), reason: 'x'.repeat(1024) };
+      const count = Math.ceil(TAIL_READ_BYTES / 1024) + 1;
+      await adapter.append(
+        Array.from({ length: count }, () => ({ run: long })),
+        { sync: false },
+      );
+      expect(adapter.readHead()).toBeUndefined();
+      expect((await adapter.read())?.tail).toEqual({ entries: count, damaged: false });
+    });
+
+    it('parses a file without a head whole, and a damaged document as not JSON', () => {
+      const shard = buildShard(2);
+      expect(parseShardContent(Buffer.from(JSON.stringify(shard)), file)).toEqual(shard);
+      const text = serializeShard(shard);
+      expect(() => parseShardContent(Buffer.from(text.slice(0, -5)), file)).toThrow(
+        /not valid JSON/,
+      );
     });
 
     it('reads a missing file as null', () => {
