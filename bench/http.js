@@ -4,7 +4,7 @@
 // HTTP_BENCH_IDLE_SECONDS (idle lateness samples, default 15), HTTP_BENCH_WRK=0 to skip wrk even when installed.
 import { execFile } from 'node:child_process';
 import { Agent, request } from 'node:http';
-import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
@@ -14,6 +14,7 @@ import { startStatusServer } from '../dist/status/http.js';
 import {
   latenessMs,
   positiveInt,
+  readRuns,
   stopDaemon,
   spawnDaemon,
   summarise,
@@ -95,10 +96,10 @@ function startDaemon(dir, state) {
 
 /** Lateness of the tick runs scheduled in [fromMs, untilMs), and how many did not succeed. */
 async function collectLateness(state, fromMs, untilMs) {
-  const shard = JSON.parse(await readFile(join(state, 'history', 'tick.json'), 'utf8'));
+  const runs = await readRuns(state, 'tick');
   const values = [];
   let failed = 0;
-  for (const run of shard.runs) {
+  for (const run of runs) {
     const at = Date.parse(run.scheduledAt);
     if (at < fromMs || at >= untilMs || run.trigger !== 'schedule') continue;
     const tail = run.attempts[0]?.outputTail;

@@ -4,6 +4,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { fileURLToPath } from 'node:url';
+import { parseShardContent } from '../../dist/history/shard-file.js';
 
 /** The built CLI (`npx tsc -p tsconfig.build.json` first). */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
@@ -54,10 +55,11 @@ export function manifest(name, spec) {
   return JSON.stringify({ apiVersion: 'cronops/v1', kind: 'Schedule', metadata: { name }, spec });
 }
 
-/** The runs in a schedule's history shard; [] while it does not exist. */
+/** The runs in a schedule's history shard (with the records appended to it); [] while it does not exist. */
 export async function readRuns(state, name) {
   try {
-    return JSON.parse(await readFile(join(state, 'history', `${name}.json`), 'utf8')).runs;
+    const file = join(state, 'history', `${name}.json`);
+    return parseShardContent(await readFile(file), file).runs;
   } catch (error) {
     if (error.code === 'ENOENT') return [];
     throw error;
