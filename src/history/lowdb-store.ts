@@ -433,11 +433,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   }
 
   async compactNow(): Promise<void> {
-    for (const shard of [...this.#compactDue.keys()]) {
-      this.#compactDue.delete(shard);
-      shard.compactRequested = true;
-      await this.#drain(shard);
-    }
+    for (const shard of [...this.#compactDue.keys()]) await this.#compact(shard);
   }
 
   async flush(): Promise<void> {
@@ -896,10 +892,15 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       // Moved back by an append since, or written whole meanwhile.
       const at = this.#compactDue.get(shard);
       if (at === undefined || at > now) continue;
-      this.#compactDue.delete(shard);
-      shard.compactRequested = true;
-      await this.#drain(shard);
+      await this.#compact(shard);
     }
+  }
+
+  /** Rewrite the shard whole now, its appended entries folded into the document. */
+  #compact(shard: Shard): Promise<void> {
+    this.#compactDue.delete(shard);
+    shard.compactRequested = true;
+    return this.#drain(shard);
   }
 
   async #writeShard(shard: Shard, runs: RunRecord[], durable: boolean): Promise<void> {
