@@ -150,10 +150,11 @@ interface Shard {
   appended: number;
   /** Ids of the runs in those entries, while the runs are not loaded (`ids` covers the document only). */
   appendedIds: string[];
-  /** The next write must be a whole one (retention pruned runs, a damaged tail, a failed append). */
+  /**
+   * The next write must be a whole one: to fold appended entries into the document (compaction), or after
+   * retention pruned runs, a damaged tail, a failed write.
+   */
   rewrite: boolean;
-  /** A whole write is asked for to fold the appended entries into the document (compaction). */
-  compactRequested: boolean;
 }
 
 const EMPTY_SUMMARY: HistorySummary = (() => {
@@ -481,7 +482,6 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       appended: 0,
       appendedIds: [],
       rewrite: false,
-      compactRequested: false,
     };
     this.#shards.set(schedule, shard);
     return shard;
@@ -725,12 +725,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   async #runDrain(shard: Shard): Promise<void> {
     shard.drainActive = true;
     try {
-      while (
-        shard.version > shard.savedVersion ||
-        shard.waiters.length > 0 ||
-        shard.rewrite ||
-        shard.compactRequested
-      ) {
+      while (shard.version > shard.savedVersion || shard.waiters.length > 0 || shard.rewrite) {
         const appending = this.#canAppend(shard);
         let runs = shard.runs;
         if (!appending && runs === undefined) {
@@ -795,7 +790,6 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     return (
       shard.appendable &&
       !shard.rewrite &&
-      !shard.compactRequested &&
       shard.pendingAside === undefined &&
       shard.unsaved.length > 0 &&
       shard.adapter.append !== undefined &&
@@ -829,7 +823,6 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     shard.appended = 0;
     shard.appendedIds = [];
     shard.rewrite = false;
-    shard.compactRequested = false;
     shard.appendable = shard.adapter.append !== undefined;
     this.#compactDue.delete(shard);
   }
@@ -899,7 +892,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   /** Rewrite the shard whole now, its appended entries folded into the document. */
   #compact(shard: Shard): Promise<void> {
     this.#compactDue.delete(shard);
-    shard.compactRequested = true;
+    shard.rewrite = true;
     return this.#drain(shard);
   }
 
