@@ -265,15 +265,21 @@ function getFormatter(timeZone: string): Intl.DateTimeFormat {
   return formatter;
 }
 
+type WallClock = Readonly<Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>>;
+
+/** The last wall clock read per zone: the fires of a burst share their second, and ICU takes ~0.1 ms a read. */
+const lastWallClocks = new Map<string, { second: number; fields: WallClock }>();
+
 /** The wall-clock fields of an instant in a zone. */
-function readWallClock(
-  instant: Date,
-  timeZone: string,
-): Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number> {
+function readWallClock(instant: Date, timeZone: string): WallClock {
+  const second = Math.floor(instant.getTime() / 1000);
+  const last = lastWallClocks.get(timeZone);
+  if (last?.second === second) return last.fields;
   const fields = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
   for (const part of getFormatter(timeZone).formatToParts(instant)) {
     if (part.type in fields) fields[part.type as keyof typeof fields] = Number(part.value);
   }
+  lastWallClocks.set(timeZone, { second, fields });
   return fields;
 }
 

@@ -77,6 +77,13 @@ export type RunTask = (
   options: RunTaskOptions,
 ) => Promise<AttemptResult>;
 
+/**
+ * The daemon's own environment, copied once, when the first process starts: every job inherits it under its
+ * own variables. Reading `process.env` whole costs about 0.15 ms (each variable goes through a native
+ * getter), which would come before every spawn; cronops never changes its environment after start-up.
+ */
+let inheritedEnv: Record<string, string | undefined> | undefined;
+
 type Execa = typeof ExecaModule.execa;
 let execaLoaded: Execa | undefined;
 let execaLoading: Promise<Execa> | undefined;
@@ -165,8 +172,8 @@ async function runProcess(
     reject: false,
     detached: true,
     buffer: false,
-    extendEnv: true,
-    env: invocation.env,
+    extendEnv: false,
+    env: { ...(inheritedEnv ??= { ...process.env }), ...invocation.env },
     ...(invocation.workingDir === undefined ? {} : { cwd: invocation.workingDir }),
     ...(invocation.input === undefined
       ? { stdin: 'ignore' as const }

@@ -143,6 +143,18 @@ describe('manifest/templates', () => {
     ).toThrow('unknown template variable "{{ nope }}"');
   });
 
+  it('reads the wall clock of each second and zone, however the fires of a second interleave', () => {
+    const at = (instant: string, zone: string) => contextAt(instant, zone).values.datetime;
+    // The same second twice in a row, then the next second, then another zone, then back: each answer is
+    // the one for its own instant and zone, not the last one read.
+    expect(at('2026-03-29T00:59:59.001Z', 'Europe/Berlin')).toBe('2026-03-29T01:59:59+01:00');
+    expect(at('2026-03-29T00:59:59.999Z', 'Europe/Berlin')).toBe('2026-03-29T01:59:59+01:00');
+    expect(at('2026-03-29T01:00:00.000Z', 'Europe/Berlin')).toBe('2026-03-29T03:00:00+02:00');
+    expect(at('2026-03-29T01:00:00.000Z', 'America/New_York')).toBe('2026-03-28T21:00:00-04:00');
+    expect(at('2026-03-29T01:00:00.500Z', 'Europe/Berlin')).toBe('2026-03-29T03:00:00+02:00');
+    expect(at('2026-03-29T00:59:59.000Z', 'Europe/Berlin')).toBe('2026-03-29T01:59:59+01:00');
+  });
+
   it.each([
     ['{{ date }}-{{ params.databases.1 }}', []],
     ['\\{{ literal }}', []],

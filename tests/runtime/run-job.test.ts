@@ -295,6 +295,12 @@ describe('runtime/run-job', () => {
       clock,
     });
     expect(inherited.outputTail).toBe(`PATH=${process.env.PATH ?? ''}\n`);
+    // A variable of the schedule's own wins over the daemon's of the same name.
+    const overridden = await runTask(
+      invocation(nodeJob('print-env.js', 'HOME'), { env: { HOME: '/srv/backup' } }),
+      { clock },
+    );
+    expect(overridden.outputTail).toBe('HOME=/srv/backup\n');
   });
 
   it('redacts secrets from the output tail and the error text', async () => {
