@@ -1,6 +1,5 @@
 // Benchmark of scale: 10,000 schedules in 1,000 files — time to "all scheduled", memory, and idle CPU of the daemon.
 // Run `npx tsc -p tsconfig.build.json` first. Env: SCALE_IDLE_SECONDS (idle CPU window, default 30).
-import { execFileSync } from 'node:child_process';
 import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -8,7 +7,13 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { stringify } from 'yaml';
-import { positiveInt, stopDaemon, waitForShards, spawnDaemon } from './lib/daemon.js';
+import {
+  positiveInt,
+  readCpuSeconds,
+  stopDaemon,
+  waitForShards,
+  spawnDaemon,
+} from './lib/daemon.js';
 
 const FILES = 1_000;
 const PER_FILE = 10;
@@ -17,8 +22,6 @@ const IDLE_SECONDS = positiveInt('SCALE_IDLE_SECONDS', 30);
 const TARGET_START_MS = 3_000;
 const TARGET_RSS_MB = 300;
 const TARGET_IDLE_CPU = 1;
-const CLOCK_TICKS =
-  Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
 
 const ZONES = [
   'UTC',
@@ -192,14 +195,6 @@ function readRssMb(pid) {
   return match ? Number(match[1]) / 1024 : NaN;
 }
 
-/** utime + stime of a process, in seconds. */
-function readCpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  // Fields after the command: state is index 0, so utime (14th field overall) is index 11, stime index 12.
-  return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS;
-}
-
 /** Poll status.json until it lists `count` schedules; resolves with the time it took. */
 async function waitForStatus(state, count, timeoutMs) {
   const began = performance.now();
@@ -222,7 +217,7 @@ async function measureStart(dir, state, idleSeconds) {
   try {
     const started = await daemon.started;
     const rssAtStart = readRssMb(daemon.proc.pid);
-    const startCpuSeconds = readCpuSeconds(daemon.proc.pid);
+    const startCpuSeconds = readCpuSeconds(daemon.proc.pid).own;
     const { ms: statusMs, status } = await waitForStatus(state, SCHEDULES, 60_000);
     const result = {
       startMs: started.ms,
@@ -240,10 +235,10 @@ async function measureStart(dir, state, idleSeconds) {
       await waitForShards(state, SCHEDULES, 600_000);
       result.settleMs = performance.now() - settled + statusMs;
       await sleep(2_000);
-      const cpuBefore = readCpuSeconds(daemon.proc.pid);
+      const cpuBefore = readCpuSeconds(daemon.proc.pid).own;
       const before = performance.now();
       await sleep(idleSeconds * 1000);
-      const cpuAfter = readCpuSeconds(daemon.proc.pid);
+      const cpuAfter = readCpuSeconds(daemon.proc.pid).own;
       result.idleCpuPercent =
         ((cpuAfter - cpuBefore) / ((performance.now() - before) / 1000)) * 100;
       result.idleCpuSeconds = cpuAfter - cpuBefore;

@@ -1,5 +1,6 @@
 // Helpers shared by the daemon benchmarks: options, manifests, history shards, stopping a daemon, percentiles.
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -40,6 +41,27 @@ export function spawnDaemon(
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env },
   );
+}
+
+const CLOCK_TICKS =
+  Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+
+/**
+ * CPU time of a process from /proc/<pid>/stat, in seconds: `own` (utime + stime) and `children` (cutime +
+ * cstime: the children it has waited for, with the descendants they waited for).
+ */
+export function readCpuSeconds(pid = process.pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  // Fields after the command: state is index 0, so utime (14th field overall) is index 11, then stime,
+  // cutime and cstime.
+  const fields = stat
+    .slice(stat.lastIndexOf(')') + 2)
+    .split(' ')
+    .map(Number);
+  return {
+    own: (fields[11] + fields[12]) / CLOCK_TICKS,
+    children: (fields[13] + fields[14]) / CLOCK_TICKS,
+  };
 }
 
 /** A whole number >= 1 from the environment variable `name`, or `fallback`. */
