@@ -245,41 +245,44 @@ const WEEKDAY_NAMES = [
   'Saturday',
 ];
 
-const formatters = new Map<string, Intl.DateTimeFormat>();
-
-function getFormatter(timeZone: string): Intl.DateTimeFormat {
-  let formatter = formatters.get(timeZone);
-  if (formatter === undefined) {
-    formatter = new Intl.DateTimeFormat('en-US', {
-      timeZone,
-      hourCycle: 'h23',
-      year: 'numeric',
-      month: 'numeric',
-      day: 'numeric',
-      hour: 'numeric',
-      minute: 'numeric',
-      second: 'numeric',
-    });
-    formatters.set(timeZone, formatter);
-  }
-  return formatter;
-}
-
 type WallClock = Readonly<Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>>;
 
-/** The last wall clock read per zone: the fires of a burst share their second, and ICU takes ~0.1 ms a read. */
-const lastWallClocks = new Map<string, { second: number; fields: WallClock }>();
+/**
+ * Per zone: its formatter, and its last reading with the second it was for. The fires of a burst share their
+ * second, and ICU takes about 0.1 ms a reading.
+ */
+const zoneClocks = new Map<
+  string,
+  { formatter: Intl.DateTimeFormat; second?: number; fields?: WallClock }
+>();
 
 /** The wall-clock fields of an instant in a zone. */
 function readWallClock(instant: Date, timeZone: string): WallClock {
   const second = Math.floor(instant.getTime() / 1000);
-  const last = lastWallClocks.get(timeZone);
-  if (last?.second === second) return last.fields;
+  let clock = zoneClocks.get(timeZone);
+  if (clock === undefined) {
+    clock = {
+      formatter: new Intl.DateTimeFormat('en-US', {
+        timeZone,
+        hourCycle: 'h23',
+        year: 'numeric',
+        month: 'numeric',
+        day: 'numeric',
+        hour: 'numeric',
+        minute: 'numeric',
+        second: 'numeric',
+      }),
+    };
+    zoneClocks.set(timeZone, clock);
+  } else if (clock.second === second && clock.fields !== undefined) {
+    return clock.fields;
+  }
   const fields = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
-  for (const part of getFormatter(timeZone).formatToParts(instant)) {
+  for (const part of clock.formatter.formatToParts(instant)) {
     if (part.type in fields) fields[part.type as keyof typeof fields] = Number(part.value);
   }
-  lastWallClocks.set(timeZone, { second, fields });
+  clock.second = second;
+  clock.fields = fields;
   return fields;
 }
 
