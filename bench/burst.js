@@ -22,6 +22,11 @@ const PER_FILE = 100;
 const TARGET_FACTOR = 1.5;
 const PARALLEL = availableParallelism();
 
+/** CPU seconds used between two readCpuSeconds readings: by the process itself (`spawner`) and by its jobs. */
+function cpuUsed(before, after) {
+  return { spawner: after.own - before.own, jobs: after.children - before.children };
+}
+
 /** A `date +%s.%N` line as milliseconds since the epoch, keeping microseconds. */
 function printedMs(printed) {
   const match = /^(\d+)\.(\d{9})/.exec(printed.trim());
@@ -163,10 +168,7 @@ async function measureDaemon(count) {
     while (daemon.finished < count && Date.now() < deadline) await sleep(100);
     const waitedMs = Date.now() - instantMs;
     const cpuAfter = readCpuSeconds(daemon.proc.pid);
-    const cpu = {
-      spawner: cpuAfter.own - cpuBefore.own,
-      jobs: cpuAfter.children - cpuBefore.children,
-    };
+    const cpu = cpuUsed(cpuBefore, cpuAfter);
     await stopDaemon(daemon);
 
     const scheduledAt = at.toISOString();
@@ -218,15 +220,11 @@ async function measureDaemon(count) {
 
 const fmt = (ms) => (Number.isFinite(ms) ? ms.toFixed(0) : '-');
 
-/** `measure()`'s result with the CPU seconds this process (`spawner`) and its jobs (`jobs`) used meanwhile. */
+/** `measure()`'s result with the CPU seconds this process and its jobs used meanwhile. */
 async function withCpu(measure) {
   const before = readCpuSeconds();
   const result = await measure();
-  const after = readCpuSeconds();
-  return {
-    ...result,
-    cpu: { spawner: after.own - before.own, jobs: after.children - before.children },
-  };
+  return { ...result, cpu: cpuUsed(before, readCpuSeconds()) };
 }
 
 const sequential = await withCpu(() => spawnBaseline(SCHEDULES, 1));
