@@ -53,46 +53,63 @@ type Pending = StatusSnapshot | (() => StatusSnapshot);
 let tempCounter = 0;
 
 /**
- * The JSON of each schedule entry as UTF-8, after a comma; the snapshot builder reuses unchanged
- * entries, so most are found here. Each has its own allocation, not a slice of Node's shared pool, so
- * the bytes of an entry that is replaced are freed with it.
+ * The JSON of each schedule entry, after a comma; the snapshot builder reuses unchanged entries, so most
+ * are found here. Strings live in V8's heap, which a fork does not copy: kept as Buffers (malloc'd
+ * memory), 10,000 entries made every job's `fork` copy 7 MB more.
  */
-const entryBytes = new WeakMap<object, Buffer>();
+const entryJson = new WeakMap<object, string>();
 const SCHEDULES_PLACEHOLDER = '\u0000schedules\u0000';
 
-function encodeEntry(entry: object): Buffer {
-  let bytes = entryBytes.get(entry);
-  if (bytes === undefined) {
-    const json = `,${JSON.stringify(entry)}`;
-    bytes = Buffer.allocUnsafeSlow(Buffer.byteLength(json));
-    bytes.write(json);
-    entryBytes.set(entry, bytes);
-  }
-  return bytes;
-}
+/**
+ * Characters per piece of a document: a UTF-16 unit is at most 3 bytes of UTF-8, so a piece fits a
+ * 96 KiB write buffer, below glibc's 128 KiB mmap threshold. (Freeing a larger block raises that
+ * threshold for good, after which the daemon's malloc heap, copied by every fork, grows by as much.)
+ */
+const PIECE_CHARS = 32 * 1024;
+const WRITE_BUFFER_BYTES = 3 * PIECE_CHARS;
 
 /**
- * `JSON.stringify(snapshot)` as UTF-8, followed by `suffix`, with each schedule entry serialised once
- * for as long as the entry object lives: with 10,000 schedules a status write costs the changed
- * entries and one copy of the bytes, not the serialisation and encoding of the whole document.
+ * `JSON.stringify(snapshot)` followed by `suffix`, as pieces of about PIECE_CHARS characters (an entry
+ * is never split), with each schedule entry serialised once for as long as the entry object lives: with
+ * 10,000 schedules a status write costs the changed entries and one copy, not the whole serialisation.
  */
-export function encodeSnapshot(snapshot: StatusSnapshot, suffix = ''): Buffer {
+export function snapshotPieces(snapshot: StatusSnapshot, suffix = ''): string[] {
   const head = JSON.stringify({ ...snapshot, schedules: SCHEDULES_PLACEHOLDER });
   const marker = JSON.stringify(SCHEDULES_PLACEHOLDER);
   const at = head.indexOf(marker);
-  const parts: Buffer[] = [Buffer.from(`${head.slice(0, at)}[`)];
+  const pieces: string[] = [];
+  let piece = `${head.slice(0, at)}[`;
   snapshot.schedules.forEach((entry, index) => {
-    const bytes = encodeEntry(entry);
+    let json = entryJson.get(entry);
+    if (json === undefined) {
+      json = `,${JSON.stringify(entry)}`;
+      entryJson.set(entry, json);
+    }
     // The first entry goes without its comma.
-    parts.push(index === 0 ? bytes.subarray(1) : bytes);
+    piece += index === 0 ? json.slice(1) : json;
+    if (piece.length >= PIECE_CHARS) {
+      pieces.push(piece);
+      piece = '';
+    }
   });
-  parts.push(Buffer.from(`]${head.slice(at + marker.length)}${suffix}`));
-  return Buffer.concat(parts);
+  pieces.push(`${piece}]${head.slice(at + marker.length)}${suffix}`);
+  return pieces;
 }
 
-/** `JSON.stringify(snapshot)`, from the same per-entry cache as encodeSnapshot. */
+/** `JSON.stringify(snapshot)`, from the same per-entry cache as snapshotPieces. */
 export function serializeSnapshot(snapshot: StatusSnapshot): string {
-  return encodeSnapshot(snapshot).toString('utf8');
+  return snapshotPieces(snapshot).join('');
+}
+
+/** `text` cut into slices of at most PIECE_CHARS units, never between the two halves of a surrogate pair. */
+export function* textSlices(text: string): Generator<string> {
+  for (let start = 0; start < text.length; ) {
+    let end = Math.min(text.length, start + PIECE_CHARS);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
+    yield text.slice(start, end);
+    start = end;
+  }
 }
 
 export function createStatusFileWriter(options: StatusFileWriterOptions): StatusFileWriter {
@@ -161,13 +178,13 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
       const started = performance.now();
       const snapshot = typeof next === 'function' ? next() : next;
       // Compact: consumers parse it (`jq . status.json` pretty-prints), and indenting 1 MB costs time.
-      const text = encodeSnapshot(snapshot, '\n');
+      const pieces = snapshotPieces(snapshot, '\n');
       lastCostMs = performance.now() - started;
       if (!directoryReady) {
         await mkdir(dirname(path), { recursive: true });
         directoryReady = true;
       }
-      await writeFileAtomically(path, text);
+      await writeChunksAtomically(path, pieces);
       if (lastError !== undefined) logger?.info({ file: path }, 'status file writable again');
       lastError = undefined;
     } catch (error) {
@@ -208,14 +225,10 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
   };
 }
 
-/** Write through a temp file in the same directory, then rename it over the target. */
-export async function writeFileAtomically(file: string, text: string | Buffer): Promise<void> {
-  await writeChunksAtomically(file, [text]);
-}
-
 /**
  * Write `chunks` one after the other through a temp file in the same directory, then rename it over the
- * target: a large document can be produced a part at a time, without ever holding all of it.
+ * target: a large document can be produced a part at a time, without ever holding all of it. Strings
+ * are encoded a slice at a time into one 96 KiB buffer, so no write allocates more than that.
  */
 export async function writeChunksAtomically(
   file: string,
@@ -225,22 +238,31 @@ export async function writeChunksAtomically(
   const temp = join(dirname(file), `.${basename(file)}.${process.pid}.${tempCounter}.tmp`);
   let handle: Awaited<ReturnType<typeof open>> | undefined;
   try {
-    handle = await open(temp, 'w', 0o644);
+    const opened = await open(temp, 'w', 0o644);
+    handle = opened;
     let position = 0;
-    for await (const chunk of chunks) {
-      // One write call per chunk: writeFile() would split megabytes into 512 KiB writes, each queued on
-      // the I/O thread pool again behind whatever else waits there (history writes and fsyncs).
-      const bytes = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-      for (let offset = 0; offset < bytes.length;) {
-        const { bytesWritten } = await handle.write(bytes, offset, bytes.length - offset, position);
+    // One write call per slice: writeFile() would split megabytes into 512 KiB writes, each queued on
+    // the I/O thread pool again behind whatever else waits there (history writes and fsyncs).
+    const writeAll = async (bytes: Buffer, length: number): Promise<void> => {
+      for (let offset = 0; offset < length; ) {
+        const { bytesWritten } = await opened.write(bytes, offset, length - offset, position);
         if (bytesWritten === 0) throw new Error(`no progress writing ${temp}`);
         offset += bytesWritten;
         position += bytesWritten;
       }
+    };
+    let buffer: Buffer | undefined;
+    for await (const chunk of chunks) {
+      if (typeof chunk !== 'string') {
+        await writeAll(chunk, chunk.length);
+        continue;
+      }
+      buffer ??= Buffer.allocUnsafeSlow(WRITE_BUFFER_BYTES);
+      for (const slice of textSlices(chunk)) await writeAll(buffer, buffer.write(slice));
     }
     // No fsync: the file is a view the daemon rewrites after every change and at start-up, and syncing
     // megabytes on every change would cost more than the view is worth. The rename keeps it whole.
-    await handle.close();
+    await opened.close();
     handle = undefined;
     await rename(temp, file);
   } catch (error) {

@@ -6,8 +6,10 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
 import {
   createStatusFileWriter,
-  encodeSnapshot,
   serializeSnapshot,
+  snapshotPieces,
+  writeChunksAtomically,
+  textSlices,
   type StatusFileTimers,
 } from '../../src/status/file.js';
 import {
@@ -284,19 +286,75 @@ describe('status/file serializeSnapshot', () => {
     expect(JSON.parse(serializeSnapshot(snapshot)).schedules[0].name).toBe('a');
   });
 
-  it('encodes the same JSON as UTF-8 bytes with a suffix, for any number of entries', () => {
+  it('cuts the same JSON with a suffix into pieces of about 32 Ki characters, never inside an entry', () => {
+    const big = 'x'.repeat(40_000);
     for (const schedules of [
       [],
       [{ name: 'ü' }],
       [{ name: 'a', description: 'Sicherung → Nacht' }, { name: 'b' }],
+      Array.from({ length: 2_000 }, (_, index) => ({ name: `s${index}`, description: 'é😀'.repeat(10) })),
+      [{ name: 'a' }, { name: 'huge', description: big }, { name: 'c' }],
     ]) {
       const snapshot = { version: '1', schedules, files: [] } as unknown as Parameters<
-        typeof encodeSnapshot
+        typeof snapshotPieces
       >[0];
-      expect(
-        encodeSnapshot(snapshot, '\n').equals(Buffer.from(`${JSON.stringify(snapshot)}\n`)),
-      ).toBe(true);
+      const pieces = snapshotPieces(snapshot, '\n');
+      expect(pieces.join('')).toBe(`${JSON.stringify(snapshot)}\n`);
+      const entries = schedules.map((entry) => JSON.stringify(entry));
+      for (const piece of pieces.slice(0, -1)) {
+        // Each piece but the last ends after a whole entry, and is long only by that entry.
+        expect(entries.some((entry) => piece.endsWith(entry))).toBe(true);
+        expect(piece.length).toBeLessThan(32 * 1024 + big.length + 100);
+      }
+      if (schedules.length === 2_000) expect(pieces.length).toBeGreaterThan(2);
     }
+  });
+});
+
+describe('status/file textSlices', () => {
+  it('cuts text into slices of at most 32 Ki units, keeping surrogate pairs whole', () => {
+    const limit = 32 * 1024;
+    const cases = [
+      '',
+      'short',
+      'a'.repeat(limit),
+      'a'.repeat(limit + 1),
+      // A pair whose high half would be the last unit of a slice.
+      `${'a'.repeat(limit - 1)}😀${'b'.repeat(10)}`,
+      '😀'.repeat(limit),
+      'é→😀'.repeat(50_000),
+    ];
+    for (const text of cases) {
+      const slices = [...textSlices(text)];
+      expect(slices.join('')).toBe(text);
+      for (const slice of slices) {
+        expect(slice.length).toBeGreaterThan(0);
+        expect(slice.length).toBeLessThanOrEqual(limit);
+        // Whole pairs only: re-encoding gives back the same text, with no U+FFFD.
+        expect(Buffer.from(slice, 'utf8').toString('utf8')).toBe(slice);
+      }
+    }
+    expect([...textSlices(`${'a'.repeat(limit - 1)}😀`)].map((slice) => slice.length)).toEqual([
+      limit - 1,
+      2,
+    ]);
+  });
+});
+
+describe('status/file writeChunksAtomically', () => {
+  it('writes strings of any size and Buffers byte for byte, and leaves no temp file', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'cronops-status-chunks-'));
+    const file = join(dir, 'doc.txt');
+    // 300,000 units of 1-, 2-, 3- and 4-byte characters: many slices, pairs across slice boundaries.
+    const text = 'aé→😀'.repeat(60_000);
+    const chunks = ['head:', text, Buffer.from([0xe2, 0x82, 0xac]), '', 'tail\n'];
+    await writeChunksAtomically(file, chunks);
+    const expected = Buffer.concat(
+      chunks.map((chunk) => (typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk)),
+    );
+    expect((await readFile(file)).equals(expected)).toBe(true);
+    expect(await readdir(dir)).toEqual(['doc.txt']);
+    await rm(dir, { recursive: true, force: true });
   });
 });
 
