@@ -1,4 +1,5 @@
 // `{{ variable }}` templates in task and notify strings: checked at load time, rendered at run time.
+import { offsetAt } from '../cron/zone-offsets.js';
 import { SchedulerError } from '../shared/errors.js';
 import { findClosest, formatSuggestion } from './suggest.js';
 import { MONTH_NAMES } from '../shared/month-names.js';
@@ -248,42 +249,19 @@ const WEEKDAY_NAMES = [
 type WallClock = Readonly<Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>>;
 
 /**
- * Per zone: its formatter, and its last reading with the second it was for. The fires of a burst share their
- * second, and ICU takes about 0.1 ms a reading.
+ * The wall-clock fields of an instant in a zone: the UTC fields of the instant moved by the zone's offset,
+ * which the firing engine's cache knows per day, so a run reads no ICU formatter (about 0.1 ms a reading).
  */
-const zoneClocks = new Map<
-  string,
-  { formatter: Intl.DateTimeFormat; second?: number; fields?: WallClock }
->();
-
-/** The wall-clock fields of an instant in a zone. */
 function readWallClock(instant: Date, timeZone: string): WallClock {
-  const second = Math.floor(instant.getTime() / 1000);
-  let clock = zoneClocks.get(timeZone);
-  if (clock === undefined) {
-    clock = {
-      formatter: new Intl.DateTimeFormat('en-US', {
-        timeZone,
-        hourCycle: 'h23',
-        year: 'numeric',
-        month: 'numeric',
-        day: 'numeric',
-        hour: 'numeric',
-        minute: 'numeric',
-        second: 'numeric',
-      }),
-    };
-    zoneClocks.set(timeZone, clock);
-  } else if (clock.second === second && clock.fields !== undefined) {
-    return clock.fields;
-  }
-  const fields = { year: 0, month: 0, day: 0, hour: 0, minute: 0, second: 0 };
-  for (const part of clock.formatter.formatToParts(instant)) {
-    if (part.type in fields) fields[part.type as keyof typeof fields] = Number(part.value);
-  }
-  clock.second = second;
-  clock.fields = fields;
-  return fields;
+  const wall = new Date(instant.getTime() + offsetAt(timeZone, instant.getTime()));
+  return {
+    year: wall.getUTCFullYear(),
+    month: wall.getUTCMonth() + 1,
+    day: wall.getUTCDate(),
+    hour: wall.getUTCHours(),
+    minute: wall.getUTCMinutes(),
+    second: wall.getUTCSeconds(),
+  };
 }
 
 const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
