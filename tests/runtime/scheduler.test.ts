@@ -57,14 +57,23 @@ describe('runtime/scheduler', () => {
     expect(earlyWakeMs(delay)).toBe(early);
   });
 
-  it('wakes early, finishes with a short timer and hands out the instant once', () => {
+  it('wakes early, finishes with a short timer and polls, and hands out the instant once', () => {
     const { clock, timers, loop, log } = setup('2026-01-01T00:00:00.000Z');
     const m = every(20_000);
     loop.set('s20', m.next, m.count, clock.now().getTime());
     expect(timers.pending.map((t) => t.ms)).toEqual([20_000 - 43]);
     timers.fire(clock); // woken early: not yet due, a short timer follows
     expect(log()).toEqual([]);
-    expect(timers.pending.map((t) => t.ms)).toEqual([43]);
+    expect(timers.pending.map((t) => t.ms)).toEqual([41]);
+    timers.fire(clock); // 2 ms before the instant: polled with immediates
+    expect(timers.pending.map((t) => t.ms)).toEqual([0]);
+    timers.fire(clock);
+    expect(log()).toEqual([]);
+    expect(timers.pending.map((t) => t.ms)).toEqual([0]);
+    clock.tick(1);
+    timers.fire(clock);
+    expect(log()).toEqual([]);
+    clock.tick(1);
     timers.fire(clock);
     expect(log()).toEqual(['s20 2026-01-01T00:00:20.000Z x1']);
     expect(loop.nextAt('s20')?.toISOString()).toBe('2026-01-01T00:00:40.000Z');
@@ -159,7 +168,11 @@ describe('runtime/scheduler', () => {
     timers.fire(clock);
     timers.fire(clock); // the short rest of the lead
     expect(calls).toEqual(['prepare b@2026-01-01T00:00:01.000Z a@2026-01-01T00:00:01.000Z']);
-    timers.fire(clock); // to the instant itself
+    expect(timers.pending.map((t) => t.ms)).toEqual([48]); // to 2 ms before the instant…
+    timers.fire(clock);
+    expect(timers.pending.map((t) => t.ms)).toEqual([0]); // …then polled up to it
+    clock.tick(2);
+    timers.fire(clock);
     expect(calls.slice(1)).toEqual([
       'due b@2026-01-01T00:00:01.000Z',
       'due a@2026-01-01T00:00:01.000Z',
