@@ -448,16 +448,21 @@ export class RunManager {
     if (!signal.aborted) {
       record.status = 'running';
       record.startedAt = this.#o.clock.now().toISOString();
-      this.#record(record, record.trigger === 'manual' ? undefined : record.scheduledAt);
-      this.#emit('run:started', record);
-      log.info(
-        { attempt: 1, trigger: record.trigger, scheduledAt: record.scheduledAt },
-        'run started',
-      );
     }
     const attempts = spec.retries.limit + 1;
     for (let attempt = 1; attempt <= attempts && !signal.aborted; attempt += 1) {
-      const result = await this.#attempt(run, attempt, log);
+      // #attempt starts the process before it first waits. The run is recorded, announced and logged
+      // after that, so their millisecond or so comes after the job's start instead of before it.
+      const attempted = this.#attempt(run, attempt, log);
+      if (attempt === 1) {
+        this.#record(record, record.trigger === 'manual' ? undefined : record.scheduledAt);
+        this.#emit('run:started', record);
+        log.info(
+          { attempt: 1, trigger: record.trigger, scheduledAt: record.scheduledAt },
+          'run started',
+        );
+      }
+      const result = await attempted;
       if (result.outcome === 'succeeded') {
         record.status = 'succeeded';
         delete record.reason;
