@@ -16,7 +16,7 @@ import { createLowdbHistoryStore } from '../history/lowdb-store.js';
 import { applyPlan, type JobTarget } from '../reconcile/apply.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import { isEmptyPlan, planReconcile, selectChangedSchedules } from '../reconcile/plan.js';
-import { loadExeca, runTask } from '../runtime/run-job.js';
+import { loadExeca, runTask, warmUpProcessStart } from '../runtime/run-job.js';
 import { deliverNotification } from '../runtime/notify.js';
 import { reapOrphans } from '../runtime/process-group.js';
 import { FireLoop, type DueFires } from '../runtime/scheduler.js';
@@ -146,6 +146,8 @@ export class Daemon {
   #parseCacheStale = false;
   #parseCacheWrite: Promise<void> | undefined;
   #unsubscribeHistory: (() => void) | undefined;
+  /** Loading execa and the warm-up process after start-up (see warmUpProcessStart). */
+  #warmUp: Promise<void> = Promise.resolve();
 
   constructor(options: DaemonOptions) {
     const clock = options.clock ?? systemClock;
@@ -294,9 +296,22 @@ export class Daemon {
       },
       'cronops started',
     );
-    // Loaded now rather than before: every schedule is already waiting for its instant.
-    loadExeca().catch((err: unknown) =>
-      log.error({ err }, 'cannot load execa: command and shell tasks cannot start'),
+    // Loaded now rather than before: every schedule is already waiting for its instant. Then one no-op
+    // process compiles the code that starts jobs, which the first fire would otherwise wait for.
+    this.#warmUp = loadExeca().then(
+      async () => {
+        const warm = await warmUpProcessStart(this.#o.clock);
+        log.debug(
+          {
+            outcome: warm.outcome,
+            durationMs: warm.finishedAt.getTime() - warm.startedAt.getTime(),
+            ...(warm.error === undefined ? {} : { error: warm.error }),
+          },
+          'process start warmed up',
+        );
+      },
+      (err: unknown) =>
+        log.error({ err }, 'cannot load execa: command and shell tasks cannot start'),
     );
     // The line reaches stdout before the first status of every schedule (a long synchronous build) is made.
     await logWritten(log);
@@ -405,6 +420,7 @@ export class Daemon {
     this.#writeStatus();
     await this.#reloading.catch(() => undefined);
     await this.#runs.shutdown(this.#o.shutdownGraceMs);
+    await this.#warmUp;
     clearInterval(this.#checkpointTimer);
     await this.#o.history.flush();
     // Every fire that started is in the flushed history now; prepared ones that never came due do not

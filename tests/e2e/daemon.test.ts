@@ -55,7 +55,11 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
         task: { shell: 'echo "bad {{ name }}"; exit 3' },
       }),
     );
-    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off', '--log-level', 'debug']);
+    // One no-op process after start-up, so that the first fire finds the process-start code compiled.
+    await waitFor('the warm-up process', () =>
+      d.output().match(/"outcome":"succeeded"[^\n]*"msg":"process start warmed up"/),
+    );
     const ok = await waitFor('a succeeded run', async () =>
       (await readRuns(state, 'ok')).find((r) => r.status === 'succeeded'),
     );

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
-import { runTask, type TaskInvocation } from '../../src/runtime/run-job.js';
+import { runTask, warmUpProcessStart, type TaskInvocation } from '../../src/runtime/run-job.js';
 
 const JOBS = fileURLToPath(new URL('../fixtures/jobs/', import.meta.url));
 const dir = mkdtempSync(join(tmpdir(), 'cronops-run-job-'));
@@ -93,6 +93,13 @@ describe('runtime/run-job', () => {
     expect(result.startedAt).toEqual(new Date('2026-03-08T02:30:00.000Z'));
     expect(spawned).toEqual([{ pid: result.pid, processStartTime: result.processStartTime }]);
     expect(result.processStartTime).toBeGreaterThan(0);
+  });
+
+  it('the warm-up starts a real no-op shell process, which exits 0', async () => {
+    const result = await warmUpProcessStart(clock);
+    expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0, outputTail: '' });
+    expect(result.pid).toBeGreaterThan(0);
+    expect(await waitUntilGone(result.pid!)).toBe(true);
   });
 
   it('exit 3 fails with its exit code and stderr', async () => {
