@@ -61,24 +61,24 @@ const entryJson = new WeakMap<object, string>();
 const SCHEDULES_PLACEHOLDER = '\u0000schedules\u0000';
 
 /**
- * Characters per piece of a document: a UTF-16 unit is at most 3 bytes of UTF-8, so a piece fits a
- * 96 KiB write buffer, below glibc's 128 KiB mmap threshold. (Freeing a larger block raises that
- * threshold for good, after which the daemon's malloc heap, copied by every fork, grows by as much.)
+ * Writes go through one buffer of this size per file written, filled with as many strings as fit: below
+ * glibc's 128 KiB mmap threshold. (Freeing a larger block raises that threshold for good, after which the
+ * daemon's malloc heap, copied by every fork, grows by as much.)
  */
-const PIECE_CHARS = 32 * 1024;
-const WRITE_BUFFER_BYTES = 3 * PIECE_CHARS;
+const WRITE_BUFFER_BYTES = 96 * 1024;
+/** A UTF-16 unit is at most 3 bytes of UTF-8, so a slice this long always fits the write buffer. */
+const SLICE_UNITS = WRITE_BUFFER_BYTES / 3;
 
 /**
- * `JSON.stringify(snapshot)` followed by `suffix`, as pieces of about PIECE_CHARS characters (an entry
- * is never split), with each schedule entry serialised once for as long as the entry object lives: with
- * 10,000 schedules a status write costs the changed entries and one copy, not the whole serialisation.
+ * `JSON.stringify(snapshot)` followed by `suffix`, in parts to be written one after the other: the head,
+ * each schedule entry (serialised once for as long as the entry object lives) and the tail. With 10,000
+ * schedules a status write costs the changed entries and one copy, not the whole serialisation.
  */
-export function snapshotPieces(snapshot: StatusSnapshot, suffix = ''): string[] {
+export function snapshotParts(snapshot: StatusSnapshot, suffix = ''): string[] {
   const head = JSON.stringify({ ...snapshot, schedules: SCHEDULES_PLACEHOLDER });
   const marker = JSON.stringify(SCHEDULES_PLACEHOLDER);
   const at = head.indexOf(marker);
-  const pieces: string[] = [];
-  let piece = `${head.slice(0, at)}[`;
+  const parts = [`${head.slice(0, at)}[`];
   snapshot.schedules.forEach((entry, index) => {
     let json = entryJson.get(entry);
     if (json === undefined) {
@@ -86,25 +86,25 @@ export function snapshotPieces(snapshot: StatusSnapshot, suffix = ''): string[] 
       entryJson.set(entry, json);
     }
     // The first entry goes without its comma.
-    piece += index === 0 ? json.slice(1) : json;
-    if (piece.length >= PIECE_CHARS) {
-      pieces.push(piece);
-      piece = '';
-    }
+    parts.push(index === 0 ? json.slice(1) : json);
   });
-  pieces.push(`${piece}]${head.slice(at + marker.length)}${suffix}`);
-  return pieces;
+  parts.push(`]${head.slice(at + marker.length)}${suffix}`);
+  return parts;
 }
 
-/** `JSON.stringify(snapshot)`, from the same per-entry cache as snapshotPieces. */
+/** `JSON.stringify(snapshot)`, from the same per-entry cache as snapshotParts. */
 export function serializeSnapshot(snapshot: StatusSnapshot): string {
-  return snapshotPieces(snapshot).join('');
+  return snapshotParts(snapshot).join('');
 }
 
-/** `text` cut into slices of at most PIECE_CHARS units, never between the two halves of a surrogate pair. */
+/** `text` cut into slices of at most SLICE_UNITS units, never between the two halves of a surrogate pair. */
 export function* textSlices(text: string): Generator<string> {
-  for (let start = 0; start < text.length; ) {
-    let end = Math.min(text.length, start + PIECE_CHARS);
+  if (text.length <= SLICE_UNITS) {
+    if (text !== '') yield text;
+    return;
+  }
+  for (let start = 0; start < text.length;) {
+    let end = Math.min(text.length, start + SLICE_UNITS);
     const last = text.charCodeAt(end - 1);
     if (end < text.length && last >= 0xd800 && last <= 0xdbff) end -= 1;
     yield text.slice(start, end);
@@ -178,13 +178,13 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
       const started = performance.now();
       const snapshot = typeof next === 'function' ? next() : next;
       // Compact: consumers parse it (`jq . status.json` pretty-prints), and indenting 1 MB costs time.
-      const pieces = snapshotPieces(snapshot, '\n');
+      const parts = snapshotParts(snapshot, '\n');
       lastCostMs = performance.now() - started;
       if (!directoryReady) {
         await mkdir(dirname(path), { recursive: true });
         directoryReady = true;
       }
-      await writeChunksAtomically(path, pieces);
+      await writeChunksAtomically(path, parts);
       if (lastError !== undefined) logger?.info({ file: path }, 'status file writable again');
       lastError = undefined;
     } catch (error) {
@@ -227,8 +227,9 @@ export function createStatusFileWriter(options: StatusFileWriterOptions): Status
 
 /**
  * Write `chunks` one after the other through a temp file in the same directory, then rename it over the
- * target: a large document can be produced a part at a time, without ever holding all of it. Strings
- * are encoded a slice at a time into one 96 KiB buffer, so no write allocates more than that.
+ * target: a large document can be produced a part at a time, without ever holding all of it. Strings are
+ * encoded into one 96 KiB buffer, as many as fit, and written when it is full, so no write allocates more
+ * than that.
  */
 export async function writeChunksAtomically(
   file: string,
@@ -241,25 +242,45 @@ export async function writeChunksAtomically(
     const opened = await open(temp, 'w', 0o644);
     handle = opened;
     let position = 0;
-    // One write call per slice: writeFile() would split megabytes into 512 KiB writes, each queued on
+    // One write call per full buffer: writeFile() would split megabytes into 512 KiB writes, each queued on
     // the I/O thread pool again behind whatever else waits there (history writes and fsyncs).
     const writeAll = async (bytes: Buffer, length: number): Promise<void> => {
-      for (let offset = 0; offset < length; ) {
+      for (let offset = 0; offset < length;) {
         const { bytesWritten } = await opened.write(bytes, offset, length - offset, position);
         if (bytesWritten === 0) throw new Error(`no progress writing ${temp}`);
         offset += bytesWritten;
         position += bytesWritten;
       }
     };
-    let buffer: Buffer | undefined;
-    for await (const chunk of chunks) {
+    const buffer = Buffer.allocUnsafeSlow(WRITE_BUFFER_BYTES);
+    let used = 0;
+    const flush = async (): Promise<void> => {
+      await writeAll(buffer, used);
+      used = 0;
+    };
+    const put = async (chunk: string | Buffer): Promise<void> => {
       if (typeof chunk !== 'string') {
+        await flush();
         await writeAll(chunk, chunk.length);
-        continue;
+        return;
       }
-      buffer ??= Buffer.allocUnsafeSlow(WRITE_BUFFER_BYTES);
-      for (const slice of textSlices(chunk)) await writeAll(buffer, buffer.write(slice));
+      for (const slice of textSlices(chunk)) {
+        if (used + slice.length * 3 > WRITE_BUFFER_BYTES) await flush();
+        used += buffer.write(slice, used);
+      }
+    };
+    if (Symbol.asyncIterator in chunks) {
+      for await (const chunk of chunks) await put(chunk);
+    } else {
+      for (const chunk of chunks) {
+        // Most strings fit the buffer as they are: copied without waiting (an await per part of a
+        // 10,000-entry document would cost milliseconds).
+        if (typeof chunk === 'string' && used + chunk.length * 3 <= WRITE_BUFFER_BYTES)
+          used += buffer.write(chunk, used);
+        else await put(chunk);
+      }
     }
+    await flush();
     // No fsync: the file is a view the daemon rewrites after every change and at start-up, and syncing
     // megabytes on every change would cost more than the view is worth. The rename keeps it whole.
     await opened.close();
