@@ -73,8 +73,8 @@ export function earlyWakeMs(delayMs: number): number {
 /**
  * The last milliseconds before an instant are polled with immediates, not left to a timer. A timer counts
  * from the event loop's clock, which is whole milliseconds read at the start of the loop's turn, and its
- * wait is rounded up to one: the timer that ended the wait woke the daemon 0.1–1.9 ms after the instant. Polling
- * costs up to about this long of CPU per instant that fires.
+ * wait is rounded up to one: the timer that ended the wait woke the daemon 0.1–1.9 ms after the instant.
+ * Polling costs up to about this long of CPU per instant that fires.
  */
 const FINISH_MS = 2;
 

@@ -92,11 +92,6 @@ export function snapshotParts(snapshot: StatusSnapshot, suffix = ''): string[] {
   return parts;
 }
 
-/** `JSON.stringify(snapshot)`, from the same per-entry cache as snapshotParts. */
-export function serializeSnapshot(snapshot: StatusSnapshot): string {
-  return snapshotParts(snapshot).join('');
-}
-
 /** `text` cut into slices of at most SLICE_UNITS units, never between the two halves of a surrogate pair. */
 export function* textSlices(text: string): Generator<string> {
   if (text.length <= SLICE_UNITS) {

@@ -6,7 +6,6 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
 import {
   createStatusFileWriter,
-  serializeSnapshot,
   snapshotParts,
   writeChunksAtomically,
   textSlices,
@@ -273,17 +272,17 @@ describe('status/file', () => {
   });
 });
 
-describe('status/file serializeSnapshot', () => {
+describe('status/file snapshotParts', () => {
   it('equals JSON.stringify, and serialises an entry object once', () => {
     const entry = { name: 'a', labels: { team: 'x' }, nextFires: ['2026-01-01T00:00:00.000Z'] };
     const snapshot = {
       version: '1',
       schedules: [entry, { name: 'b' }],
       summary: { schedules: 2 },
-    } as unknown as Parameters<typeof serializeSnapshot>[0];
-    expect(serializeSnapshot(snapshot)).toBe(JSON.stringify(snapshot));
+    } as unknown as Parameters<typeof snapshotParts>[0];
+    expect(snapshotParts(snapshot).join('')).toBe(JSON.stringify(snapshot));
     entry.name = 'changed behind its back'; // entries are immutable in practice: the cached JSON stays
-    expect(JSON.parse(serializeSnapshot(snapshot)).schedules[0].name).toBe('a');
+    expect(JSON.parse(snapshotParts(snapshot).join('')).schedules[0].name).toBe('a');
   });
 
   it('gives the same JSON with a suffix as parts: the head, one per entry, the tail', () => {
