@@ -1,8 +1,8 @@
 // When a compiled schedule fires: the instants after a given one, with the Vixie day rule and the DST rules of SPEC section 3.
 import type { CompiledSchedule, FireCount } from './types.js';
-import type { CalendarMatcher, WallTime } from './calendar.js';
+import type { CalendarMatcher } from './calendar.js';
 import { createCalendarMatcher, findNextWallTime } from './calendar.js';
-import { getZoneOffsets, toWallMs } from './zone-offsets.js';
+import { getZoneOffsets, toWallMs, toWallTime } from './zone-offsets.js';
 import { SchedulerError } from '../shared/errors.js';
 
 type CronSchedule = Extract<CompiledSchedule, { kind: 'cron' }>;
@@ -42,18 +42,6 @@ function matcherFor(schedule: CronSchedule): CalendarMatcher {
     matchers.set(schedule, matcher);
   }
   return matcher;
-}
-
-function toWallTime(wallMs: number): WallTime {
-  const date = new Date(wallMs);
-  return {
-    year: date.getUTCFullYear(),
-    month: date.getUTCMonth() + 1,
-    day: date.getUTCDate(),
-    hour: date.getUTCHours(),
-    minute: date.getUTCMinutes(),
-    second: date.getUTCSeconds(),
-  };
 }
 
 function checkAfter(after: Date): number {

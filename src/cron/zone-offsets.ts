@@ -1,4 +1,5 @@
 // The UTC offset of an IANA time zone at an instant, read from Intl and cached per zone per UTC day.
+import type { WallTime } from './calendar.js';
 
 /**
  * The cache granularity: one UTC day. A bucket whose two ends show different offsets holds
@@ -75,6 +76,19 @@ export function toWallMs(
   date.setUTCFullYear(year, month - 1, day);
   date.setUTCHours(hour, minute, second, 0);
   return date.getTime();
+}
+
+/** The fields of a wall time given as milliseconds read as if it were UTC (the inverse of toWallMs). */
+export function toWallTime(wallMs: number): WallTime {
+  const date = new Date(wallMs);
+  return {
+    year: date.getUTCFullYear(),
+    month: date.getUTCMonth() + 1,
+    day: date.getUTCDate(),
+    hour: date.getUTCHours(),
+    minute: date.getUTCMinutes(),
+    second: date.getUTCSeconds(),
+  };
 }
 
 /** "3/8/2026, 02:30:00": what en-US with hourCycle h23 prints; parsing it is 3× faster than formatToParts. */

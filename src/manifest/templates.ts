@@ -1,5 +1,5 @@
 // `{{ variable }}` templates in task and notify strings: checked at load time, rendered at run time.
-import { offsetAt } from '../cron/zone-offsets.js';
+import { offsetAt, toWallTime } from '../cron/zone-offsets.js';
 import { SchedulerError } from '../shared/errors.js';
 import { findClosest, formatSuggestion } from './suggest.js';
 import { MONTH_NAMES } from '../shared/month-names.js';
@@ -246,24 +246,6 @@ const WEEKDAY_NAMES = [
   'Saturday',
 ];
 
-type WallClock = Readonly<Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>>;
-
-/**
- * The wall-clock fields of an instant in a zone: the UTC fields of the instant moved by the zone's offset,
- * which the firing engine's cache knows per day, so a run reads no ICU formatter (about 0.1 ms a reading).
- */
-function readWallClock(instant: Date, timeZone: string): WallClock {
-  const wall = new Date(instant.getTime() + offsetAt(timeZone, instant.getTime()));
-  return {
-    year: wall.getUTCFullYear(),
-    month: wall.getUTCMonth() + 1,
-    day: wall.getUTCDate(),
-    hour: wall.getUTCHours(),
-    minute: wall.getUTCMinutes(),
-    second: wall.getUTCSeconds(),
-  };
-}
-
 const pad = (value: number, width = 2): string => String(value).padStart(width, '0');
 
 /** ISO 8601 week number of a calendar date: the week holding that week's Thursday. */
@@ -279,16 +261,10 @@ function computeIsoWeek(year: number, month: number, day: number): number {
 export function buildTemplateContext(input: TemplateContextInput): TemplateContext {
   const instant = input.scheduledTime;
   const wholeSecondMs = Math.floor(instant.getTime() / 1000) * 1000;
-  const wall = readWallClock(instant, input.timeZone);
-  const wallAsUtc = Date.UTC(
-    wall.year,
-    wall.month - 1,
-    wall.day,
-    wall.hour,
-    wall.minute,
-    wall.second,
-  );
-  const offsetMinutes = Math.round((wallAsUtc - wholeSecondMs) / 60_000);
+  // From the offsets the firing engine caches per zone and day: no ICU reading per run (about 0.1 ms).
+  const offsetMs = offsetAt(input.timeZone, wholeSecondMs);
+  const wall = toWallTime(wholeSecondMs + offsetMs);
+  const offsetMinutes = Math.round(offsetMs / 60_000);
   const sign = offsetMinutes < 0 ? '-' : '+';
   const offset = `${sign}${pad(Math.floor(Math.abs(offsetMinutes) / 60))}:${pad(Math.abs(offsetMinutes) % 60)}`;
   const date = `${pad(wall.year, 4)}-${pad(wall.month)}-${pad(wall.day)}`;
