@@ -451,8 +451,8 @@ export class RunManager {
     }
     const attempts = spec.retries.limit + 1;
     for (let attempt = 1; attempt <= attempts && !signal.aborted; attempt += 1) {
-      // #attempt starts the process before it first waits. The run is recorded, announced and logged
-      // after that, so their millisecond or so comes after the job's start instead of before it.
+      // #attempt starts the process before it first waits (once execa is loaded). The run is recorded,
+      // announced and logged after that, so their millisecond or so follows the job's start.
       const attempted = this.#attempt(run, attempt, log);
       if (attempt === 1) {
         this.#record(record, record.trigger === 'manual' ? undefined : record.scheduledAt);
