@@ -252,7 +252,9 @@ export class FireLoop {
     if (delay <= 0) {
       this.#timer = timers.immediate(() => this.tick());
     } else if (delay <= Math.max(1, finishMs)) {
-      this.#timer = timers.immediate(() => this.#rearm());
+      // The wake that led here prepared what is near; each poll only looks at the clock (a burst has
+      // a thousand instants within the lead to walk past).
+      this.#timer = timers.immediate(() => this.#rearm(finishMs === 0));
     } else {
       const wait = Math.min(maxWaitMs, delay - Math.max(finishMs, earlyWakeMs(delay)));
       this.#timer = timers.set(() => this.#rearm(), wait);
@@ -260,11 +262,11 @@ export class FireLoop {
   }
 
   /** Woken before the instant: prepare what is near, fire if it is time, else wait the (now short) rest. */
-  #rearm(): void {
+  #rearm(prepare = true): void {
     this.#timer = undefined;
     this.#armedFor = undefined;
     const nowMs = this.#options.clock.now().getTime();
-    this.#prepareNear(nowMs);
+    if (prepare) this.#prepareNear(nowMs);
     const top = this.#heap[0];
     if (top && top.atMs <= nowMs) this.tick();
     else this.#arm();
