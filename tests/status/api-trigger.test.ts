@@ -2,12 +2,8 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startStatusServer, type StatusServer } from '../../src/status/http.js';
 import { buildStatusSnapshot } from '../../src/status/snapshot.js';
-import {
-  checkBearerToken,
-  handleTriggerRequest,
-  type TriggerOptions,
-  type TriggerResult,
-} from '../../src/status/trigger.js';
+import type { TriggerOptions, TriggerResult } from '../../src/status/route-types.js';
+import { checkBearerToken, handleTriggerRequest } from '../../src/status/trigger.js';
 
 const TOKEN = 'c2f1e0d9b8a7c6d5e4f3a2b1';
 

@@ -2,14 +2,9 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SchedulerError } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
-import {
-  matchRoutePath,
-  parseListenAddress,
-  parseListenOption,
-  routeStatusRequest,
-  startStatusServer,
-  type StatusServer,
-} from '../../src/status/http.js';
+import { startStatusServer, type StatusServer } from '../../src/status/http.js';
+import { parseListenAddress, parseListenOption } from '../../src/status/listen-address.js';
+import { matchRoutePath, routeStatusRequest } from '../../src/status/routes.js';
 import {
   buildStatusSnapshot,
   type StatusInput,
