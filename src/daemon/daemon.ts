@@ -2,6 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
+import { nextActiveFires, toActiveWindow } from '../cron/active-window.js';
 import { countFiresBetween, iterateFires } from '../cron/fires.js';
 import { describeSchedule } from '../cron/describe.js';
 import {
@@ -751,11 +752,9 @@ export class Daemon {
   #upcoming(job: DesiredSchedule, now: Date): Date[] {
     const cached = this.#nextFires.get(job.name);
     if (cached && cached[0] && cached[0].getTime() > now.getTime()) return cached;
-    const fires: Date[] = [];
-    for (const at of iterateFires(job.compiled, job.spec.timezone, now)) {
-      fires.push(at);
-      if (fires.length >= NEXT_FIRES_SHOWN) break;
-    }
+    // The firing engine's rule: only fires inside activeFrom/activeUntil (none once it has ended).
+    const window = toActiveWindow(job.spec);
+    const fires = nextActiveFires(job.compiled, job.spec.timezone, now, window, NEXT_FIRES_SHOWN);
     this.#nextFires.set(job.name, fires);
     return fires;
   }

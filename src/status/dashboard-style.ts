@@ -168,7 +168,7 @@ td .sub { display: block; color: var(--muted); font-size: 12px; margin-top: 1px;
 .st-interrupted, .h-stale, .h-degraded { --c: var(--warn); }
 .st-running, .st-pending { --c: var(--info); }
 .st-missed { --c: var(--violet); }
-.st-skipped, .st-cancelled, .h-suspended { --c: var(--neutral); }
+.st-skipped, .st-cancelled, .h-suspended, .h-inactive { --c: var(--neutral); }
 .chips { display: flex; flex-wrap: wrap; gap: 4px; }
 .chip {
   display: inline-flex; align-items: center; max-width: 100%; padding: 1px 7px; border: 1px solid var(--border); border-radius: 5px;
@@ -196,6 +196,8 @@ svg { display: block; }
 .timeline .tick { stroke: var(--accent); stroke-width: 2; stroke-linecap: round; }
 .timeline .tick.computed { opacity: 0.75; }
 .timeline .band { fill: var(--accent); opacity: 0.28; }
+.timeline .cadence { fill: var(--accent); opacity: 0.12; }
+.timeline .cadence-label { fill: var(--text); font-size: 11px; font-weight: 600; }
 .timeline .now { stroke: var(--fail); stroke-width: 1.5; }
 .timeline text.now-label { fill: var(--fail); font-weight: 600; }
 .timeline .lane-note { fill: var(--faint); font-style: italic; }

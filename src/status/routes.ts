@@ -3,6 +3,7 @@ import { API_ROUTES } from './api.js';
 import type { RouteRequest, RouteResponse, StatusRoute, StatusSources } from './route-types.js';
 import { createSnapshotView, type SnapshotView } from './snapshot-cache.js';
 import type { StatusSnapshot } from './snapshot.js';
+import { TIMELINE_ROUTE } from './timeline.js';
 import { createTriggerRoute } from './trigger.js';
 
 /** The probes and the status document. */
@@ -41,6 +42,7 @@ export function buildStatusRoutes(sources: StatusSources): StatusRoute[] {
   const routes: StatusRoute[] = [
     ...STATUS_ROUTES,
     ...API_ROUTES,
+    TIMELINE_ROUTE,
     {
       ...createTriggerRoute(sources.trigger),
       ...(sources.trigger === undefined

@@ -1,4 +1,5 @@
 // The status document (SPEC 7) built from the daemon's state: pure, so file.ts and http.ts only serialise it.
+import { selectWindowPhase, toActiveWindow, type WindowPhase } from '../cron/active-window.js';
 import type { HistoryHealth, RunRecord, RunStatus, RunTrigger } from '../history/store.js';
 import { RUN_STATUSES } from '../history/store.js';
 import type { ManifestIssue } from '../manifest/load.js';
@@ -68,6 +69,9 @@ export interface StatusInput {
     counts?: Record<RunStatus, number>;
     /** The fingerprint of the running version (reconcile/fingerprint.ts): `cronops plan` compares it. */
     specHash?: string;
+    /** `spec.activeFrom` / `spec.activeUntil` (ISO instants): the schedule fires only inside them. */
+    activeFrom?: string | undefined;
+    activeUntil?: string | undefined;
   }[];
   history: HistoryHealth;
 }
@@ -108,6 +112,12 @@ export interface StatusSchedule {
   health: HealthWord;
   /** ISO 8601 UTC instants. */
   nextFires: string[];
+  /** `spec.activeFrom`, or null. */
+  activeFrom: string | null;
+  /** `spec.activeUntil`, or null. */
+  activeUntil: string | null;
+  /** Whether the schedule is inside its active window now: `not-started` and `ended` fire nothing (nextFires is empty). */
+  window: WindowPhase;
   running: { runId: string; startedAt: string; attempt: number; elapsedMs: number }[];
   queued: number;
   /** The newest run in a final state other than skipped/missed. */
@@ -358,6 +368,7 @@ function buildStatusSchedule(
   now: Date,
 ): StatusSchedule {
   const { runs } = schedule;
+  const window = selectWindowPhase(toActiveWindow(schedule), now, schedule.nextFires[0]?.getTime());
   const lastRun = selectLastRun(runs);
   const lastEvent = runs[runs.length - 1];
   const lastSuccess = selectLastSuccess(runs);
@@ -389,12 +400,16 @@ function buildStatusSchedule(
       {
         degraded: schedule.degraded,
         suspended: schedule.suspended,
+        window,
         maxSuccessAge: schedule.maxSuccessAge,
         runs,
       },
       now,
     ),
     nextFires: schedule.nextFires.map((at) => at.toISOString()),
+    activeFrom: schedule.activeFrom ?? null,
+    activeUntil: schedule.activeUntil ?? null,
+    window,
     running: schedule.running.map((run) => ({
       runId: run.runId,
       startedAt: run.startedAt.toISOString(),
