@@ -1,6 +1,6 @@
 // Where a schedule's field is written: its own document, else the directory's Defaults, else its name.
 import type { PathSegment, YamlDocument } from '../manifest/yaml.js';
-import { parseYamlText } from '../manifest/yaml.js';
+import { parseYamlText, parseYamlTextFast } from '../manifest/yaml.js';
 
 /** A manifest file as it will be mounted: its name in the directory and its text. */
 export interface ManifestFile {
@@ -18,44 +18,69 @@ export interface FieldPosition {
 
 /** Finds positions of schedule fields; each file is parsed once, on first use. */
 export interface FieldLocator {
-  /** Where `path` (e.g. ['spec', 'catchUp']) of schedule `name` is set, or its name when it is not written. */
-  locate(name: string, path: readonly PathSegment[]): FieldPosition;
+  /**
+   * Where `path` (e.g. ['spec', 'catchUp']) of schedule `name`, defined in `file`, is set: in
+   * its own document, else in the directory's Defaults, else at its name.
+   */
+  locate(name: string, file: string, path: readonly PathSegment[]): FieldPosition;
+}
+
+/** The documents of one file: schedules by name, and its Defaults if it has one. */
+interface FileIndex {
+  schedules: Map<string, YamlDocument>;
+  defaults?: YamlDocument;
+}
+
+/** A locator over the directory's files (pure: reads only the texts given). */
+export function createFieldLocator(files: readonly ManifestFile[]): FieldLocator {
+  const texts = new Map(files.map((file) => [file.path, file.text]));
+  const indexes = new Map<string, FileIndex>();
+  const indexOf = (path: string): FileIndex => {
+    let index = indexes.get(path);
+    if (index !== undefined) return index;
+    index = { schedules: new Map() };
+    const text = texts.get(path) ?? '';
+    // The files were loaded without issues, so the fast reader nearly always reads them.
+    for (const doc of parseYamlTextFast(text) ?? parseYamlText(text).documents) {
+      const value = doc.value as { kind?: unknown; metadata?: { name?: unknown } } | null;
+      if (value?.kind === 'Defaults') index.defaults ??= doc;
+      const name = value?.kind === 'Schedule' ? value.metadata?.name : undefined;
+      if (typeof name === 'string' && !index.schedules.has(name)) index.schedules.set(name, doc);
+    }
+    indexes.set(path, index);
+    return index;
+  };
+  let defaults: Found | undefined | null = null;
+  const findDefaults = (): Found | undefined => {
+    if (defaults !== null) return defaults;
+    defaults = undefined;
+    // Only a file that mentions the kind can hold the Defaults: the others are not parsed.
+    for (const file of files) {
+      if (!/kind:\s*['"]?Defaults/.test(file.text)) continue;
+      const doc = indexOf(file.path).defaults;
+      if (doc !== undefined) {
+        defaults = { file: file.path, doc };
+        break;
+      }
+    }
+    return defaults;
+  };
+  return {
+    locate(name, file, path) {
+      const own = indexOf(file).schedules.get(name);
+      if (own !== undefined && hasPath(own.value, path)) return at(file, own.locate(path, 'value'));
+      const shared = path[0] === 'spec' ? findDefaults() : undefined;
+      if (shared !== undefined && hasPath(shared.doc.value, path))
+        return at(shared.file, shared.doc.locate(path, 'value'));
+      if (own !== undefined) return at(file, own.locate(['metadata', 'name'], 'value'));
+      return { file, line: 0, col: 0 };
+    },
+  };
 }
 
 interface Found {
   file: string;
   doc: YamlDocument;
-}
-
-/** A locator over the directory's files (pure: reads only the texts given). */
-export function createFieldLocator(files: readonly ManifestFile[]): FieldLocator {
-  let schedules: Map<string, Found> | undefined;
-  let defaults: Found | undefined;
-  const index = (): Map<string, Found> => {
-    if (schedules !== undefined) return schedules;
-    schedules = new Map();
-    for (const file of files) {
-      for (const doc of parseYamlText(file.text).documents) {
-        const value = doc.value as { kind?: unknown; metadata?: { name?: unknown } } | null;
-        if (value?.kind === 'Defaults') defaults ??= { file: file.path, doc };
-        const name = value?.kind === 'Schedule' ? value.metadata?.name : undefined;
-        if (typeof name === 'string' && !schedules.has(name))
-          schedules.set(name, { file: file.path, doc });
-      }
-    }
-    return schedules;
-  };
-  return {
-    locate(name, path) {
-      const own = index().get(name);
-      if (own !== undefined && hasPath(own.doc.value, path))
-        return at(own.file, own.doc.locate(path, 'value'));
-      if (defaults !== undefined && path[0] === 'spec' && hasPath(defaults.doc.value, path))
-        return at(defaults.file, defaults.doc.locate(path, 'value'));
-      if (own !== undefined) return at(own.file, own.doc.locate(['metadata', 'name'], 'value'));
-      return { file: files[0]?.path ?? '', line: 0, col: 0 };
-    },
-  };
 }
 
 function at(file: string, position: { line: number; col: number }): FieldPosition {

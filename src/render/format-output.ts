@@ -40,10 +40,14 @@ export function formatHeader(result: RenderResult, storeSecret: string | undefin
   return lines;
 }
 
+/**
+ * YAML 1.1 output: Kubernetes tools read YAML as 1.1 (go-yaml), where `on`, `no` or `yes` are
+ * booleans, so such strings must be quoted to stay strings. No anchors or aliases, no folding.
+ */
+const STRINGIFY_OPTIONS = { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false } as const;
+
 /** Every object as one YAML document, after the header comment. */
 export function formatRenderedYaml(result: RenderResult, storeSecret: string | undefined): string {
-  const documents = result.objects.map((object) =>
-    stringify(object, { lineWidth: 0, aliasDuplicateObjects: false }),
-  );
+  const documents = result.objects.map((object) => stringify(object, STRINGIFY_OPTIONS));
   return `${formatHeader(result, storeSecret).join('\n')}\n---\n${documents.join('---\n')}`;
 }

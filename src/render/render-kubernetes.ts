@@ -112,13 +112,13 @@ export function renderKubernetes(
     if (!decision.ok) {
       unsupported.push(schedule.name);
       for (const error of decision.errors) {
-        const at = locator.locate(schedule.name, error.path);
+        const at = locator.locate(schedule.name, schedule.file, error.path);
         errors.push({ ...at, schedule: schedule.name, reason: error.text });
       }
       continue;
     }
     for (const warning of decision.warnings) {
-      const at = locator.locate(schedule.name, warning.path);
+      const at = locator.locate(schedule.name, schedule.file, warning.path);
       warnings.push({ ...at, schedule: schedule.name, text: warning.text });
     }
     cronJobs.push(buildCronJob(schedule, decision.plan, jobContext));

@@ -335,4 +335,18 @@ describe('render/render-kubernetes', () => {
       /schedule/,
     );
   });
+
+  it('quotes strings that YAML 1.1 readers (kubectl, go-yaml) would take for booleans or numbers', () => {
+    const result = render({
+      'a.yaml': scheduleText('job', '0 4 * * *').replace(
+        "    command: ['/bin/true']\n",
+        "    command: ['/bin/true']\n    env: { A: 'on', B: 'no', C: 'Yes', D: '0x1F', E: '1_000', F: '010', G: '1:20' }\n",
+      ),
+    });
+    const text = formatRenderedYaml(result, undefined);
+    for (const value of ['on', 'no', 'Yes', '0x1F', '1_000', '010', '1:20'])
+      expect(text).toContain(`value: "${value}"`);
+    const documents = parseAllDocuments(text, { version: '1.1' });
+    expect(Array.isArray(documents) && documents.map((doc) => doc.toJS())).toEqual(result.objects);
+  });
 });
