@@ -4,10 +4,10 @@ import type { Logger } from 'pino';
 import { countFiresBetween, iterateFires } from '../cron/fires.js';
 import type { FireJournal, FireIntent } from '../history/journal.js';
 import type { HistoryStore, RunRecord, RunStatus, RunTrigger } from '../history/store.js';
-import type { NotifySpec } from '../manifest/schema.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { AttemptResult, runTask as RunTaskFn } from '../runtime/run-job.js';
 import type { deliverNotification as DeliverFn } from '../runtime/notify.js';
+import { planNotifications, type NotificationPlan } from '../runtime/notify-policy.js';
 import type { DueFires } from '../runtime/scheduler.js';
 import type { Clock } from '../shared/clock.js';
 import { retryDelayMs } from './backoff.js';
@@ -70,14 +70,6 @@ interface WaitingFire {
   /** Waiting behind a run of the same schedule (Queue policy) rather than the global cap. */
   kind: 'queue' | 'cap';
 }
-
-const FINISHED: ReadonlySet<RunStatus> = new Set([
-  'succeeded',
-  'failed',
-  'timedOut',
-  'interrupted',
-  'cancelled',
-]);
 
 /** What `running` answers for a schedule with no run in progress (shared; never changed). */
 const NOT_RUNNING: readonly never[] = Object.freeze([]);
@@ -542,22 +534,28 @@ export class RunManager {
 
   #finish(run: ActiveRun): void {
     const { record, job } = run;
-    // The summary holds the newest two runs of each status: the previous finished run is among them.
-    const previous = lastFinished(this.#o.history.summary(job.name).runs, record.id);
     const finishedAt = this.#o.clock.now();
     record.finishedAt = finishedAt.toISOString();
     if (record.startedAt)
       record.durationMs = finishedAt.getTime() - new Date(record.startedAt).getTime();
+    const plan = this.#planNotifications(job, record, finishedAt);
     this.#record(record);
     this.#emit('run:finished', record);
-    const events: NotifySpec['on'][number][] = [];
-    if (record.status === 'failed' || record.status === 'timedOut') events.push('failure');
-    if (record.status === 'succeeded') {
-      events.push('success');
-      if (previous && (previous.status === 'failed' || previous.status === 'timedOut'))
-        events.push('recovery');
-    }
-    for (const event of events) this.#notify(job, record, event);
+    this.#notify(job, record, plan);
+  }
+
+  /** Which entries notify (notify-policy.ts), remembered on the record so that a restart does not re-alert. */
+  #planNotifications(job: DesiredSchedule, record: RunRecord, now: Date): NotificationPlan {
+    // The summary holds the newest two runs of each status: the previous final outcomes are among them.
+    const plan = planNotifications({
+      status: record.status,
+      runId: record.id,
+      entries: job.spec.notify,
+      runs: this.#o.history.summary(job.name).runs,
+      now,
+    });
+    if (plan.notified) record.notified = plan.notified;
+    return plan;
   }
 
   #finishUnstarted(record: RunRecord, status: RunStatus, reason: string, watermark?: string): void {
@@ -598,13 +596,14 @@ export class RunManager {
       missed: { count, first: first.toISOString(), last: last.toISOString() },
     };
     record.finishedAt = this.#o.clock.now().toISOString();
+    const plan = this.#planNotifications(job, record, this.#o.clock.now());
     this.#record(record, watermark);
     this.#emit('run:recorded', record);
     this.#o.logger.warn(
       { schedule: job.name, runId: record.id, attempt: 0, missed: record.missed },
       'fires missed',
     );
-    this.#notify(job, record, 'missed');
+    this.#notify(job, record, plan);
   }
 
   #startWaiting(name: string): void {
@@ -631,8 +630,10 @@ export class RunManager {
     this.#o.onEvent?.({ type, run });
   }
 
-  #notify(job: DesiredSchedule, record: RunRecord, event: NotifySpec['on'][number]): void {
-    for (const target of job.spec.notify.filter((n) => n.on.includes(event))) {
+  #notify(job: DesiredSchedule, record: RunRecord, plan: NotificationPlan): void {
+    for (const { entry, event } of plan.sends) {
+      const target = job.spec.notify[entry];
+      if (!target) continue;
       const context = templateContextFor(job.spec, {
         schedule: job.name,
         runId: record.id,
@@ -675,16 +676,8 @@ export class RunManager {
 }
 
 /** The run as notifications carry it: without output tails (they can be large). */
-function publicRun(record: RunRecord): RunRecord {
+function publicRun({ notified: _notified, ...record }: RunRecord): RunRecord {
   return { ...record, attempts: record.attempts.map(({ outputTail: _tail, ...a }) => a) };
-}
-
-function lastFinished(runs: readonly RunRecord[], exceptId: string): RunRecord | undefined {
-  for (let i = runs.length - 1; i >= 0; i -= 1) {
-    const run = runs[i]!;
-    if (run.id !== exceptId && FINISHED.has(run.status)) return run;
-  }
-  return undefined;
 }
 
 function activeWindow(
