@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { selectExecExitCode } from '../../src/cli/commands/exec.js';
+import { findSchedule } from '../../src/cli/commands/next.js';
+import { loadManifestDir } from '../../src/manifest/load.js';
 
 const CLI = resolve('dist/cli/main.js');
 
@@ -87,5 +89,16 @@ describe('cli/exec', () => {
     expect(result.stderr).toMatch(
       /cronops: failed in [\d.]+s: env TOKEN: environment variable "NOT_SET_ANYWHERE"/,
     );
+  });
+
+  it('the --help examples name schedules that exist in examples/', async () => {
+    const help = cronops('exec', '--help');
+    expect(help.status).toBe(0);
+    const named = [...help.stdout.matchAll(/\$ cronops exec (\S+) --dir examples/g)].map(
+      (m) => m[1]!,
+    );
+    expect(named.length).toBeGreaterThan(0);
+    const examples = await loadManifestDir(resolve('examples'));
+    for (const name of named) expect(findSchedule(examples, name).kind).toBe('ok');
   });
 });

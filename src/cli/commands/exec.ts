@@ -104,10 +104,7 @@ async function execSchedule(name: string, options: ExecOptions): Promise<number>
     const seconds = ((run.durationMs ?? 0) / 1000).toFixed(2);
     const attempts = run.attempts.length === 1 ? '' : ` after ${run.attempts.length} attempts`;
     // The record says what the RunManager says of any shutdown; here exec's own signal is the reason.
-    const reason =
-      stoppedBy === undefined
-        ? run.reason
-        : `stopped by ${stoppedBy}; the run's process group was terminated`;
+    const reason = stoppedBy === undefined ? run.reason : `stopped by ${stoppedBy}`;
     writeErr(
       `cronops: ${run.status} in ${seconds}s${attempts}${reason ? `: ${reason}` : ''}` +
         (options.record ? ` (recorded as run ${run.id})` : ''),
