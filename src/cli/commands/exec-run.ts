@@ -129,6 +129,11 @@ export async function runScheduleOnce(
     // Returns once the run's notifications are delivered (or given up).
     await runs.shutdown(0);
     await history.flush();
+    const health = history.health();
+    if (options.recordIn !== undefined && !health.writable)
+      say(
+        `the run could not be recorded in ${options.recordIn}: ${health.lastError ?? 'write failed'}`,
+      );
     const run = finished ?? (await history.getRun(started.runId, { schedule: job.name }));
     if (run === undefined) throw new Error(`run ${started.runId} left no record`);
     return run;
