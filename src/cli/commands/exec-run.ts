@@ -109,7 +109,8 @@ export async function runScheduleOnce(
       return result;
     },
     onEvent: (event: RunEvent) => {
-      if (event.type !== 'run:finished') return;
+      // run:recorded: a fire that ended without an attempt (its start could not be made durable).
+      if (event.type === 'run:started' || ['pending', 'running'].includes(event.run.status)) return;
       finished = event.run;
       announceFinished();
     },
