@@ -11,13 +11,7 @@
  * - `quoted-heredoc`: in the body of `<<'EOF'`, where nothing expands.
  */
 export type ShellQuoteContext =
-  | 'unquoted'
-  | 'double'
-  | 'single'
-  | 'ansi-c'
-  | 'comment'
-  | 'heredoc'
-  | 'quoted-heredoc';
+  'unquoted' | 'double' | 'single' | 'ansi-c' | 'comment' | 'heredoc' | 'quoted-heredoc';
 
 type Frame =
   /** Shell code; `close` ends it (`)` for `$(…)`, a backtick, `}` for `${…}`); `depth` counts nested `(`/`{`. */
@@ -162,7 +156,8 @@ export function findQuoteContexts(pieces: readonly string[]): ShellQuoteContext[
       else if (char === '<' && next === '<' && text[i + 2] !== '<') {
         const stripTabs = text[i + 2] === '-';
         const read = readDelimiter(text, i + (stripTabs ? 3 : 2));
-        if (read.word !== '') pending.push({ delimiter: read.word, stripTabs, quoted: read.quoted });
+        if (read.word !== '')
+          pending.push({ delimiter: read.word, stripTabs, quoted: read.quoted });
         i = read.end;
         wordStart = false;
         continue;

@@ -14,7 +14,7 @@ describe('manifest/shell-quoting', () => {
     ['echo "a @ b" @', ['double', 'unquoted']],
     ["echo 'a' @ 'b'", ['unquoted']],
     ['echo "it\'s @"', ['double']],
-    ["echo 'say \"@\"'", ['single']],
+    ['echo \'say "@"\'', ['single']],
     // Backslash escapes: an escaped quote does not open or close anything.
     ['echo \\" @', ['unquoted']],
     ["echo \\' @", ['unquoted']],
@@ -29,7 +29,7 @@ describe('manifest/shell-quoting', () => {
     // Command substitution opens fresh quoting, even inside double quotes.
     ['echo "$(printf %s @)"', ['unquoted']],
     ['echo "$(printf "%s" "@")" @', ['double', 'unquoted']],
-    ["echo \"$(echo '@')\"", ['single']],
+    ['echo "$(echo \'@\')"', ['single']],
     ['echo "$(echo ") @")"', ['double']],
     ['echo $(ls (x) @)', ['unquoted']],
     ['echo `echo @` "@"', ['unquoted', 'double']],
@@ -50,7 +50,7 @@ describe('manifest/shell-quoting', () => {
     ["cat <<'EOF'\nhello @\nEOF\n", ['quoted-heredoc']],
     ['cat <<"EOF"\n@\nEOF', ['quoted-heredoc']],
     ['cat <<\\EOF\n@\nEOF', ['quoted-heredoc']],
-    ['cat <<-EOF\n\t@\n\tEOF\necho \'@\'', ['heredoc', 'single']],
+    ["cat <<-EOF\n\t@\n\tEOF\necho '@'", ['heredoc', 'single']],
     ["cat <<EOF\nit's @\nEOF", ['heredoc']],
     ['cat <<EOF\n$(echo "@")\nEOF', ['double']],
     ['cat <<EOF\n@\nEOF\n', ['heredoc']],
