@@ -64,7 +64,7 @@ describe('cli/examples', () => {
     ],
     [
       'examples/kubernetes/deployment.yaml',
-      'examples/kubernetes/deployment.yaml:3:1: not a cronops manifest (found kind Deployment of apiVersion apps/v1; expected apiVersion: cronops/v1 with kind Schedule or Defaults)',
+      'examples/kubernetes/deployment.yaml:4:1: not a cronops manifest (found kind Deployment of apiVersion apps/v1; expected apiVersion: cronops/v1 with kind Schedule or Defaults)',
     ],
   ])('cronops validate %s says in one line that it is not a manifest', async (path, line) => {
     const result = await runCli(['validate', path]);
