@@ -1,4 +1,4 @@
-// The health word of a schedule (ok, failing, stale, inactive, suspended, degraded), decided from its runs, its window and `now`.
+// The health word of a schedule (ok, failing, stale, clock-anomaly, inactive, suspended, degraded), decided from its runs, its window and `now`.
 import type { WindowPhase } from '../cron/active-window.js';
 import type { RunRecord, RunStatus } from '../history/store.js';
 
@@ -7,6 +7,7 @@ export const HEALTH_WORDS = [
   'degraded',
   'suspended',
   'inactive',
+  'clock-anomaly',
   'failing',
   'stale',
   'ok',
@@ -35,12 +36,16 @@ export interface HealthInput {
   maxSuccessAge?: number | undefined;
   /** The schedule's retained runs, oldest first. */
   runs: readonly RunRecord[];
+  /** After a clock step back, the instant a fixed-time schedule waits for (not to fire an instant twice). */
+  clockWaitUntil?: Date | undefined;
 }
 
 /**
- * The health word. Precedence: degraded > suspended > inactive > failing > stale > ok.
+ * The health word. Precedence: degraded > suspended > inactive > clock-anomaly > failing > stale > ok.
  *
  * - `inactive`: outside its activeFrom/activeUntil window (not started yet, or ended): it fires nothing.
+ * - `clock-anomaly`: the clock stepped back behind the schedule's last fire, and it waits (up to 3 hours)
+ *   for `clockWaitUntil` so that no instant runs twice.
  * - `failing`: the newest run with an outcome (succeeded, failed, timedOut, interrupted)
  *   did not succeed. Skipped, missed and cancelled runs carry no outcome and are looked past,
  *   except that a schedule whose runs never complete is failing too: every final run so far was
@@ -53,6 +58,7 @@ export function healthOf(input: HealthInput, now: Date): HealthWord {
   if (input.degraded) return 'degraded';
   if (input.suspended) return 'suspended';
   if (input.window !== undefined && input.window !== 'active') return 'inactive';
+  if (input.clockWaitUntil !== undefined) return 'clock-anomaly';
   if (neverCompletes(input.runs)) return 'failing';
   const outcome = findNewestRun(input.runs, OUTCOME_STATUSES);
   if (outcome !== undefined && FAILING_STATUSES.includes(outcome.status)) return 'failing';

@@ -1,6 +1,14 @@
 // The page header and the alerts above the tables: activity, daemon facts, the summary, banners, configuration errors.
 import { $, appendAll, h, type Child } from './dom.js';
-import { agoText, countdownText, formatSpan, now, parseTime, upcomingFire } from './format.js';
+import {
+  agoText,
+  countdownText,
+  formatSpan,
+  now,
+  parseTime,
+  titleOf,
+  upcomingFire,
+} from './format.js';
 import {
   HEALTH_WORDS,
   state,
@@ -63,6 +71,23 @@ export function renderActivity(): void {
         ' ' + countdownText(upcoming.at),
       ]);
     else if (!state.status.schedules.length) next.textContent = 'No schedules loaded';
+    const anomaly = state.status.clock.lastAnomaly;
+    if (anomaly) {
+      next.append(
+        h('span', {
+          class: 'clock-anomaly',
+          title: titleOf(anomaly.at) + ': ' + anomaly.schedules.join(', '),
+          text:
+            ' · Clock anomaly ' +
+            agoText(anomaly.at) +
+            ': the clock went back ' +
+            formatSpan(anomaly.stepMs) +
+            ' (' +
+            anomaly.schedules.length +
+            ' schedule(s) affected)',
+        }),
+      );
+    }
   }
   // Only a change of state is announced; the ticking clock sits outside the live region.
   if (words !== lastActivity) {
@@ -117,6 +142,21 @@ export function renderFacts(): void {
           )
         : fact('warn', 'Not reconciled yet'),
     );
+    const anomaly = status.clock.lastAnomaly;
+    if (anomaly) {
+      items.push(
+        fact(
+          'warn',
+          ['Clock anomaly ', h('b', { 'data-ago': anomaly.at, text: agoText(anomaly.at) })],
+          'The clock went back ' +
+            formatSpan(anomaly.stepMs) +
+            ' (' +
+            anomaly.cause +
+            '); affected: ' +
+            anomaly.schedules.join(', '),
+        ),
+      );
+    }
   }
   const connections: Record<Connection, [string, string, string]> = {
     connecting: ['warn', 'Connecting…', 'Opening the live event stream'],

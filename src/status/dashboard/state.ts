@@ -31,7 +31,15 @@ export const RUN_STATUSES = [
   'cancelled',
 ];
 export const OUTCOMES = ['succeeded', 'failed', 'timedOut', 'interrupted', 'cancelled'];
-export const HEALTH_WORDS = ['ok', 'failing', 'stale', 'inactive', 'suspended', 'degraded'];
+export const HEALTH_WORDS = [
+  'ok',
+  'failing',
+  'stale',
+  'inactive',
+  'suspended',
+  'degraded',
+  'clock-anomaly',
+];
 
 /** How the page hears about changes. */
 export type Connection = 'connecting' | 'live' | 'reconnecting' | 'polling';
