@@ -45,6 +45,8 @@ export interface DaemonOptions {
   stateDir: string;
   /** "HOST:PORT", or null for no HTTP endpoint. */
   listen: string | null;
+  /** Extra Host header values the endpoint accepts (--allowed-hosts). @default [] */
+  allowedHosts?: readonly string[];
   /** @default 'auto' */
   watch?: WatchMode;
   /** @default null (no cap) */
@@ -135,6 +137,7 @@ export class Daemon {
       maxConcurrentRuns: null,
       shutdownGraceMs: 30_000,
       triggerToken: null,
+      allowedHosts: [],
       timers: systemTimers,
       stopwatch: systemStopwatch,
       ...options,
@@ -268,6 +271,7 @@ export class Daemon {
       const { startStatusServer } = await import('../status/http.js');
       this.#server = await startStatusServer({
         listen: this.#o.listen,
+        allowedHosts: this.#o.allowedHosts,
         getSnapshot: () => this.snapshot(),
         logger: log,
         history: this.#o.history,

@@ -5,6 +5,7 @@ import { systemClock, type Clock } from '../shared/clock.js';
 import { SchedulerError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
 import { EventStreamHub, type SubscribeToEvents } from './events.js';
+import { buildHostPolicy, isHostAllowed, refuseHost, type HostPolicy } from './host-check.js';
 import { formatListenAddress, parseListenAddress, type ListenAddress } from './listen-address.js';
 import { createStatusMetrics } from './metrics.js';
 import { sendAnswer, writeBody } from './respond.js';
@@ -45,6 +46,12 @@ export interface StatusServerOptions {
   heartbeatMs?: number;
   /** The page for `GET /`; null for none. @default renderDashboardPage from ./dashboard-page.js when that module exists */
   dashboard?: (() => string | Promise<string>) | null;
+  /**
+   * Extra Host header values to accept (`--allowed-hosts`): a name, or `name:port`. On a loopback
+   * listen address the listen address and localhost are always accepted; on another address the
+   * check is on only when this is given (see host-check.ts). @default []
+   */
+  allowedHosts?: readonly string[];
   /** Add the default process metrics to /metrics. @default true */
   defaultMetrics?: boolean;
   /** @default systemClock */
@@ -121,6 +128,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
   server.keepAliveTimeout = options.keepAliveTimeoutMs ?? 5_000;
   server.maxHeadersCount = MAX_HEADERS_COUNT;
 
+  let hostPolicy: HostPolicy = null;
   const handle = (request: IncomingMessage, response: ServerResponse): void => {
     request.on('error', () => undefined);
     const method = request.method ?? 'GET';
@@ -128,11 +136,15 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
       request.headers['transfer-encoding'] !== undefined ||
       (request.headers['content-length'] !== undefined &&
         request.headers['content-length'] !== '0');
-    routeStatusRequest(
-      { method, url: request.url ?? '/', hasBody, headers: request.headers },
-      sources,
-      routes,
-    )
+    const host = request.headers.host;
+    const routed = isHostAllowed(hostPolicy, host)
+      ? routeStatusRequest(
+          { method, url: request.url ?? '/', hasBody, headers: request.headers },
+          sources,
+          routes,
+        )
+      : Promise.resolve(refuseHost(host ?? ''));
+    routed
       .catch((error: unknown): RouteResponse => {
         logger?.error({ err: error, method, path: request.url }, 'status request failed');
         return { status: 500, body: { error: 'internal error' } };
@@ -163,6 +175,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
 
   await listenOn(server, address);
   const bound = server.address() as AddressInfo;
+  hostPolicy = buildHostPolicy(address, bound.port, options.allowedHosts ?? []);
   const host =
     address.host === '0.0.0.0' ? '127.0.0.1' : address.host === '::' ? '::1' : address.host;
   const url = `http://${formatListenAddress({ host, port: bound.port })}`;

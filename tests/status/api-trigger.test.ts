@@ -195,13 +195,13 @@ describe('status/trigger', () => {
     // Announces 1 GB but sends a few bytes: the answer must not wait for the rest.
     const answer = await sendRaw(
       server.port,
-      `POST /api/v1/schedules/backup/trigger HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 1000000000\r\n\r\n{"a":`,
+      `POST /api/v1/schedules/backup/trigger HTTP/1.1\r\nHost: localhost:${server.port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 1000000000\r\n\r\n{"a":`,
     );
     expect(answer).toMatch(/^HTTP\/1\.1 202 /);
     expect(answer.toLowerCase()).toContain('connection: close');
     const continued = await sendRaw(
       server.port,
-      `POST /api/v1/schedules/busy/trigger HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n`,
+      `POST /api/v1/schedules/busy/trigger HTTP/1.1\r\nHost: localhost:${server.port}\r\nAuthorization: Bearer ${TOKEN}\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n`,
     );
     expect(continued).toMatch(/^HTTP\/1\.1 409 /);
     expect(continued).not.toContain('100 Continue');
