@@ -110,7 +110,7 @@ export interface StatusSchedule {
   activeFrom: string | null;
   /** `spec.activeUntil`, or null. */
   activeUntil: string | null;
-  /** Whether the schedule is inside its active window now: `not-started` and `ended` fire nothing (nextFires is empty). */
+  /** Where now lies in the active window: `ended` fires nothing again (nextFires is empty); `not-started` fires from activeFrom on. */
   window: WindowPhase;
   /** After a clock step back: the instant this fixed-time schedule waits for (health `clock-anomaly`). */
   clockWaitUntil: string | null;

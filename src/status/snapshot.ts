@@ -232,7 +232,13 @@ function buildStatusSchedule(
   now: Date,
 ): StatusSchedule {
   const { runs } = schedule;
-  const window = selectWindowPhase(toActiveWindow(schedule), now, schedule.nextFires[0]?.getTime());
+  const window = selectWindowPhase(
+    toActiveWindow(schedule),
+    now,
+    // No fire left before activeUntil: it has ended (a suspended one shows no fires at all).
+    schedule.nextFires[0]?.getTime() ??
+      (schedule.activeUntil !== undefined && !schedule.suspended ? Infinity : undefined),
+  );
   const lastRun = selectLastRun(runs);
   const lastEvent = runs[runs.length - 1];
   const lastSuccess = selectLastSuccess(runs);

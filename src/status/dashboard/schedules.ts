@@ -137,6 +137,14 @@ function sparkline(name: string): Element {
 
 function buildNextCell(schedule: StatusSchedule): Child {
   if (schedule.suspended) return h('span', { class: 'muted', text: 'suspended' });
+  if (schedule.window === 'ended' || schedule.window === 'not-started') {
+    const at = schedule.window === 'ended' ? schedule.activeUntil : schedule.activeFrom;
+    return h('span', {
+      class: 'muted',
+      title: titleOf(at),
+      text: (schedule.window === 'ended' ? 'ended ' : 'starts ') + formatTime(at),
+    });
+  }
   const iso = upcomingFire(schedule);
   if (!iso) return h('span', { class: 'muted', text: '—' });
   return [
@@ -258,6 +266,7 @@ function scheduleRowKey(schedule: StatusSchedule): string {
     schedule.schedule,
     schedule.timezone,
     schedule.suspended,
+    schedule.window,
     upcomingFire(schedule),
     schedule.running.map((run) => run.runId),
     schedule.lastRun,
