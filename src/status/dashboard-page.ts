@@ -85,6 +85,7 @@ function buildPage(): string {
         <input type="search" id="schedule-filter" placeholder="Filter schedules…" autocomplete="off" spellcheck="false">
         <label class="visually-hidden" for="label-filter">Label</label>
         <select id="label-filter"><option value="">All labels</option></select>
+        <label class="toggle"><input type="checkbox" id="problems-only"> Problems only</label>
       </div>
     </div>
     <div class="table-wrap" id="schedules-table"><p class="empty">Loading schedules…</p></div>

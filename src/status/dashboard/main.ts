@@ -233,6 +233,11 @@ function wire(): void {
     renderSchedules();
     renderTimeline();
   });
+  $('problems-only').addEventListener('change', (event) => {
+    state.problemsOnly = (event.target as HTMLInputElement).checked;
+    renderSchedules();
+    renderTimeline();
+  });
   $('label-filter').addEventListener('change', (event) =>
     setLabelFilter((event.target as HTMLSelectElement).value),
   );
@@ -276,6 +281,8 @@ function wire(): void {
     } else if (name === 'clear-schedule-filters') {
       state.textFilter = '';
       $<HTMLInputElement>('schedule-filter').value = '';
+      state.problemsOnly = false;
+      $<HTMLInputElement>('problems-only').checked = false;
       setLabelFilter('');
     } else if (!action) {
       // A click anywhere on a history row opens it, like its button.

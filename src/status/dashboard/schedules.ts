@@ -27,6 +27,7 @@ import {
 import {
   API,
   OUTCOMES,
+  PROBLEM_HEALTH,
   SPARK_RUNS,
   state,
   type ApiRun,
@@ -59,6 +60,7 @@ export function renderLabelOptions(status: StatusSnapshot): void {
 }
 
 export function matchesScheduleFilters(schedule: StatusSchedule): boolean {
+  if (state.problemsOnly && !PROBLEM_HEALTH.includes(schedule.health)) return false;
   if (state.labelFilter && !labelPairs(schedule.labels).includes(state.labelFilter)) return false;
   const terms = state.textFilter.toLowerCase().split(/\s+/).filter(Boolean);
   if (!terms.length) return true;
@@ -274,6 +276,7 @@ function scheduleRowKey(schedule: StatusSchedule): string {
     schedule.labels,
     spark ? spark.map((run) => run.id + run.status) : state.sparkLoading.has(schedule.name),
     state.labelFilter,
+    state.problemsOnly,
     schedule.file,
   ]);
 }

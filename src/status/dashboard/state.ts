@@ -41,6 +41,9 @@ export const HEALTH_WORDS = [
   'clock-anomaly',
 ];
 
+/** Health words the "Problems only" filter keeps. */
+export const PROBLEM_HEALTH = ['failing', 'stale', 'degraded', 'clock-anomaly'];
+
 /** How the page hears about changes. */
 export type Connection = 'connecting' | 'live' | 'reconnecting' | 'polling';
 
@@ -65,6 +68,8 @@ export interface DashboardState {
   connection: Connection;
   textFilter: string;
   labelFilter: string;
+  /** Show only schedules whose health is a problem (PROBLEM_HEALTH). */
+  problemsOnly: boolean;
   runFilters: RunFilters;
   runs: ApiRun[];
   /** How many runs the history shows: a page, plus a page per "Load more". */
@@ -92,6 +97,7 @@ export const state: DashboardState = {
   connection: 'connecting',
   textFilter: '',
   labelFilter: '',
+  problemsOnly: false,
   runFilters: { status: '', schedule: '', since: '', until: '' },
   runs: [],
   runsLimit: PAGE_SIZE,
