@@ -136,7 +136,7 @@ describe('e2e/exec', () => {
       expect(text).not.toContain(fileSecret);
     }
     expect(history.stdout).toContain('[redacted]');
-  });
+  }, 60_000);
 
   it("retries with the schedule's backoff, then exits 1 with the run's outcome", async () => {
     const { root, dir } = await dirs();
