@@ -202,6 +202,8 @@ export class RunManager {
     }
     if (intents.length === 0) return;
     const committed = this.#o.journal.append(intents);
+    // A fire that is never taken (its schedule removed) must not leave an unhandled rejection.
+    committed.catch(() => undefined);
     for (const intent of intents) {
       this.#prepared.set(`${intent.schedule}@${Date.parse(intent.scheduledAt)}`, {
         runId: intent.runId,
@@ -298,17 +300,22 @@ export class RunManager {
     const runId = prepared?.runId ?? this.#ulid(this.#o.clock.now().getTime());
     if (!job) return { runId, outcome: 'skipped', reason: `schedule "${name}" is not loaded` };
     // Only fires that will run (now or after waiting) go to the journal; skipped ones are just recorded.
-    const commit = (): Promise<void> =>
-      prepared?.committed ??
-      this.#o.journal.append([
-        {
-          runId,
-          schedule: name,
-          scheduledAt: scheduledAt.toISOString(),
-          trigger,
-          specHash: job.hash,
-        },
-      ]);
+    const commit = (): Promise<void> => {
+      const committed =
+        prepared?.committed ??
+        this.#o.journal.append([
+          {
+            runId,
+            schedule: name,
+            scheduledAt: scheduledAt.toISOString(),
+            trigger,
+            specHash: job.hash,
+          },
+        ]);
+      // Awaited when the fire launches; a waiting fire that is dropped must not leave an unhandled rejection.
+      committed.catch(() => undefined);
+      return committed;
+    };
     const record: RunRecord = {
       id: runId,
       schedule: name,
@@ -444,7 +451,12 @@ export class RunManager {
       await this.#o.sleep(Math.floor(this.#o.random() * spec.jitter), signal);
     }
     // The fire is durable (journal) before the process exists; usually it was made so before the instant.
-    await run.committed;
+    try {
+      await run.committed;
+    } catch (err) {
+      this.#finishNotDurable(run, err);
+      return;
+    }
     if (!signal.aborted) {
       record.status = 'running';
       record.startedAt = this.#o.clock.now().toISOString();
@@ -577,6 +589,22 @@ export class RunManager {
       },
       `fire ${status}`,
     );
+  }
+
+  /** "Never twice" wins: a fire whose intent could not be made durable is not started; it is recorded missed. */
+  #finishNotDurable(run: ActiveRun, err: unknown): void {
+    const { record, job } = run;
+    record.status = 'missed';
+    record.reason = `not started, so that it can never run twice: ${err instanceof Error ? err.message : String(err)}`;
+    record.missed = { count: 1, first: record.scheduledAt, last: record.scheduledAt };
+    record.finishedAt = this.#o.clock.now().toISOString();
+    this.#record(record, record.trigger === 'manual' ? undefined : record.scheduledAt);
+    this.#emit('run:recorded', record);
+    this.#o.logger.error(
+      { err, schedule: job.name, runId: record.id, attempt: 0, scheduledAt: record.scheduledAt },
+      'fire not started: its intent is not durable',
+    );
+    this.#notify(job, record, 'missed');
   }
 
   #recordMissed(
