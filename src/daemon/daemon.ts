@@ -7,6 +7,7 @@ import { describeSchedule } from '../cron/describe.js';
 import {
   compactIntents,
   createFireJournal,
+  mergeJournalHealth,
   type FireIntent,
   type FireJournal,
 } from '../history/journal.js';
@@ -38,6 +39,7 @@ import {
 } from '../status/snapshot.js';
 import { ConfigState, type ConfigSnapshot } from './config-state.js';
 import { PARSE_CACHE_FILE, ParseCache, parseCacheKey, writeParseCache } from './parse-cache.js';
+import { rateFires } from './fire-rate.js';
 import { RunManager, type RunEvent } from './runs.js';
 import { ScheduleInputs, type ScheduleInputSources } from './status-inputs.js';
 import { watchConfigDir, type ConfigWatcher, type WatchMode } from './watch.js';
@@ -244,13 +246,29 @@ export class Daemon {
     await this.#recoverInterrupted();
     await this.#o.history.flush();
     const intents = await this.#o.journal.readPending();
-    await this.#o.journal.checkpoint(
-      compactIntents(
-        intents,
-        Number.POSITIVE_INFINITY,
-        await this.#selectRecorded(intents, Number.POSITIVE_INFINITY),
-      ),
-    );
+    // A full state disk never stops start-up: fires run on the journal's reserve, history waits in memory.
+    await this.#o.journal
+      .checkpoint(
+        compactIntents(
+          intents,
+          Number.POSITIVE_INFINITY,
+          ...(await this.#selectRecorded(intents, Number.POSITIVE_INFINITY)),
+        ),
+      )
+      .catch((err: unknown) =>
+        log.warn({ err }, 'could not trim the fire journal at start-up; continuing'),
+      );
+    const history = this.#o.history.health();
+    if (!history.writable) {
+      log.warn(
+        {
+          stateDir: this.#o.stateDir,
+          error: history.lastError,
+          journal: this.#o.journal.health?.(),
+        },
+        'starting on a state directory that cannot be written: fires run on the fire journal reserve, history is kept in memory',
+      );
+    }
     this.#checkpointTimer = setInterval(() => void this.#checkpoint(), CHECKPOINT_INTERVAL_MS);
     this.#checkpointTimer.unref();
     if (this.#o.listen !== null) {
@@ -428,7 +446,7 @@ export class Daemon {
     const pending = await this.#o.journal.readPending().catch(() => []);
     const recorded = await this.#selectRecorded(pending, Number.POSITIVE_INFINITY);
     await this.#o.journal
-      .checkpoint(compactIntents(pending, Number.POSITIVE_INFINITY, recorded))
+      .checkpoint(compactIntents(pending, Number.POSITIVE_INFINITY, ...recorded))
       .catch(() => undefined);
     await this.#o.journal.close();
     this.#unsubscribeHistory?.();
@@ -491,7 +509,10 @@ export class Daemon {
     const isStartup = trigger === 'startup';
     const result = applyPlan(plan, this.#jobTarget(isStartup));
     // The definitions change with the running versions (and are written afresh at start-up).
-    if (!isEmptyPlan(plan) || isStartup) this.#definitionsChanged = true;
+    if (!isEmptyPlan(plan) || isStartup) {
+      this.#definitionsChanged = true;
+      this.#reserveJournal();
+    }
     // Degraded flags and files can change without the fingerprint changing.
     for (const name of plan.unchanged) {
       const want = config.desired.get(name);
@@ -596,6 +617,16 @@ export class Daemon {
     );
   }
 
+  /** Size the fire journal's reserve for a day of the loaded schedules' fires (docs/design/fire-journal.md). */
+  #reserveJournal(): void {
+    const now = this.#o.clock.now();
+    const rates = [...this.#jobs.values()].map((job) => rateFires(job, now));
+    void this.#o.journal.reserveFor?.(rates).then((journal) => {
+      if (journal.problem !== undefined) this.#o.logger.warn({ journal }, journal.problem);
+      else this.#o.logger.debug({ journal }, 'fire journal reserve sized');
+    });
+  }
+
   #onDue(due: DueFires): void {
     this.#nextFires.delete(due.name);
     this.#runs.handleDue(due);
@@ -635,14 +666,22 @@ export class Daemon {
   async #selectRecorded(
     intents: readonly FireIntent[],
     cutoffMs: number,
-  ): Promise<(intent: FireIntent) => boolean> {
+  ): Promise<[(intent: FireIntent) => boolean, (intent: FireIntent) => boolean]> {
     const recorded = new Set<string>();
+    const saved = new Map<string, () => boolean>();
     for (const intent of intents) {
-      if (intent.settled || intent.trigger === 'manual') continue;
-      if (Date.parse(intent.scheduledAt) >= cutoffMs) continue;
-      if (await this.#o.history.hasRun(intent.schedule, intent.runId)) recorded.add(intent.runId);
+      if (intent.settled || Date.parse(intent.scheduledAt) >= cutoffMs) continue;
+      if (!(await this.#o.history.hasRun(intent.schedule, intent.runId))) continue;
+      recorded.add(intent.runId);
+      if (!saved.has(intent.schedule))
+        saved.set(intent.schedule, this.#o.history.savePoint?.(intent.schedule) ?? (() => true));
     }
-    return (intent) => recorded.has(intent.runId);
+    // Asked after the history flush that follows: recorded in memory only (a full disk) is not recorded yet.
+    const isSaved = (intent: FireIntent): boolean => saved.get(intent.schedule)?.() ?? true;
+    return [
+      (intent) => intent.trigger !== 'manual' && recorded.has(intent.runId) && isSaved(intent),
+      (intent) => recorded.has(intent.runId) && !isSaved(intent),
+    ];
   }
 
   /** Trim the journal to what the flushed history may not hold yet. */
@@ -650,9 +689,10 @@ export class Daemon {
     try {
       const cutoff = this.#o.clock.now().getTime() - CHECKPOINT_KEEP_MS;
       const intents = await this.#o.journal.readPending();
-      const keep = compactIntents(intents, cutoff, await this.#selectRecorded(intents, cutoff));
+      const recorded = await this.#selectRecorded(intents, cutoff);
       await this.#o.history.flush();
-      await this.#o.journal.checkpoint(keep);
+      // After the flush: a run still only in memory (the disk is full) keeps its intent.
+      await this.#o.journal.checkpoint(compactIntents(intents, cutoff, ...recorded));
     } catch (err) {
       this.#o.logger.warn({ err }, 'could not trim the fire journal; will retry');
     }
@@ -689,7 +729,7 @@ export class Daemon {
           : run.reason === JOURNAL_ONLY
             ? killed > 0
               ? `the daemon stopped right after starting the run; ${killed} leftover process(es) terminated on restart`
-              : 'the daemon stopped at the moment of this fire; the run may not have started, and is not run again'
+              : 'the daemon stopped before the run reached the history (at the moment of its fire, or while the state disk was full): it may have run, its outcome is unknown, and it is not run again'
             : 'the daemon stopped before the fire started',
       });
       this.#o.logger.warn(
@@ -743,7 +783,7 @@ export class Daemon {
       ...(this.#lastReconcile ? { lastReconcile: this.#lastReconcile } : {}),
       files: this.#configSnapshot.files,
       schedules,
-      history: this.#o.history.health(),
+      history: mergeJournalHealth(this.#o.history.health(), this.#o.journal.health?.()),
     };
   }
 

@@ -5,6 +5,7 @@ import * as fs from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { SchedulerError } from '../shared/errors.js';
 import type { FireIntent } from './fire-intent.js';
+import type { HistoryHealth } from './store.js';
 import {
   DATA_START,
   HEADER_SLOT_BYTES,
@@ -67,6 +68,8 @@ export interface JournalFileSystem {
   rename(from: string, to: string): Promise<void>;
   mkdir(path: string, options: { recursive: true }): Promise<unknown>;
   unlink(path: string): Promise<void>;
+  /** Free space of the file system holding `path`; without it, growth is bounded by the disk filling up. */
+  statfs?(path: string): Promise<{ bavail: number; bsize: number }>;
 }
 
 export interface JournalHandle {
@@ -115,10 +118,13 @@ const nodeFileSystem: JournalFileSystem = {
   rename: (from, to) => fs.rename(from, to),
   mkdir: (path, options) => fs.mkdir(path, options),
   unlink: (path) => fs.unlink(path),
+  statfs: (path) => fs.statfs(path),
 };
 
 /** Zeros are written this much at a time when the file is preallocated. */
 const FILL_CHUNK = 1024 * 1024;
+/** A reserve bounded by the free space is a whole number of these. */
+const GROWTH_STEP = 64 * 1024;
 
 /** The open file and where things are in it. */
 interface OpenJournal {
@@ -343,7 +349,7 @@ class FileJournal implements FireJournal {
         HEADER_SLOT_BYTES,
       );
       await writeFully(handle, encoded.bytes, DATA_START);
-      const size = await fillZeros(handle, used, Math.max(this.#wanted, used));
+      const size = await fillZeros(handle, used, Math.max(used, await this.#limitSize(0)));
       await handle.sync();
       await handle.close();
       handle = undefined;
@@ -366,17 +372,34 @@ class FileJournal implements FireJournal {
 
   /** Extend the file with zeros up to the wanted size, as far as the disk allows. */
   async #grow(file: OpenJournal): Promise<void> {
-    if (file.layout.size >= this.#wanted) return this.#noteShortReserve(file.layout.size);
-    const size = await fillZeros(file.handle, file.layout.size, this.#wanted);
+    const limit = await this.#limitSize(file.layout.size);
+    if (file.layout.size >= limit) return this.#noteShortReserve(file.layout.size);
+    const size = await fillZeros(file.handle, file.layout.size, limit);
     if (size > file.layout.size) await file.handle.datasync();
     // Safe whether or not the ring has wrapped: the reader follows the chain, never the size.
     file.layout = { ...file.layout, size };
     this.#noteShortReserve(size);
   }
 
+  /**
+   * The size to grow to: the wanted one, but never more than half of the space the journal and the free
+   * space together make, so that the reserve never takes the room the history needs.
+   */
+  async #limitSize(current: number): Promise<number> {
+    let free = Number.POSITIVE_INFINITY;
+    try {
+      const stats = await this.#fs.statfs?.(dirname(this.#path));
+      if (stats !== undefined) free = stats.bavail * stats.bsize;
+    } catch {
+      // Unknown: the disk filling up bounds it.
+    }
+    const half = Math.floor((current + free) / 2 / GROWTH_STEP) * GROWTH_STEP;
+    return Math.max(current, Math.min(this.#wanted, half));
+  }
+
   #noteShortReserve(size: number): void {
     if (size < this.#wanted && this.#durable) {
-      this.#problem = `the fire journal's reserve is ${size} bytes of the ${this.#wanted} wanted (the disk is full)`;
+      this.#problem = `the fire journal's reserve is ${size} bytes of the ${this.#wanted} wanted (the disk has too little free space: the reserve takes at most half of it)`;
     } else if (this.#durable) {
       this.#problem = undefined;
     }
@@ -421,4 +444,18 @@ async function syncDirectory(fileSystem: JournalFileSystem, dir: string): Promis
 
 function describe(err: unknown): string {
   return err instanceof Error ? err.message : String(err);
+}
+
+/** The history's health with the journal's: fires that cannot be made durable make the daemon not ready. */
+export function mergeJournalHealth(
+  history: HistoryHealth,
+  journal: JournalHealth | undefined,
+): HistoryHealth {
+  if (journal === undefined || journal.durable) return history;
+  const problem = `fire journal: ${journal.problem ?? 'not durable'}; fires are not started (recorded missed)`;
+  return {
+    ...history,
+    writable: false,
+    lastError: history.lastError === undefined ? problem : `${history.lastError}; ${problem}`,
+  };
 }

@@ -7,7 +7,7 @@ import { pino } from 'pino';
 import type { Clock } from '../shared/clock.js';
 import { SchedulerError } from '../shared/errors.js';
 import type { Logger } from '../shared/logger.js';
-import { TEMP_FILE_PATTERN } from './atomic-file.js';
+import { TEMP_FILE_PATTERN, writeFileAtomically } from './atomic-file.js';
 import {
   buildIdFilter,
   idFilterMayContain,
@@ -235,6 +235,8 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     try {
       await mkdir(this.#historyDir, { recursive: true });
       this.#dirReady = true;
+      // A full disk still takes an mkdir and an empty file: find out now, not at the first run's record.
+      await probeWritable(this.#historyDir);
     } catch (error) {
       this.#markUnwritable(error);
     }
@@ -407,6 +409,13 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     if (!mayHold(shard, id, probeId(id))) return false;
     if (shard.summary.runs.some((run) => run.id === id)) return true;
     return findRun(await this.#readRuns(shard), id) !== undefined;
+  }
+
+  savePoint(schedule: string): () => boolean {
+    const shard = this.#shards.get(schedule);
+    if (shard === undefined) return () => true;
+    const version = shard.version;
+    return () => this.#shards.get(schedule) === shard && shard.savedVersion >= version;
   }
 
   subscribe(listener: (schedule: string) => void): () => void {
@@ -1168,6 +1177,12 @@ function releaseWaiters(shard: Shard, upToVersion: number): void {
   const waiting = shard.waiters;
   shard.waiters = waiting.filter((waiter) => waiter.version > upToVersion);
   for (const waiter of waiting) if (waiter.version <= upToVersion) waiter.resolve();
+}
+
+/** Write and remove a small temp file (not a `.json`: a crash in between leaves nothing taken for a shard). */
+async function probeWritable(dir: string): Promise<void> {
+  await writeFileAtomically(join(dir, '.write-probe'), ' '.repeat(4096), { sync: false });
+  await unlink(join(dir, '.write-probe'));
 }
 
 async function renameIfPresent(from: string, to: string): Promise<void> {

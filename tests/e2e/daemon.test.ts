@@ -2,6 +2,7 @@
 import { readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readJournalFile } from '../../src/history/journal.js';
 import { parseShardContent } from '../../src/history/shard-file.js';
 import {
   JOBS,
@@ -374,18 +375,16 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
         (r) => r.id === intent.runId && r.status === 'interrupted',
       ),
     );
-    expect(run.reason).toMatch(/may not have started/);
+    expect(run.reason).toMatch(/it may have run, its outcome is unknown/);
     await stopDaemon(d);
     const file = join(state, 'history', 'daily.json');
     const shard = parseShardContent(await readFile(file), file);
     expect(shard.lastScheduledAt).toBe(at.toISOString());
     // Nothing ran again for that instant.
     expect(shard.runs).toHaveLength(1);
-    // The journal keeps only the newest fire per schedule, settled: a watermark, not a run to recover.
-    const journal = (await readFile(join(state, 'fires.journal'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { runId: string; settled?: boolean });
+    // The older JSON-lines journal was carried into the new one, which keeps only the newest fire per
+    // schedule, settled: a watermark, not a run to recover.
+    const journal = await readJournalFile(join(state, 'fires.journal'));
     expect(journal).toEqual([expect.objectContaining({ runId: intent.runId, settled: true })]);
   });
 
