@@ -56,7 +56,16 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
         task: { shell: 'echo "bad {{ name }}"; exit 3' },
       }),
     );
-    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off', '--log-level', 'debug']);
+    const d = daemon([
+      '--dir',
+      dir,
+      '--state-dir',
+      state,
+      '--listen',
+      'off',
+      '--log-level',
+      'debug',
+    ]);
     // One no-op process after start-up, so that the first fire finds the process-start code compiled.
     await waitFor('the warm-up process', () =>
       d.output().match(/"outcome":"succeeded"[^\n]*"msg":"process start warmed up"/),

@@ -10,8 +10,8 @@ const run = promisify(execFile);
 export interface Tmpfs {
   /** The mount point. */
   dir: string;
-  /** Write a filler file until the disk refuses a single page. */
-  fill(): Promise<void>;
+  /** Write a filler file until the disk refuses a single page, then give `leaveBytes` back. */
+  fill(leaveBytes?: number): Promise<void>;
   /** Remove the filler: space returns. */
   free(): Promise<void>;
   /** Unmount (lazily if busy) and remove the mount point; safe to call twice. */
@@ -25,7 +25,7 @@ export async function mountTmpfs(size = '2m'): Promise<Tmpfs> {
   const filler = join(dir, 'filler');
   return {
     dir,
-    async fill() {
+    async fill(leaveBytes = 0) {
       const handle = await open(filler, 'a');
       try {
         for (const chunk of [65_536, 4096, 512, 1]) {
@@ -38,6 +38,10 @@ export async function mountTmpfs(size = '2m'): Promise<Tmpfs> {
               throw err;
             }
           }
+        }
+        if (leaveBytes > 0) {
+          const { size } = await handle.stat();
+          await handle.truncate(Math.max(0, size - leaveBytes));
         }
       } finally {
         await handle.close();
