@@ -229,7 +229,21 @@ describe('e2e/disk', { timeout: 180_000 }, () => {
         return ran.every((line) => recorded.has(line.runId!));
       },
       60_000,
-    );
+    ).catch(async (err: unknown) => {
+      const recorded = new Map((await readRuns(state, 'tick')).map((run) => [run.id, run]));
+      const missing = ran.filter((line) => !recorded.has(line.runId!));
+      throw new Error(
+        `${String(err)}: ${missing.length} of ${ran.length} runs have no record (${missing
+          .slice(0, 5)
+          .map((line) => `${line.runId} ${line.scheduledAt}`)
+          .join(', ')}); on disk: ${[...recorded.values()]
+          .map((run) => `${run.scheduledAt.slice(11, 19)} ${run.status}`)
+          .join(', ')}; second daemon: ${logLines(second)
+          .filter((line) => line.level >= 40)
+          .map((line) => line.msg)
+          .join(' | ')}`,
+      );
+    });
     await waitFor('two runs after the restart', () => startedRuns(second).length >= 2, 30_000);
     expect(await stopDaemon(second)).toEqual({ code: 0, signal: null });
     const runs = await readRuns(state, 'tick');
