@@ -22,7 +22,6 @@ import {
 } from './shard-state.js';
 import { ShardWriter } from './shard-writer.js';
 import {
-  DEFAULT_RETENTION,
   checkShardFile,
   resolveHistoryDir,
   resolveShardPath,
@@ -440,7 +439,10 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   /** Apply the schedule's retention limits to loaded runs; true when something was removed. O(shard). */
   #pruneLoaded(shard: Shard): boolean {
     if (shard.runs === undefined) return false;
-    const limits = this.#retention.get(shard.name) ?? DEFAULT_RETENTION;
+    // Not before the schedule's limits are known: start-up recovery records a crash's runs first, and the
+    // default limits would drop some of them for a schedule that keeps more (setRetention prunes then).
+    const limits = this.#retention.get(shard.name);
+    if (limits === undefined) return false;
     const { kept, pruned } = applyRetention(shard.runs, limits);
     if (pruned.length === 0) return false;
     shard.runs = kept;

@@ -44,6 +44,8 @@ async function setup(): Promise<{ dir: string; state: string; disk: Tmpfs }> {
     manifest('tick', {
       schedule: '*/1 * * * * *',
       task: { command: [node, join(JOBS, 'exit-0.js')] },
+      // Every run of the test stays in the history (retention would drop the oldest successes).
+      history: { successfulRunsLimit: 1000, failedRunsLimit: 1000 },
     }),
   );
   return { dir, state: join(disk.dir, 'state'), disk };
