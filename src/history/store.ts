@@ -69,6 +69,11 @@ export interface RunRecord {
   specHash: string;
   /** For status 'missed': one record per gap of missed fires. */
   missed?: { count: number; first: string; last: string };
+  /**
+   * On final records (succeeded, failed, timedOut, missed): when each notify entry (by key, see
+   * runtime/notify-policy.ts) last sent a notification for the schedule, carried forward from record to record.
+   */
+  notified?: Record<string, string>;
 }
 
 /** How many finished runs a schedule keeps (`spec.history`). */

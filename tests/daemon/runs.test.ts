@@ -165,7 +165,11 @@ describe('daemon/runs', () => {
     await settle();
     expect(summary(await history.runs('a'))).toEqual(['running schedule 2026-03-01T12:00:00.000Z']);
     expect(history.lastScheduledAt('a')).toBe('2026-03-01T12:00:00.000Z');
-    expect(tasks.calls[0]?.invocation.task).toEqual({ kind: 'shell', shell: 'echo a' });
+    expect(tasks.calls[0]?.invocation.task).toEqual({
+      kind: 'shell',
+      shell: 'echo "${CRONOPS_T_1}"',
+    });
+    expect(tasks.calls[0]?.invocation.env.CRONOPS_T_1).toBe('a');
     expect(tasks.calls[0]?.invocation.env.CRONOPS_SCHEDULED_TIME).toBe('2026-03-01T12:00:00.000Z');
     expect((await history.runs('a'))[0]?.attempts[0]?.pid).toBe(4242);
     clock.tick(1500);
@@ -225,7 +229,7 @@ describe('daemon/runs', () => {
     },
   );
 
-  it('catchUp all starts each fire within the deadline, in order', async () => {
+  it('catchUp all starts each fire within the deadline, in order, one after another', async () => {
     const runs = manager();
     runs.define(
       job('a', {
@@ -242,9 +246,20 @@ describe('daemon/runs', () => {
     expect(summary(await history.runs('a'))).toEqual([
       'missed schedule 2026-03-01T11:30:00.000Z missed=4',
       'running catchup 2026-03-01T11:40:00.000Z',
-      'running catchup 2026-03-01T11:50:00.000Z',
+    ]);
+    expect(runs.waiting('a')).toBe(2);
+    for (const call of [0, 1]) {
+      tasks.calls[call]!.finish({});
+      await settle();
+    }
+    expect(summary(await history.runs('a'))).toEqual([
+      'missed schedule 2026-03-01T11:30:00.000Z missed=4',
+      'succeeded catchup 2026-03-01T11:40:00.000Z',
+      'succeeded catchup 2026-03-01T11:50:00.000Z',
       'running catchup 2026-03-01T12:00:00.000Z',
     ]);
+    // The gap's planning moved the watermark; catch-up runs do not move it back.
+    expect(history.lastScheduledAt('a')).toBe('2026-03-01T12:00:00.000Z');
   });
 
   it('Forbid skips a fire while a run is active', async () => {
@@ -465,7 +480,7 @@ describe('daemon/runs', () => {
       'missed manual 2026-03-01T12:00:01.002Z missed=1',
     ]);
     expect(recorded[0]?.reason).toMatch(
-      /^not started, so that it can never run twice: .*reserve is exhausted/,
+      /could not be made durable before its start \(.*reserve is exhausted\); it was not started, so that it can never run twice$/,
     );
     expect(history.lastScheduledAt('a')).toBe('2026-03-01T12:00:01.000Z');
     expect(events.map((e) => `${e.type} ${e.run.status}`)).toEqual([

@@ -295,7 +295,7 @@ describe('e2e/disk', { timeout: 180_000 }, () => {
     const url = await urlOf(d);
     const refused = await waitFor(
       'a fire refused for lack of a durable intent',
-      () => logLines(d).find((line) => line.msg === 'fire not started: its intent is not durable'),
+      () => logLines(d).find((line) => line.msg === 'fires missed' && line.level === 50),
       30_000,
     );
     expect(refused.level).toBe(50);
@@ -311,12 +311,12 @@ describe('e2e/disk', { timeout: 180_000 }, () => {
       'the missed record on disk',
       async () =>
         (await readRuns(state, 'tick')).find(
-          (run) => run.status === 'missed' && run.scheduledAt === refused.scheduledAt,
+          (run) => run.status === 'missed' && run.id === refused.runId,
         ),
       30_000,
     );
     expect(missed.reason).toMatch(
-      /not started, so that it can never run twice: .*reserve is exhausted/,
+      /could not be made durable before its start \(.*reserve is exhausted\); it was not started, so that it can never run twice/,
     );
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
   });
