@@ -316,7 +316,7 @@ describe('e2e/disk', { timeout: 180_000 }, () => {
       30_000,
     );
     expect(missed.reason).toMatch(
-      /could not be made durable before its start \(.*reserve is exhausted\); it was not started, so that it can never run twice/,
+      /could not be made durable before its start \(.*reserve is exhausted.*\); it was not started, so that it can never run twice/,
     );
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
   });
