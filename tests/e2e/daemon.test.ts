@@ -243,7 +243,7 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     await stopDaemon(d);
   });
 
-  it('an unwritable state directory does not stop the daemon: runs go on, /readyz says why', async () => {
+  it('an unusable state directory does not stop the daemon: /readyz says why; fires with no durable intent do not start', async () => {
     const { dir, root } = await setup();
     // Works as root too: a state dir below a regular file can never be created.
     const blocker = join(root, 'not-a-dir');
@@ -276,11 +276,21 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
       return res.status === 503 ? ((await res.json()) as { reasons: string[] }) : undefined;
     });
     expect(ready.reasons.join(' ')).toMatch(/history/i);
-    await waitFor('a run to succeed in memory', async () => {
+    // No fire journal can exist there: "never twice" wins, each fire is recorded missed (in memory), not run.
+    const missed = await waitFor('a fire recorded missed in memory', async () => {
       const res = await fetch(`${url}/status`);
-      const body = (await res.json()) as { schedules: { lastRun: { status: string } | null }[] };
-      return body.schedules[0]?.lastRun?.status === 'succeeded';
+      const body = (await res.json()) as {
+        schedules: { lastEvent: { status: string; reason?: string } | null }[];
+      };
+      const last = body.schedules[0]?.lastEvent;
+      return last?.status === 'missed' ? last : undefined;
     });
+    expect(missed.reason).toMatch(
+      /could not be made durable before its start .*cannot open the fire journal/,
+    );
+    const readyAfter = (await (await fetch(`${url}/readyz`)).json()) as { reasons: string[] };
+    expect(readyAfter.reasons.join(' ')).toMatch(/fire journal: cannot open the fire journal/);
+    expect(d.output()).not.toMatch(/"msg":"run started"/);
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
   });
 
