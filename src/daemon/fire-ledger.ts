@@ -1,5 +1,6 @@
 // The fire ledger: where a fire is made durable before its process starts (one node: the fsynced journal).
-import type { FireIntent } from '../history/journal.js';
+import type { FireIntent, JournalHealth } from '../history/journal.js';
+import type { ScheduleFireRate } from '../history/journal-reserve.js';
 import { SchedulerError } from '../shared/errors.js';
 
 /**
@@ -19,6 +20,10 @@ export interface FireLedger {
   checkpoint(keep: FireIntent[]): Promise<void>;
   /** Whether the last append was made durable. */
   healthy(): boolean;
+  /** Reserve, durability and the last problem (the journal; a ledger without a reserve has none). */
+  health?(): JournalHealth;
+  /** Size a preallocated reserve for a day of these schedules' fires (docs/design/fire-journal.md). */
+  reserveFor?(schedules: Iterable<ScheduleFireRate>): Promise<JournalHealth>;
   close(): Promise<void>;
 }
 

@@ -166,6 +166,12 @@ export interface HistoryStore {
   /** Be told when a schedule's summary changed other than by recordRun or setLastScheduledAt (a shard read and merged, pruned or found corrupt). */
   subscribe(listener: (schedule: string) => void): () => void;
   health(): HistoryHealth;
+  /**
+   * A mark of what the schedule's history holds now: the predicate answers whether all of it has reached the
+   * disk since (a run kept only in memory while the disk is full must keep its fire in the journal).
+   * Optional: a store that writes before it returns needs none.
+   */
+  savePoint?(schedule: string): () => boolean;
   /** All pending writes on disk (or failed and reported). */
   flush(): Promise<void>;
   close(): Promise<void>;
