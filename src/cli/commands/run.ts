@@ -6,6 +6,7 @@ import { parseDuration } from '../../manifest/units.js';
 import { createLogger, type LogFormat } from '../../shared/logger.js';
 import { createUsageError } from '../output.js';
 import { readVersion } from '../version.js';
+import { createStoreOption, selectStoreUrl } from '../store-option.js';
 
 interface RunFlags {
   dir: string;
@@ -17,6 +18,7 @@ interface RunFlags {
   logLevel: string;
   logFormat?: LogFormat;
   triggerToken?: string;
+  store?: string;
 }
 
 /** Shortest trigger token accepted: anything shorter is guessable. */
@@ -68,6 +70,11 @@ export function registerRunCommand(program: Command): void {
       ).env('CRONOPS_TRIGGER_TOKEN'),
     )
     .addOption(
+      createStoreOption(
+        'history (and, with several replicas, fire claims) in PostgreSQL: postgres://USER@HOST:PORT/DB; default: lowdb files in --state-dir',
+      ),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level')
         .env('CRONOPS_LOG_LEVEL')
         .choices(LOG_LEVELS)
@@ -90,7 +97,8 @@ then terminate them (recorded "interrupted") and exit 0. SIGHUP re-reads every m
 Examples:
   $ cronops run                                   schedules.d/, state in ./.cronops
   $ cronops run --dir /etc/cronops/schedules.d --state-dir /var/lib/cronops --listen 0.0.0.0:8787
-  $ CRONOPS_WATCH=poll cronops run                on file systems without inotify`,
+  $ CRONOPS_WATCH=poll cronops run                on file systems without inotify
+  $ CRONOPS_STORE=postgres://cronops@db/cronops cronops run   history in PostgreSQL (docs/replicas.md)`,
     )
     .action(async (flags: RunFlags) => {
       await runDaemon(flags);
@@ -123,12 +131,20 @@ async function runDaemon(flags: RunFlags): Promise<void> {
       `--trigger-token: expected at least ${MIN_TRIGGER_TOKEN_LENGTH} characters without spaces (e.g. from "openssl rand -hex 32"), got ${triggerToken.length} characters`,
     );
   }
-  // Jobs inherit the daemon's environment: they must not see the token.
+  const storeUrl = selectStoreUrl(flags.store);
+  // Jobs inherit the daemon's environment: they must not see the token or the store's connection string.
   delete process.env['CRONOPS_TRIGGER_TOKEN'];
+  delete process.env['CRONOPS_STORE'];
   const logger = createLogger({
     level: flags.logLevel,
     ...(flags.logFormat ? { format: flags.logFormat } : {}),
   });
+  const store =
+    storeUrl === undefined
+      ? undefined
+      : await (
+          await import('../../store/pg/open-store.js')
+        ).openPgStore(storeUrl, { version: readVersion(), logger });
   const daemon = new Daemon({
     configDir: flags.dir,
     stateDir: flags.stateDir,
@@ -139,6 +155,7 @@ async function runDaemon(flags: RunFlags): Promise<void> {
     triggerToken,
     logger,
     version: readVersion(),
+    ...(store === undefined ? {} : { history: store.history }),
   });
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
@@ -167,8 +184,10 @@ async function runDaemon(flags: RunFlags): Promise<void> {
     await daemon.start();
   } catch (err) {
     clearInterval(keepAlive);
+    await store?.close();
     throw err;
   }
   await stopped;
+  await store?.close();
   clearInterval(keepAlive);
 }
