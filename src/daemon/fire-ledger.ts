@@ -1,5 +1,6 @@
 // The fire ledger: where a fire is made durable before its process starts (one node: the fsynced journal).
 import type { FireIntent } from '../history/journal.js';
+import type { RunRecord } from '../history/store.js';
 import { SchedulerError } from '../shared/errors.js';
 
 /**
@@ -20,6 +21,16 @@ export interface FireLedger {
   /** Whether the last append was made durable. */
   healthy(): boolean;
   close(): Promise<void>;
+  /**
+   * Of the runs found `running`/`pending` at start-up, those this process must recover (interrupted, orphans
+   * reaped). Absent: all of them (one node). With replicas: only those of replicas that are gone.
+   */
+  selectLeftovers?(runs: readonly RunRecord[]): Promise<RunRecord[]>;
+}
+
+/** Whether another replica claimed the fire: it is not started here, and not recorded here either. */
+export function isClaimedElsewhere(err: unknown): err is SchedulerError {
+  return err instanceof SchedulerError && err.code === 'FIRE_CLAIMED_ELSEWHERE';
 }
 
 /** Whether an append failed because its intents are not durable (the fire must not start). */

@@ -168,12 +168,12 @@ export class RunManager {
       if (!job || !isFireable(job.spec, at)) continue;
       intents.push(this.#intent(job, this.#newRunId(), at, 'schedule'));
     }
-    if (intents.length === 0) return;
-    const committed = this.#append(intents);
+    // One append per fire, in one turn of the event loop: the ledger writes them together (one fsync,
+    // one claim statement) and each fire learns its own outcome (a claim can be lost to another replica).
     for (const intent of intents) {
       this.#prepared.set(`${intent.schedule}@${Date.parse(intent.scheduledAt)}`, {
         runId: intent.runId,
-        committed,
+        committed: this.#append([intent]),
       });
     }
   }
@@ -204,12 +204,9 @@ export class RunManager {
         const ready = at.getTime() === due.last.getTime() ? prepared : undefined;
         return this.#pendingFire(job, at, 'catchup', ready?.runId);
       });
-      const fresh = fires.filter((f) => f.record.id !== prepared?.runId);
-      const committed = fresh.length > 0 ? this.#append(fresh.map((f) => f.intent)) : undefined;
       for (const fire of fires)
         fire.committed =
-          (fire.record.id === prepared?.runId ? prepared.committed : committed) ??
-          Promise.resolve();
+          fire.record.id === prepared?.runId ? prepared.committed : this.#append([fire.intent]);
       this.#waiting.enqueueCatchUps(job.name, fires);
       this.#startWaiting(job.name);
     }

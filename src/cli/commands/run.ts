@@ -19,6 +19,7 @@ interface RunFlags {
   logFormat?: LogFormat;
   triggerToken?: string;
   store?: string;
+  replicaLease: string;
 }
 
 /** Shortest trigger token accepted: anything shorter is guessable. */
@@ -73,6 +74,14 @@ export function registerRunCommand(program: Command): void {
       createStoreOption(
         'history (and, with several replicas, fire claims) in PostgreSQL: postgres://USER@HOST:PORT/DB; default: lowdb files in --state-dir',
       ),
+    )
+    .addOption(
+      new Option(
+        '--replica-lease <duration>',
+        'with --store: a replica silent this long is gone; its runs become interrupted',
+      )
+        .env('CRONOPS_REPLICA_LEASE')
+        .default('30s'),
     )
     .addOption(
       new Option('--log-level <level>', 'log level')
@@ -132,6 +141,12 @@ async function runDaemon(flags: RunFlags): Promise<void> {
     );
   }
   const storeUrl = selectStoreUrl(flags.store);
+  const leaseMs = parseDuration(flags.replicaLease);
+  if (leaseMs === undefined || leaseMs < 1000) {
+    throw createUsageError(
+      `--replica-lease: expected a duration of at least 1s like "30s", got "${flags.replicaLease}"`,
+    );
+  }
   // Jobs inherit the daemon's environment: they must not see the token or the store's connection string.
   delete process.env['CRONOPS_TRIGGER_TOKEN'];
   delete process.env['CRONOPS_STORE'];
@@ -144,7 +159,7 @@ async function runDaemon(flags: RunFlags): Promise<void> {
       ? undefined
       : await (
           await import('../../store/pg/open-store.js')
-        ).openPgStore(storeUrl, { version: readVersion(), logger });
+        ).openPgStore(storeUrl, { version: readVersion(), logger, leaseMs });
   const daemon = new Daemon({
     configDir: flags.dir,
     stateDir: flags.stateDir,
@@ -155,7 +170,13 @@ async function runDaemon(flags: RunFlags): Promise<void> {
     triggerToken,
     logger,
     version: readVersion(),
-    ...(store === undefined ? {} : { history: store.history }),
+    ...(store === undefined
+      ? {}
+      : {
+          history: store.history,
+          journal: store.ledger,
+          prepareLeadMs: (await import('../../store/pg/open-store.js')).CLAIM_LEAD_MS,
+        }),
   });
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;

@@ -2,10 +2,13 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { ulid } from 'ulid';
+import { systemClock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import { createStorePool, redactStoreUrl, toStoreError } from './connection.js';
+import { createPgFireLedger, type PgFireLedger } from './fire-ledger.js';
 import { createPgHistoryStore, type PgHistoryStore } from './history-store.js';
 import { loadMigrations, migrateStore, type MigrationResult } from './migrate.js';
+import { createReplicaMembership, type ReplicaMembership } from './replica-membership.js';
 
 /** A replica's id: host, pid and a ULID of its start, so a restarted process is a new replica. */
 export function createReplicaId(host: string = hostname(), pid: number = process.pid): string {
@@ -42,16 +45,22 @@ export interface OpenedStore {
   replicaId: string;
   pool: pg.Pool;
   history: PgHistoryStore;
+  /** Claims each fire in the store: the daemon's fire ledger. */
+  ledger: PgFireLedger;
+  membership: ReplicaMembership;
   /** The URL without its password, for logs and status. */
   shownUrl: string;
-  /** End the pool (after the daemon closed the history store). */
+  /** Leave the membership and end the pool (after the daemon stopped). */
   close(): Promise<void>;
 }
+
+/** How far ahead of an instant a replica claims it: a round trip under load, well inside the 2 s the database allows. */
+export const CLAIM_LEAD_MS = 250;
 
 /** Connect, migrate under the advisory lock, and build the history store (not yet opened). */
 export async function openPgStore(
   url: string,
-  options: { version: string; logger: Logger },
+  options: { version: string; logger: Logger; leaseMs?: number },
 ): Promise<OpenedStore> {
   const replicaId = createReplicaId();
   const { pool, migration } = await connectStore(url, {
@@ -64,5 +73,34 @@ export async function openPgStore(
     'store connected',
   );
   const history = createPgHistoryStore({ pool, url, replicaId, logger: options.logger });
-  return { replicaId, pool, history, shownUrl, close: () => pool.end() };
+  const ledger = createPgFireLedger({
+    pool,
+    url,
+    replicaId,
+    clock: systemClock,
+    logger: options.logger,
+  });
+  const membership = createReplicaMembership({
+    pool,
+    url,
+    replicaId,
+    version: options.version,
+    ledger,
+    logger: options.logger,
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
+  });
+  ledger.selectLeftovers = (runs) => membership.selectLeftovers(runs);
+  await membership.start();
+  return {
+    replicaId,
+    pool,
+    history,
+    ledger,
+    membership,
+    shownUrl,
+    close: async () => {
+      await membership.close();
+      await pool.end();
+    },
+  };
 }

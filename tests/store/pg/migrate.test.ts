@@ -56,7 +56,7 @@ describe('store/pg/migrate', () => {
 
   it('runs an old build on a schema expanded by a newer one, and refuses after a contraction', async () => {
     const { pool } = await database();
-    const old = await loadMigrations();
+    const old = await loadMigrations(await migrationsWith({}));
     const expanded = await loadMigrations(
       await migrationsWith({
         '0002_note.sql': '-- compatible-since: 1\nalter table cronops.run add column note text;',
@@ -99,7 +99,7 @@ describe('store/pg/migrate', () => {
       }),
     ).rejects.toMatchObject({
       code: 'STORE_SCHEMA_INCOMPATIBLE',
-      message: 'the store schema lacks migration(s) 1: run "cronops store migrate"',
+      message: 'the store schema lacks migration(s) 1, 2: run "cronops store migrate"',
     });
   });
 
