@@ -33,6 +33,8 @@ const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   trigger: async () => (await import('./commands/trigger.js')).registerTriggerCommand,
   calendar: async () => (await import('./commands/calendar.js')).registerCalendarCommand,
   store: async () => (await import('./commands/store.js')).registerStoreCommand,
+  render: async () => (await import('./commands/render.js')).registerRenderCommand,
+  healthcheck: async () => (await import('./commands/healthcheck.js')).registerHealthcheckCommand,
 };
 
 /**
