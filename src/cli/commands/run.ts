@@ -175,6 +175,7 @@ async function runDaemon(flags: RunFlags): Promise<void> {
       : {
           history: store.history,
           journal: store.ledger,
+          clock: store.clock,
           prepareLeadMs: (await import('../../store/pg/open-store.js')).CLAIM_LEAD_MS,
         }),
   });

@@ -2,7 +2,7 @@
 import { hostname } from 'node:os';
 import type pg from 'pg';
 import { ulid } from 'ulid';
-import { systemClock } from '../../shared/clock.js';
+import { systemClock, type Clock } from '../../shared/clock.js';
 import type { Logger } from '../../shared/logger.js';
 import { createStorePool, redactStoreUrl, toStoreError } from './connection.js';
 import { createPgFireLedger, type PgFireLedger } from './fire-ledger.js';
@@ -48,6 +48,11 @@ export interface OpenedStore {
   /** Claims each fire in the store: the daemon's fire ledger. */
   ledger: PgFireLedger;
   membership: ReplicaMembership;
+  /**
+   * This machine's clock corrected by the measured offset from the database clock: the daemon's timers
+   * follow it, so a replica whose clock is off still fires at the cluster's instants.
+   */
+  clock: Clock;
   /** The URL without its password, for logs and status. */
   shownUrl: string;
   /** Leave the membership and end the pool (after the daemon stopped). */
@@ -73,8 +78,10 @@ export async function openPgStore(
     'store connected',
   );
   const history = createPgHistoryStore({ pool, url, replicaId, logger: options.logger });
+  // Claims have connections of their own: history writes and summary reads never delay a fire.
+  const claimPool = createStorePool(url, { max: 2, applicationName: 'cronops-claim' });
   const ledger = createPgFireLedger({
-    pool,
+    pool: claimPool,
     url,
     replicaId,
     clock: systemClock,
@@ -97,9 +104,11 @@ export async function openPgStore(
     history,
     ledger,
     membership,
+    clock: { now: () => new Date(systemClock.now().getTime() - ledger.clockOffsetMs()) },
     shownUrl,
     close: async () => {
       await membership.close();
+      await claimPool.end();
       await pool.end();
     },
   };
