@@ -93,6 +93,8 @@ export function startReplica(
     options.url,
     '--replica-lease',
     options.lease ?? '3s',
+    '--shutdown-grace',
+    '5s',
   ];
   const env = { REPLICA: name };
   if (options.faketime === undefined) return startDaemon(args, env);

@@ -84,7 +84,7 @@ describe('e2e: replicas on PostgreSQL', () => {
     const windowTo = Date.now() - 1500;
     // The reaper (lease 3 s) has recorded what the killed replica had claimed but not recorded.
     await sleep(5000);
-    for (const [, daemon] of live) expect((await stopDaemon(daemon)).code).toBe(0);
+    for (const [, daemon] of live) expect((await stopDaemon(daemon, 30_000)).code).toBe(0);
 
     const lines = await readTruth(truth);
     const client = new pg.Client({ connectionString: db.url });
