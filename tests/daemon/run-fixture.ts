@@ -86,7 +86,7 @@ export class FakeTasks {
 }
 
 export const settle = async () => {
-  for (let i = 0; i < 10; i++) await new Promise((r) => setTimeout(r, 0));
+  for (let i = 0; i < 10; i++) await new Promise((r) => setImmediate(r));
 };
 
 /** A ledger that keeps intents in memory; `fail` makes appends reject as not durable. */
@@ -116,6 +116,7 @@ export async function createRunFixture(
     maxConcurrentRuns?: number;
     /** Sleeps that never end on their own (a Replace bound that does not run out). */
     endlessSleep?: boolean;
+    deferCatchUpMs?: () => number;
   } = {},
 ) {
   const clock = new ManualClock('2026-03-01T12:00:00.000Z');
@@ -150,6 +151,7 @@ export async function createRunFixture(
       return new Promise((resolve) => signal?.addEventListener('abort', () => resolve()));
     },
     onEvent: (e) => events.push(e),
+    ...(options.deferCatchUpMs ? { deferCatchUpMs: options.deferCatchUpMs } : {}),
   });
   return { clock, history, tasks, events, sleeps, ledger, logs, runs };
 }

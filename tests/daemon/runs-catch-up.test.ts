@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SchedulerError } from '../../src/shared/errors.js';
 import { createRunFixture, due, job, settle, summary } from './run-fixture.js';
 
@@ -12,6 +12,27 @@ const GAP = due(
 );
 
 describe('daemon/runs: catch-up queue, policies during catch-up, ledger rejections, Replace', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
+  it('a caught-up fire is put off while a regular instant is moments away, then starts', async () => {
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+    let defer = 120;
+    const f = await createRunFixture({ deferCatchUpMs: () => defer });
+    f.runs.define(job('a', { catchUp: 'all', concurrencyPolicy: 'Allow' }));
+    f.runs.handleDue(
+      due('a', '2026-03-01T11:59:58Z', '2026-03-01T12:00:00Z', 3, '2026-03-01T12:00:00.900Z'),
+    );
+    await settle();
+    expect(f.tasks.calls).toEqual([]);
+    expect(f.runs.waiting('a')).toBe(3);
+    defer = 0;
+    vi.advanceTimersByTime(120);
+    await settle();
+    expect(f.tasks.started()).toEqual(['catchup 2026-03-01T11:59:58.000Z']);
+  });
+
   it('catchUp all with Allow starts one catch-up run at a time, at most 100, and a regular fire beside it', async () => {
     const f = await createRunFixture();
     f.runs.define(job('a', { catchUp: 'all', concurrencyPolicy: 'Allow' }));

@@ -193,7 +193,7 @@ describe('e2e/clock-faults', { timeout: 120_000 }, () => {
       async () =>
         (await readRuns(state, 'burst')).filter(
           (r) => r.trigger === 'catchup' && r.status === 'succeeded',
-        ).length >= 8,
+        ).length >= 14,
       60_000,
     );
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
