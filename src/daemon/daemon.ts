@@ -65,6 +65,8 @@ export interface DaemonOptions {
   history?: HistoryStore;
   /** Injected for tests: the fire ledger. @default the fsynced journal stateDir/fires.journal */
   journal?: FireLedger;
+  /** How far ahead of an instant its fire is made durable (a PostgreSQL claim needs a round trip). @default 50 */
+  prepareLeadMs?: number;
   /** Enables "run now" (POST /api/v1/schedules/{name}/trigger) with this bearer token. @default null (disabled) */
   triggerToken?: string | null;
 }
@@ -138,6 +140,7 @@ export class Daemon {
       shutdownGraceMs: 30_000,
       triggerToken: null,
       timers: systemTimers,
+      prepareLeadMs: PREPARE_LEAD_MS,
       stopwatch: systemStopwatch,
       ...options,
       clock,
@@ -169,7 +172,7 @@ export class Daemon {
       history: this.#o.history,
       runs: this.#runs,
       logger: this.#o.logger,
-      prepareLeadMs: PREPARE_LEAD_MS,
+      prepareLeadMs: this.#o.prepareLeadMs,
       jobs: this.#jobs,
       onChange: () => this.#writeStatus({ urgent: true }),
     });
@@ -257,7 +260,12 @@ export class Daemon {
     // A shard read later (a query, a write) can settle its summary: the status shows the result.
     this.#unsubscribeHistory = history.subscribe(() => this.#writeStatus());
     await recoverLedger(history, this.#o.journal);
-    const { reaped } = await recoverInterrupted({ history, clock: this.#o.clock, logger: log });
+    const { reaped } = await recoverInterrupted({
+      history,
+      clock: this.#o.clock,
+      logger: log,
+      ledger: this.#o.journal,
+    });
     this.#reaping = reaped;
     if (this.#stopping) return;
     try {

@@ -47,10 +47,13 @@ export async function recoverInterrupted(deps: {
   history: HistoryStore;
   clock: Clock;
   logger: Logger;
+  ledger?: FireLedger;
 }): Promise<{ reaped: Promise<void> }> {
   const { history, clock, logger } = deps;
   // The summaries' counts leave out every shard without such runs: only crashed schedules are read.
-  const leftovers = await history.listRuns({ status: ['running', 'pending'] });
+  const found = await history.listRuns({ status: ['running', 'pending'] });
+  // With replicas sharing the history, only the runs of replicas that are gone are leftovers.
+  const leftovers = (await deps.ledger?.selectLeftovers?.(found)) ?? found;
   if (leftovers.length === 0) return { reaped: Promise.resolve() };
   const now = clock.now().toISOString();
   const interrupted = leftovers.map((run) => describeInterrupted(run, now, undefined));

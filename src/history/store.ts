@@ -69,6 +69,8 @@ export interface RunRecord {
   specHash: string;
   /** For status 'missed': one record per gap of missed fires. */
   missed?: { count: number; first: string; last: string };
+  /** The replica that recorded the run (PostgreSQL store: `cronops run --store`); absent on a single node. */
+  replica?: string;
   /**
    * On final records (succeeded, failed, timedOut, missed): when each notify entry (by key, see
    * runtime/notify-policy.ts) last sent a notification for the schedule, carried forward from record to record.
