@@ -27,9 +27,4 @@ export default tseslint.config(
       'max-lines': ['error', { max: 500, skipBlankLines: false, skipComments: false }],
     },
   },
-  {
-    // TEMPORARY (remove at merge): these three files are being split on other branches.
-    files: ['src/daemon/daemon.ts', 'src/daemon/runs.ts', 'src/history/lowdb-store.ts'],
-    rules: { 'max-lines': 'off' },
-  },
 );
