@@ -1,5 +1,5 @@
 // The fire loop: one timer for all schedules, woken shortly before the earliest instant.
-import type { Clock } from '../shared/clock.js';
+import { systemStopwatch, type Clock, type Stopwatch } from '../shared/clock.js';
 import type { Timers, TimerHandle } from './timers.js';
 
 /** Where a schedule's fires come from: the next instant strictly after `afterMs`, or undefined. */
@@ -42,6 +42,8 @@ export interface FireLoopOptions {
    * @default 30_000
    */
   maxWaitMs?: number;
+  /** Times the slices a burst is handed out in. @default the system's monotonic clock */
+  stopwatch?: Stopwatch;
 }
 
 interface Entry {
@@ -78,6 +80,16 @@ export function earlyWakeMs(delayMs: number): number {
  */
 const FINISH_MS = 2;
 
+/**
+ * A wake-up with many fires hands them out in slices, each on its own turn of the event loop, so that a
+ * burst never holds the loop: signal handlers, HTTP and status get a turn between slices. A fire's
+ * process starts after onDue returns (once its durable intent has settled), so a slice's cost is only
+ * known at the next turn: the next slice is sized from it to take about SLICE_MS, and grows at most
+ * twofold and to MAX_SLICE fires (about 0.5 s at 16 ms a start, the worst measured on two cores).
+ */
+const SLICE_MS = 10;
+const MAX_SLICE = 32;
+
 export class FireLoop {
   readonly #options: Required<Omit<FireLoopOptions, 'onPrepare'>> &
     Pick<FireLoopOptions, 'onPrepare'>;
@@ -86,9 +98,12 @@ export class FireLoop {
   #timer: TimerHandle | undefined;
   #armedFor: number | undefined;
   #stopped = false;
+  /** Fires that came due but were not handed out yet, in instant order. */
+  #pending: DueFires[] = [];
+  #slice: { timer: TimerHandle; size: number; startedMs: number } | undefined;
 
   constructor(options: FireLoopOptions) {
-    this.#options = { maxWaitMs: 30_000, prepareLeadMs: 0, ...options };
+    this.#options = { maxWaitMs: 30_000, prepareLeadMs: 0, stopwatch: systemStopwatch, ...options };
   }
 
   /** Start (or replace) a schedule; its first instant is the first one strictly after `afterMs`. */
@@ -145,12 +160,26 @@ export class FireLoop {
     return this.#entries.size;
   }
 
-  /** Stop all timers; nothing is handed out afterwards. */
-  stop(): void {
+  /** Fires that came due and wait for their slice. */
+  get pendingCount(): number {
+    return this.#pending.length;
+  }
+
+  /**
+   * Stop all timers; nothing is handed out afterwards. Returns the fires that came due but were not
+   * handed out yet (the rest of a burst), in instant order, so the caller can record them.
+   */
+  stop(): DueFires[] {
     this.#stopped = true;
-    if (this.#timer !== undefined) this.#options.timers.clear(this.#timer);
+    const { timers } = this.#options;
+    if (this.#timer !== undefined) timers.clear(this.#timer);
+    if (this.#slice !== undefined) timers.clear(this.#slice.timer);
     this.#timer = undefined;
     this.#armedFor = undefined;
+    this.#slice = undefined;
+    const rest = this.#pending;
+    this.#pending = [];
+    return rest;
   }
 
   /** Hand out everything due now. Called by the timer; tests call it directly after moving the clock. */
@@ -180,8 +209,33 @@ export class FireLoop {
       entry.version += 1;
       this.#push(entry);
     }
-    for (const item of due) this.#options.onDue(item);
+    if (this.#pending.length === 0 && due.length > 0) {
+      // The first fire of a wake-up starts now, without waiting for a turn.
+      this.#pending = due;
+      this.#handOut(1);
+    } else {
+      this.#pending.push(...due);
+    }
     this.#arm();
+  }
+
+  /** Hand out up to `size` pending fires, then leave the rest to the next turn of the event loop. */
+  #handOut(size: number): void {
+    this.#slice = undefined;
+    const startedMs = this.#options.stopwatch.elapsedMs();
+    for (const item of this.#pending.splice(0, size)) this.#options.onDue(item);
+    if (this.#stopped || this.#pending.length === 0) return;
+    const timer = this.#options.timers.immediate(() => this.#nextSlice());
+    this.#slice = { timer, size, startedMs };
+  }
+
+  /** The previous slice's cost (its process starts included) sizes the next one. */
+  #nextSlice(): void {
+    const slice = this.#slice;
+    if (!slice || this.#stopped) return;
+    const tookMs = this.#options.stopwatch.elapsedMs() - slice.startedMs;
+    const fit = tookMs > 0 ? Math.floor((SLICE_MS * slice.size) / tookMs) : Infinity;
+    this.#handOut(Math.max(1, Math.min(fit, 2 * slice.size, MAX_SLICE)));
   }
 
   #push(entry: Entry): void {

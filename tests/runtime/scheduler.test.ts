@@ -89,7 +89,7 @@ describe('runtime/scheduler', () => {
   });
 
   it('hands out due schedules in instant order and skips deleted ones', () => {
-    const { clock, loop, log } = setup('2026-01-01T00:00:00.000Z');
+    const { clock, timers, loop, log } = setup('2026-01-01T00:00:00.000Z');
     const now = clock.now().getTime();
     const a = every(3_000);
     const b = every(2_000);
@@ -99,6 +99,9 @@ describe('runtime/scheduler', () => {
     loop.delete('gone');
     clock.tick(3_000);
     loop.tick();
+    expect(log()).toEqual(['b 2026-01-01T00:00:02.000Z x1']); // the first at once…
+    const slice = timers.pending.find((t) => t.ms === 0);
+    slice!.callback(); // …the rest on the next turn of the event loop
     expect(log()).toEqual(['b 2026-01-01T00:00:02.000Z x1', 'a 2026-01-01T00:00:03.000Z x1']);
   });
 
@@ -173,6 +176,8 @@ describe('runtime/scheduler', () => {
     expect(timers.pending.map((t) => t.ms)).toEqual([0]); // …then polled up to it
     clock.tick(2);
     timers.fire(clock);
+    expect(calls.slice(1)).toEqual(['due b@2026-01-01T00:00:01.000Z']); // the first at once
+    timers.fire(clock); // the rest of the wake-up's fires on the next turn
     expect(calls.slice(1)).toEqual([
       'due b@2026-01-01T00:00:01.000Z',
       'due a@2026-01-01T00:00:01.000Z',
