@@ -343,8 +343,9 @@ export class Daemon {
       { graceMs: this.#o.shutdownGraceMs, running: this.#runs.runningCount },
       'shutting down',
     );
-    this.#firing.stop();
     this.#runs.stopStarting();
+    // The rest of a burst not handed out yet is recorded as skipped: never silently dropped.
+    this.#firing.stop();
     // A start in progress gives up at its next step; what it opened is closed below.
     await this.#starting?.catch(() => undefined);
     await this.#watcher?.close();

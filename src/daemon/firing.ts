@@ -41,6 +41,7 @@ export class Firing {
     this.#loop = new FireLoop({
       clock: options.clock,
       timers: options.timers,
+      stopwatch: options.stopwatch,
       onDue: (due) => options.runs.handleDue(due),
       prepareLeadMs: options.prepareLeadMs,
       onPrepare: (items) => options.runs.prepare(items),
@@ -97,9 +98,13 @@ export class Firing {
     return this.#loop.earliestAt();
   }
 
+  /**
+   * Stop firing. Call after the run manager stopped starting: the rest of a burst that came due but was
+   * not handed out yet goes to it now, which records each fire as not started, with the reason.
+   */
   stop(): void {
     this.#stopped = true;
-    this.#loop.stop();
+    for (const due of this.#loop.stop()) this.#o.runs.handleDue(due);
     if (this.#watch !== undefined) this.#o.timers.clear(this.#watch);
     this.#watch = undefined;
   }

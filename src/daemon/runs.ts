@@ -172,10 +172,13 @@ export class RunManager {
     }
   }
 
-  /** Carry out the fire planner's decision about instants of one schedule that came due. */
+  /**
+   * Carry out the fire planner's decision about instants of one schedule that came due. Once stopping,
+   * the fire is recorded as skipped by start() and catch-ups wait for shutdown() to record them.
+   */
   handleDue(due: DueFires, trigger: 'schedule' | 'catchup' = 'schedule'): void {
     const job = this.#jobs.get(due.name);
-    if (!job || this.#stopping) return;
+    if (!job) return;
     const prepared = this.#prepared.take(due.name, due.last);
     const plan = planDueFires({
       compiled: job.compiled,
