@@ -84,10 +84,11 @@ const FINISH_MS = 2;
  * A wake-up with many fires hands them out in slices, each on its own turn of the event loop, so that a
  * burst never holds the loop: signal handlers, HTTP and status get a turn between slices. A fire's
  * process starts after onDue returns (once its durable intent has settled), so a slice's cost is only
- * known at the next turn: the next slice is sized from it to take about SLICE_MS, and grows at most
+ * known at the next turn: the next slice is sized from it to take about SLICE_MS (each turn costs
+ * the loop's own work too, so slices are not made smaller than that needs), and grows at most
  * twofold and to MAX_SLICE fires (about 0.5 s at 16 ms a start, the worst measured on two cores).
  */
-const SLICE_MS = 10;
+const SLICE_MS = 50;
 const MAX_SLICE = 32;
 
 export class FireLoop {

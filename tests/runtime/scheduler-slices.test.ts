@@ -56,7 +56,7 @@ const setup = (costMs: number) => {
 };
 
 describe('runtime/scheduler: a burst is handed out in slices', () => {
-  it('hands out the first fire at once and sizes later slices to about 10 ms of work', () => {
+  it('hands out the first fire at once and sizes later slices to about 50 ms of work', () => {
     const { timers, loop, handed } = setup(5);
     loop.tick();
     expect(handed.map((d) => d.name)).toEqual(['job-0000']);
@@ -67,16 +67,17 @@ describe('runtime/scheduler: a burst is handed out in slices', () => {
       timers.turn();
       sizes.push(handed.length - before);
     }
-    // 5 ms a fire: two fires a slice (10 ms), never more than twice the previous slice.
-    expect(sizes.slice(0, 4)).toEqual([2, 2, 2, 2]);
+    // 5 ms a fire: ten fires a slice (50 ms), never more than twice the previous slice.
+    expect(sizes.slice(0, 5)).toEqual([2, 4, 8, 10, 10]);
     expect(sizes.reduce((a, b) => a + b, 0)).toBe(999);
     expect(handed.every((d) => d.first.toISOString() === '2026-01-01T00:00:10.000Z')).toBe(true);
   });
 
   it.each([
     [0, [2, 4, 8, 16, 32, 32]],
-    [1, [2, 4, 8, 10, 10, 10]],
-    [16, [1, 1, 1, 1, 1, 1]],
+    [1, [2, 4, 8, 16, 32, 32]],
+    [16, [2, 3, 3, 3, 3, 3]],
+    [60, [1, 1, 1, 1, 1, 1]],
   ])('at %i ms a fire, slices grow as %j', (costMs, expected) => {
     const { timers, loop, handed } = setup(costMs);
     loop.tick();
@@ -95,7 +96,7 @@ describe('runtime/scheduler: a burst is handed out in slices', () => {
     for (let i = 0; i < 10; i += 1) timers.turn();
     clock.tick(10_000); // 00:00:20: due again while the 00:00:10 burst is still being handed out
     loop.tick();
-    expect(handed).toHaveLength(11); // no fire of 00:00:20 jumps ahead
+    expect(handed).toHaveLength(30); // no fire of 00:00:20 jumps ahead
     while (loop.pendingCount > 0) timers.turn();
     const instants = handed.map((d) => d.first.getTime());
     expect(instants).toEqual([...instants].sort((a, b) => a - b));
@@ -109,8 +110,8 @@ describe('runtime/scheduler: a burst is handed out in slices', () => {
     for (let i = 0; i < 5; i += 1) timers.turn();
     const rest = loop.stop();
     timers.turn();
-    expect(handed).toHaveLength(6);
-    expect(rest).toHaveLength(994);
+    expect(handed).toHaveLength(15);
+    expect(rest).toHaveLength(985);
     // Together, what was handed out and what is returned are every schedule once.
     expect(new Set([...handed, ...rest].map((d) => d.name)).size).toBe(1_000);
     expect(timers.immediates.size).toBe(0);
