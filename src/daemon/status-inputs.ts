@@ -94,7 +94,8 @@ function buildEntry(
     name: job.name,
     file: job.file,
     ...(job.metadata.description !== undefined ? { description: job.metadata.description } : {}),
-    schedule: job.spec.schedule,
+    // A schedule with only `after` shows what starts it ("after extract (succeeded)") in place of times.
+    schedule: job.spec.schedule ?? job.compiled.source,
     humanSchedule: sources.describe(job),
     timezone: job.spec.timezone,
     suspended: job.spec.suspend,
