@@ -102,6 +102,8 @@ function buildEntry(
     degraded: job.degraded,
     labels: job.metadata.labels,
     concurrencyPolicy: job.spec.concurrencyPolicy,
+    ...(job.spec.after !== undefined && { after: job.spec.after }),
+    ...(job.afterBlocked !== undefined && { afterBlocked: job.afterBlocked }),
     ...(job.spec.maxSuccessAge !== undefined ? { maxSuccessAge: job.spec.maxSuccessAge } : {}),
     nextFires: state.nextFires,
     running: state.running,

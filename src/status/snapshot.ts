@@ -68,6 +68,10 @@ export interface StatusInput {
     counts?: Record<RunStatus, number>;
     /** The fingerprint of the running version (reconcile/fingerprint.ts): `cronops plan` compares it. */
     specHash?: string;
+    /** `spec.after`: the schedules whose runs start this one. */
+    after?: readonly { schedule: string; when: string }[];
+    /** Why it never runs by `after` now (an upstream that is gone, a cycle, a chain too deep). */
+    afterBlocked?: string;
   }[];
   history: HistoryHealth;
 }
@@ -110,6 +114,10 @@ export interface StatusSchedule {
   nextFires: string[];
   running: { runId: string; startedAt: string; attempt: number; elapsedMs: number }[];
   queued: number;
+  /** `spec.after`, when it has one: the schedules whose runs start this one. */
+  after?: { schedule: string; when: string }[];
+  /** Present when it never runs by `after` now, saying why (its file is invalid, see `files`). */
+  afterBlocked?: string;
   /** The newest run in a final state other than skipped/missed. */
   lastRun: StatusRun | null;
   /** The newest record of any status (including running, skipped, missed). */
@@ -385,6 +393,8 @@ function buildStatusSchedule(
     labels: sortLabels(schedule.labels),
     concurrencyPolicy: schedule.concurrencyPolicy,
     maxSuccessAgeMs: schedule.maxSuccessAge ?? null,
+    ...(schedule.after !== undefined && { after: schedule.after.map((entry) => ({ ...entry })) }),
+    ...(schedule.afterBlocked !== undefined && { afterBlocked: schedule.afterBlocked }),
     health: healthOf(
       {
         degraded: schedule.degraded,
