@@ -1,35 +1,29 @@
-// Runs: what happens when a schedule comes due — catch-up, concurrency, retries, history, notifications.
+// Runs: carries out the fire plans of each schedule — starts, queues, catch-up queues, Replace, the cap.
 import { monotonicFactory } from 'ulid';
 import type { Logger } from 'pino';
-import { countFiresBetween, iterateFires } from '../cron/fires.js';
-import type { FireJournal, FireIntent } from '../history/journal.js';
-import type { HistoryStore, RunRecord, RunStatus, RunTrigger } from '../history/store.js';
-import type { NotifySpec } from '../manifest/schema.js';
+import type { FireIntent } from '../history/journal.js';
+import type { HistoryStore, RunRecord, RunTrigger } from '../history/store.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
-import type { AttemptResult, runTask as RunTaskFn } from '../runtime/run-job.js';
+import type { runTask as RunTaskFn } from '../runtime/run-job.js';
 import type { deliverNotification as DeliverFn } from '../runtime/notify.js';
+import { isFireable, planDueFires, type FireTrigger } from '../runtime/plan-fires.js';
+import { planSlot, planStart, type StartPlan } from '../runtime/plan-start.js';
 import type { DueFires } from '../runtime/scheduler.js';
 import type { Clock } from '../shared/clock.js';
-import { retryDelayMs } from './backoff.js';
-import {
-  buildInvocation,
-  resolveRendered,
-  templateContextFor,
-  type SecretSource,
-} from './invocation.js';
-import { renderTemplate } from '../manifest/templates.js';
+import { WaitingFires, type PendingFire } from './waiting-fires.js';
+import type { FireLedger } from './fire-ledger.js';
+import type { SecretSource } from './invocation.js';
+import { executeRun, type ActiveRun, type RunExecutionDeps } from './run-execution.js';
+import { Notifier } from './run-notify.js';
+import { RunRecorder, type RunEvent } from './run-records.js';
 
-/** Something the status, the event stream and the logs want to know about. */
-export interface RunEvent {
-  type: 'run:started' | 'run:finished' | 'run:recorded';
-  run: RunRecord;
-}
+export type { RunEvent } from './run-records.js';
 
 export interface RunManagerOptions {
   clock: Clock;
   history: HistoryStore;
   /** Where a fire is made durable before its process starts. */
-  journal: FireJournal;
+  journal: FireLedger;
   logger: Logger;
   runTask: typeof RunTaskFn;
   deliverNotification: typeof DeliverFn;
@@ -46,38 +40,19 @@ export interface RunManagerOptions {
 /** What became of a request to start a fire. */
 export interface StartResult {
   runId: string;
-  /** started: running now; waiting: queued behind a run or the global cap; skipped: not run (see reason). */
+  /** started: running now (or once the run it replaces is gone); waiting: queued; skipped: not run. */
   outcome: 'started' | 'waiting' | 'skipped';
   reason?: string;
 }
 
-interface ActiveRun {
-  record: RunRecord;
-  /** Resolves when the fire's intent is durable in the journal. */
+/** A fire made durable ahead of its instant. */
+interface Prepared {
+  runId: string;
   committed: Promise<void>;
-  job: DesiredSchedule;
-  abort: AbortController;
-  /** Why it was aborted, which decides its final status. */
-  abortAs?: 'cancelled' | 'interrupted';
-  abortReason?: string;
-  done: Promise<void>;
 }
 
-interface WaitingFire {
-  record: RunRecord;
-  committed: Promise<void>;
-  job: DesiredSchedule;
-  /** Waiting behind a run of the same schedule (Queue policy) rather than the global cap. */
-  kind: 'queue' | 'cap';
-}
-
-const FINISHED: ReadonlySet<RunStatus> = new Set([
-  'succeeded',
-  'failed',
-  'timedOut',
-  'interrupted',
-  'cancelled',
-]);
+/** How long a replaced run's process group may take to go after SIGKILL (it cannot refuse). */
+const AFTER_KILL_MS = 2_000;
 
 /** What `running` answers for a schedule with no run in progress (shared; never changed). */
 const NOT_RUNNING: readonly never[] = Object.freeze([]);
@@ -98,23 +73,43 @@ export class RunManager {
   readonly #o: Required<Omit<RunManagerOptions, 'onEvent'>> & Pick<RunManagerOptions, 'onEvent'>;
   readonly #jobs = new Map<string, DesiredSchedule>();
   readonly #active = new Map<string, Set<ActiveRun>>();
-  /** Queue policy: the one fire waiting behind each schedule's active run. */
-  readonly #queued = new Map<string, WaitingFire>();
-  /** Fires waiting for a slot under --max-concurrent-runs, in scheduled order. */
-  #capped: WaitingFire[] = [];
-  readonly #notifications = new Set<Promise<unknown>>();
+  readonly #waiting: WaitingFires;
+  readonly #notifier: Notifier;
+  readonly #recorder: RunRecorder;
+  readonly #exec: RunExecutionDeps;
   /** Fires made durable ahead of their instant, by `name@instantMs`. */
-  readonly #prepared = new Map<string, { runId: string; committed: Promise<void> }>();
+  readonly #prepared = new Map<string, Prepared>();
   readonly #ulid = monotonicFactory();
   #running = 0;
   #stopping = false;
 
   constructor(options: RunManagerOptions) {
-    this.#o = {
-      maxConcurrentRuns: null,
-      random: Math.random,
-      sleep: realSleep,
-      ...options,
+    this.#o = { maxConcurrentRuns: null, random: Math.random, sleep: realSleep, ...options };
+    const { clock, logger, history } = this.#o;
+    this.#notifier = new Notifier({
+      clock,
+      logger,
+      secrets: this.#o.secrets,
+      deliverNotification: this.#o.deliverNotification,
+    });
+    this.#recorder = new RunRecorder({
+      clock,
+      history,
+      logger,
+      notifier: this.#notifier,
+      newRunId: () => this.#newRunId(),
+      onEvent: this.#o.onEvent,
+    });
+    this.#waiting = new WaitingFires(this.#recorder);
+    this.#exec = {
+      clock,
+      history,
+      logger,
+      recorder: this.#recorder,
+      runTask: this.#o.runTask,
+      secrets: this.#o.secrets,
+      random: this.#o.random,
+      sleep: this.#o.sleep,
     };
   }
 
@@ -124,28 +119,13 @@ export class RunManager {
     this.#o.history.setRetention(job.name, job.spec.history);
   }
 
-  /** Forget a schedule: its in-flight runs finish and are recorded; fires still waiting are recorded skipped. */
+  /** Forget a schedule: its in-flight runs finish and are recorded; fires still waiting are not started. */
   undefine(name: string): void {
+    const job = this.#jobs.get(name);
     this.#jobs.delete(name);
     for (const key of this.#prepared.keys())
       if (key.startsWith(`${name}@`)) this.#prepared.delete(key);
-    const queued = this.#queued.get(name);
-    if (queued) {
-      this.#queued.delete(name);
-      this.#finishUnstarted(
-        queued.record,
-        'skipped',
-        'the schedule was removed before the fire started',
-      );
-    }
-    for (const waiting of this.#capped.filter((w) => w.record.schedule === name)) {
-      this.#finishUnstarted(
-        waiting.record,
-        'skipped',
-        'the schedule was removed before the fire started',
-      );
-    }
-    this.#capped = this.#capped.filter((w) => w.record.schedule !== name);
+    if (job) this.#waiting.dropAll(job, 'the schedule was removed before the fire started');
   }
 
   /** Runs in progress for `name` (all versions). */
@@ -162,17 +142,14 @@ export class RunManager {
 
   /** Schedules with a run in progress or a fire waiting; every other one has neither. */
   busyNames(): Set<string> {
-    const names = new Set(this.#active.keys());
-    for (const name of this.#queued.keys()) names.add(name);
-    for (const waiting of this.#capped) names.add(waiting.record.schedule);
+    const names = this.#waiting.names();
+    for (const name of this.#active.keys()) names.add(name);
     return names;
   }
 
-  /** Fires of `name` waiting to start. */
+  /** Fires of `name` waiting to start (queued, catch-up, for a slot, or for a replaced run to go). */
   waiting(name: string): number {
-    let count = this.#queued.has(name) ? 1 : 0;
-    for (const waiting of this.#capped) if (waiting.record.schedule === name) count += 1;
-    return count;
+    return this.#waiting.count(name);
   }
 
   get runningCount(): number {
@@ -180,28 +157,19 @@ export class RunManager {
   }
 
   /**
-   * Make upcoming fires durable before their instant (one journal write and fsync for the whole batch), so
-   * that starting the process at the instant waits for nothing.
+   * Make upcoming fires durable before their instant (one ledger write for the whole batch), so that
+   * starting the process at the instant waits for nothing.
    */
   prepare(items: { name: string; at: Date }[]): void {
     if (this.#stopping) return;
     const intents: FireIntent[] = [];
     for (const { name, at } of items) {
       const job = this.#jobs.get(name);
-      if (!job || job.spec.suspend) continue;
-      const window = activeWindow(job.spec.activeFrom, job.spec.activeUntil);
-      if (at.getTime() < window.from || at.getTime() > window.until) continue;
-      const runId = this.#ulid(this.#o.clock.now().getTime());
-      intents.push({
-        runId,
-        schedule: name,
-        scheduledAt: at.toISOString(),
-        trigger: 'schedule',
-        specHash: job.hash,
-      });
+      if (!job || !isFireable(job.spec, at)) continue;
+      intents.push(this.#intent(job, this.#newRunId(), at, 'schedule'));
     }
     if (intents.length === 0) return;
-    const committed = this.#o.journal.append(intents);
+    const committed = this.#append(intents);
     for (const intent of intents) {
       this.#prepared.set(`${intent.schedule}@${Date.parse(intent.scheduledAt)}`, {
         runId: intent.runId,
@@ -210,182 +178,80 @@ export class RunManager {
     }
   }
 
-  /**
-   * Handle the fires of one schedule that came due. One instant within startingDeadline runs; an older one
-   * is missed. Several at once (downtime, a clock step, a blocked event loop) follow `catchUp`: `latest`
-   * starts the newest within the deadline, `all` each within it in order, `none` nothing; the rest become
-   * one `missed` record for the whole gap.
-   */
-  handleDue(due: DueFires, trigger: RunTrigger = 'schedule'): void {
+  /** Carry out the fire planner's decision about instants of one schedule that came due. */
+  handleDue(due: DueFires, trigger: 'schedule' | 'catchup' = 'schedule'): void {
     const job = this.#jobs.get(due.name);
     if (!job || this.#stopping) return;
-    const spec = job.spec;
-    const lastIso = due.last.toISOString();
     const prepared = this.#takePrepared(due.name, due.last);
-    if (spec.suspend) {
-      // Deliberately paused: not run, not missed, and not caught up when resumed.
-      void this.#o.history.setLastScheduledAt(job.name, lastIso);
-      return;
+    const plan = planDueFires({
+      compiled: job.compiled,
+      policy: job.spec,
+      due,
+      trigger,
+      now: due.now,
+    });
+    const watermark = plan.watermark.toISOString();
+    if (plan.missed) this.#recorder.recordMissed(job, plan.missed);
+    if (plan.fire) {
+      const ready = plan.fire.getTime() === due.last.getTime() ? prepared : undefined;
+      this.start(job.name, plan.fire, 'schedule', ready);
+    } else {
+      // Nothing started moves the watermark: every instant up to it is dealt with.
+      void this.#o.history.setLastScheduledAt(job.name, watermark);
     }
-    const window = activeWindow(spec.activeFrom, spec.activeUntil);
-    let { first, last, count } = due;
-    if (window.from > first.getTime() || window.until < last.getTime()) {
-      const clipped = countFiresBetween(
-        job.compiled,
-        spec.timezone,
-        new Date(Math.max(first.getTime() - 1, window.from - 1)),
-        new Date(Math.min(last.getTime(), window.until)),
-      );
-      if (clipped.count === 0 || !clipped.first || !clipped.last) {
-        void this.#o.history.setLastScheduledAt(job.name, lastIso);
-        return;
-      }
-      ({ first, last, count } = { first: clipped.first, last: clipped.last, count: clipped.count });
+    if (plan.catchUp.length > 0) {
+      const fires = plan.catchUp.map((at) => {
+        const ready = at.getTime() === due.last.getTime() ? prepared : undefined;
+        return this.#pendingFire(job, at, 'catchup', ready?.runId);
+      });
+      const fresh = fires.filter((f) => f.record.id !== prepared?.runId);
+      const committed = fresh.length > 0 ? this.#append(fresh.map((f) => f.intent)) : undefined;
+      for (const fire of fires)
+        fire.committed =
+          (fire.record.id === prepared?.runId ? prepared.committed : committed) ??
+          Promise.resolve();
+      this.#waiting.enqueueCatchUps(job.name, fires);
+      this.#startWaiting(job.name);
     }
-    const nowMs = due.now.getTime();
-    const deadline = spec.startingDeadline;
-    const inTime = (at: Date): boolean => nowMs - at.getTime() <= deadline;
-    let toStart: Date[] = [];
-    if (count === 1) {
-      if (inTime(first)) toStart = [first];
-    } else if (spec.catchUp === 'latest') {
-      if (inTime(last)) toStart = [last];
-    } else if (spec.catchUp === 'all') {
-      const from = new Date(Math.max(first.getTime() - 1, nowMs - deadline - 1));
-      for (const at of iterateFires(job.compiled, spec.timezone, from)) {
-        if (at.getTime() > last.getTime()) break;
-        toStart.push(at);
-      }
-    }
-    const missedCount = count - toStart.length;
-    if (missedCount > 0) {
-      const missedLast = toStart.length > 0 ? previousFire(job, toStart[0]!, first) : last;
-      this.#recordMissed(
-        job,
-        first,
-        missedLast,
-        missedCount,
-        toStart.length === 0 ? lastIso : undefined,
-      );
-    }
-    // Fires started out of a gap are catch-up runs; a single due fire keeps the caller's trigger.
-    const startTrigger: RunTrigger = count > 1 ? 'catchup' : trigger;
-    for (const at of toStart) {
-      const ready = prepared && at.getTime() === due.last.getTime() ? prepared : undefined;
-      this.start(job.name, at, startTrigger, ready);
-    }
-  }
-
-  /** The prepared fire of `name` at `at`, if any; older prepared fires of `name` are dropped. */
-  #takePrepared(name: string, at: Date): { runId: string; committed: Promise<void> } | undefined {
-    const key = `${name}@${at.getTime()}`;
-    const found = this.#prepared.get(key);
-    for (const k of this.#prepared.keys()) {
-      if (k.startsWith(`${name}@`) && Number(k.slice(name.length + 1)) <= at.getTime())
-        this.#prepared.delete(k);
-    }
-    return found;
   }
 
   /** Start one fire of `name` for instant `scheduledAt`, honouring concurrencyPolicy and the global cap. */
-  start(
-    name: string,
-    scheduledAt: Date,
-    trigger: RunTrigger,
-    prepared?: { runId: string; committed: Promise<void> },
-  ): StartResult {
+  start(name: string, scheduledAt: Date, trigger: FireTrigger, prepared?: Prepared): StartResult {
     const job = this.#jobs.get(name);
-    const runId = prepared?.runId ?? this.#ulid(this.#o.clock.now().getTime());
+    const runId = prepared?.runId ?? this.#newRunId();
     if (!job) return { runId, outcome: 'skipped', reason: `schedule "${name}" is not loaded` };
-    // Only fires that will run (now or after waiting) go to the journal; skipped ones are just recorded.
-    const commit = (): Promise<void> =>
-      prepared?.committed ??
-      this.#o.journal.append([
-        {
-          runId,
-          schedule: name,
-          scheduledAt: scheduledAt.toISOString(),
-          trigger,
-          specHash: job.hash,
-        },
-      ]);
-    const record: RunRecord = {
-      id: runId,
-      schedule: name,
-      trigger,
-      scheduledAt: scheduledAt.toISOString(),
-      status: 'pending',
-      attempts: [],
-      specHash: job.hash,
-    };
-    const watermark = trigger === 'manual' ? undefined : record.scheduledAt;
+    const fire = this.#pendingFire(job, scheduledAt, trigger, runId);
+    const record = fire.record;
+    // Only fires that will run (now or after waiting) go to the ledger; skipped ones are just recorded.
+    const commit = (): Promise<void> => prepared?.committed ?? this.#append([fire.intent]);
+    const watermark = trigger === 'schedule' ? record.scheduledAt : undefined;
     if (this.#stopping) {
-      this.#finishUnstarted(record, 'skipped', 'the daemon is shutting down', watermark);
+      this.#recorder.finishUnstarted(record, 'skipped', 'the daemon is shutting down', watermark);
       return { runId, outcome: 'skipped', reason: 'the daemon is shutting down' };
     }
-    const active = this.#active.get(name);
-    if (active && active.size > 0) {
-      const policy = job.spec.concurrencyPolicy;
-      const current = [...active].map((a) => a.record.id).join(', ');
-      if (policy === 'Forbid') {
-        const reason = `previous run ${current} is still running (concurrencyPolicy Forbid)`;
-        this.#finishUnstarted(record, 'skipped', reason, watermark);
-        return { runId, outcome: 'skipped', reason };
-      }
-      if (policy === 'Queue') {
-        if (this.#queued.has(name)) {
-          const reason = `a fire is already queued behind run ${current} (concurrencyPolicy Queue)`;
-          this.#finishUnstarted(record, 'skipped', reason, watermark);
-          return { runId, outcome: 'skipped', reason };
-        }
-        this.#queued.set(name, { record, committed: commit(), job, kind: 'queue' });
-        this.#record(record, watermark);
-        return { runId, outcome: 'waiting', reason: `queued behind run ${current}` };
-      }
-      if (policy === 'Replace') {
-        for (const run of active) {
-          run.abortAs = 'cancelled';
-          run.abortReason = `replaced by run ${runId} (concurrencyPolicy Replace)`;
-          run.abort.abort();
-        }
-      }
-    }
-    const cap = this.#o.maxConcurrentRuns;
-    if (cap !== null && this.#running >= cap) {
-      this.#capped.push({ record, committed: commit(), job, kind: 'cap' });
-      this.#capped.sort((a, b) =>
-        a.record.scheduledAt < b.record.scheduledAt
-          ? -1
-          : a.record.scheduledAt > b.record.scheduledAt
-            ? 1
-            : 0,
-      );
-      this.#record(record, watermark);
-      return {
-        runId,
-        outcome: 'waiting',
-        reason: `waiting for a free slot (--max-concurrent-runs ${cap})`,
-      };
-    }
-    this.#launch(job, record, commit());
-    return { runId, outcome: 'started' };
+    const plan = planStart({
+      policy: job.spec,
+      trigger,
+      runId,
+      state: this.#startState(name),
+    });
+    return this.#carryOut(job, fire, plan, commit, watermark);
+  }
+
+  /** Start no fire from now on (shutdown begins); what waits is recorded by shutdown(). */
+  stopStarting(): void {
+    this.#stopping = true;
   }
 
   /**
    * Stop starting fires; let runs in progress finish for up to `graceMs`, then terminate them (recorded
-   * `interrupted`). Waiting fires are recorded skipped.
+   * `interrupted`). Waiting fires are not started.
    */
   async shutdown(graceMs: number): Promise<void> {
-    this.#stopping = true;
-    for (const waiting of [...this.#queued.values(), ...this.#capped]) {
-      this.#finishUnstarted(
-        waiting.record,
-        'skipped',
-        'the daemon shut down before the fire started',
-      );
-    }
-    this.#queued.clear();
-    this.#capped = [];
+    this.stopStarting();
+    for (const job of this.#jobs.values())
+      this.#waiting.dropAll(job, 'the daemon shut down before the fire started');
+    this.#waiting.dropRest('the daemon shut down before the fire started');
     const all = (): ActiveRun[] => [...this.#active.values()].flatMap((s) => [...s]);
     const finished = Promise.all(all().map((a) => a.done));
     const graceTimer = new AbortController();
@@ -402,7 +268,81 @@ export class RunManager {
       }
       await Promise.all(all().map((a) => a.done));
     }
-    await Promise.all([...this.#notifications]);
+    await this.#notifier.settled();
+  }
+
+  #carryOut(
+    job: DesiredSchedule,
+    fire: PendingFire,
+    plan: StartPlan,
+    commit: () => Promise<void>,
+    watermark: string | undefined,
+  ): StartResult {
+    const { record } = fire;
+    const runId = record.id;
+    switch (plan.action) {
+      case 'skip':
+        this.#recorder.finishUnstarted(record, 'skipped', plan.reason, watermark);
+        return { runId, outcome: 'skipped', reason: plan.reason };
+      case 'queue':
+        fire.committed = commit();
+        this.#waiting.setQueued(job.name, fire);
+        this.#recorder.record(record, watermark);
+        return { runId, outcome: 'waiting', reason: plan.reason };
+      case 'wait-for-slot':
+        fire.committed = commit();
+        this.#waiting.pushCapped(fire);
+        this.#recorder.record(record, watermark);
+        return { runId, outcome: 'waiting', reason: plan.reason };
+      case 'replace':
+        fire.committed = commit();
+        this.#replace(job, fire, plan, watermark);
+        return { runId, outcome: 'started' };
+      case 'start':
+        this.#launch(job, record, commit());
+        return { runId, outcome: 'started' };
+    }
+  }
+
+  /**
+   * Replace: terminate the runs in flight, and start the new fire once their process groups are gone
+   * (bounded by killGracePeriod and the moment a SIGKILL takes), so that old and new never overlap.
+   */
+  #replace(
+    job: DesiredSchedule,
+    fire: PendingFire,
+    plan: Extract<StartPlan, { action: 'replace' }>,
+    watermark: string | undefined,
+  ): void {
+    if (plan.dropCatchUps)
+      this.#waiting.dropCatchUps(
+        job,
+        `dropped: ${plan.reason.replace(/^replaced/, 'the schedule was replaced')}`,
+      );
+    const victims = [...(this.#active.get(job.name) ?? [])].filter((run) =>
+      plan.replace.includes(run.record.id),
+    );
+    for (const run of victims) {
+      run.abortAs = 'cancelled';
+      run.abortReason = plan.reason;
+      run.abort.abort();
+    }
+    // A fire still waiting for an earlier replacement is replaced before it started.
+    this.#waiting.replaceWaiting(job.name, fire, plan.reason);
+    this.#recorder.record(fire.record, watermark);
+    const bound = job.spec.killGracePeriod + AFTER_KILL_MS;
+    const timeout = new AbortController();
+    void Promise.race([
+      Promise.all(victims.map((run) => run.done)),
+      this.#o.sleep(bound, timeout.signal),
+    ]).then(() => {
+      timeout.abort();
+      if (!this.#waiting.takeReplacing(job.name, fire) || this.#stopping) return;
+      const slot = planSlot(this.#capState());
+      if (slot.action === 'start')
+        this.#launch(this.#jobs.get(job.name) ?? job, fire.record, fire.committed);
+      else this.#waiting.pushCapped(fire);
+    });
   }
 
   #launch(job: DesiredSchedule, record: RunRecord, committed: Promise<void>): void {
@@ -417,7 +357,7 @@ export class RunManager {
     set.add(run);
     this.#active.set(job.name, set);
     this.#running += 1;
-    run.done = this.#execute(run)
+    run.done = executeRun(run, this.#exec)
       .catch((err: unknown) => {
         this.#o.logger.error(
           { err, schedule: job.name, runId: record.id, attempt: record.attempts.length },
@@ -425,7 +365,7 @@ export class RunManager {
         );
         record.status = 'failed';
         record.reason = `internal error: ${err instanceof Error ? err.message : String(err)}`;
-        this.#finish(run);
+        this.#recorder.finish(job, record);
       })
       .finally(() => {
         set.delete(run);
@@ -435,306 +375,114 @@ export class RunManager {
       });
   }
 
-  async #execute(run: ActiveRun): Promise<void> {
-    const { job, record } = run;
-    const spec = job.spec;
-    const log = this.#o.logger.child({ schedule: job.name, runId: record.id });
-    const signal = run.abort.signal;
-    if (spec.jitter > 0 && record.trigger !== 'manual') {
-      await this.#o.sleep(Math.floor(this.#o.random() * spec.jitter), signal);
-    }
-    // The fire is durable (journal) before the process exists; usually it was made so before the instant.
-    await run.committed;
-    if (!signal.aborted) {
-      record.status = 'running';
-      record.startedAt = this.#o.clock.now().toISOString();
-    }
-    const attempts = spec.retries.limit + 1;
-    for (let attempt = 1; attempt <= attempts && !signal.aborted; attempt += 1) {
-      // #attempt starts the process before it first waits (once execa is loaded). The run is recorded,
-      // announced and logged after that, so their millisecond or so follows the job's start.
-      const attempted = this.#attempt(run, attempt, log);
-      if (attempt === 1) {
-        this.#record(record, record.trigger === 'manual' ? undefined : record.scheduledAt);
-        this.#emit('run:started', record);
-        log.info(
-          { attempt: 1, trigger: record.trigger, scheduledAt: record.scheduledAt },
-          'run started',
-        );
-      }
-      const result = await attempted;
-      if (result.outcome === 'succeeded') {
-        record.status = 'succeeded';
-        delete record.reason;
-        break;
-      }
-      if (result.outcome === 'killed' || signal.aborted) break;
-      record.status = result.outcome === 'timed-out' ? 'timedOut' : 'failed';
-      record.reason = describeFailure(result, spec.timeout);
-      if (attempt < attempts) {
-        const delay = retryDelayMs(spec.retries, attempt + 1);
-        log.warn({ attempt, reason: record.reason, retryInMs: delay }, 'attempt failed; retrying');
-        void this.#o.history.recordRun(record);
-        await this.#o.sleep(delay, signal);
-      }
-    }
-    if (signal.aborted) {
-      record.status = run.abortAs ?? 'interrupted';
-      record.reason = run.abortReason ?? 'the run was stopped';
-    }
-    this.#finish(run);
-    log.info(
-      { attempt: record.attempts.length, status: record.status, durationMs: record.durationMs },
-      `run ${record.status}`,
-    );
-  }
-
-  async #attempt(run: ActiveRun, attempt: number, log: Logger): Promise<AttemptResult> {
-    const { job, record } = run;
-    const built = buildInvocation(
-      job.spec,
-      {
-        schedule: job.name,
-        runId: record.id,
-        attempt,
-        trigger: record.trigger,
-        scheduledAt: new Date(record.scheduledAt),
-      },
-      this.#o.secrets,
-    );
-    const startedAt = this.#o.clock.now();
-    const entry: RunRecord['attempts'][number] = { attempt, startedAt: startedAt.toISOString() };
-    record.attempts.push(entry);
-    if (!built.ok) {
-      const finishedAt = this.#o.clock.now();
-      entry.finishedAt = finishedAt.toISOString();
-      entry.exitCode = null;
-      entry.signal = null;
-      entry.error = built.error;
-      log.error({ attempt, error: built.error }, 'cannot start the task');
-      return {
-        outcome: 'spawn-error',
-        exitCode: null,
-        signal: null,
-        outputTail: '',
-        startedAt,
-        finishedAt,
-        error: built.error,
-      };
-    }
-    const result = await this.#o.runTask(built.invocation, {
-      clock: this.#o.clock,
-      signal: run.abort.signal,
-      onSpawn: ({ pid, processStartTime }) => {
-        entry.pid = pid;
-        entry.processStartTime = processStartTime;
-        void this.#o.history.recordRun(record);
-      },
-    });
-    entry.startedAt = result.startedAt.toISOString();
-    entry.finishedAt = result.finishedAt.toISOString();
-    entry.exitCode = result.exitCode;
-    entry.signal = result.signal;
-    entry.outputTail = result.outputTail;
-    if (result.error !== undefined) entry.error = result.error;
-    return result;
-  }
-
-  #finish(run: ActiveRun): void {
-    const { record, job } = run;
-    // The summary holds the newest two runs of each status: the previous finished run is among them.
-    const previous = lastFinished(this.#o.history.summary(job.name).runs, record.id);
-    const finishedAt = this.#o.clock.now();
-    record.finishedAt = finishedAt.toISOString();
-    if (record.startedAt)
-      record.durationMs = finishedAt.getTime() - new Date(record.startedAt).getTime();
-    this.#record(record);
-    this.#emit('run:finished', record);
-    const events: NotifySpec['on'][number][] = [];
-    if (record.status === 'failed' || record.status === 'timedOut') events.push('failure');
-    if (record.status === 'succeeded') {
-      events.push('success');
-      if (previous && (previous.status === 'failed' || previous.status === 'timedOut'))
-        events.push('recovery');
-    }
-    for (const event of events) this.#notify(job, record, event);
-  }
-
-  #finishUnstarted(record: RunRecord, status: RunStatus, reason: string, watermark?: string): void {
-    record.status = status;
-    record.reason = reason;
-    record.finishedAt = this.#o.clock.now().toISOString();
-    this.#record(record, watermark);
-    this.#emit('run:recorded', record);
-    // attempt 0: the fire never got an attempt.
-    this.#o.logger.info(
-      {
-        schedule: record.schedule,
-        runId: record.id,
-        attempt: 0,
-        scheduledAt: record.scheduledAt,
-        reason,
-      },
-      `fire ${status}`,
-    );
-  }
-
-  #recordMissed(
-    job: DesiredSchedule,
-    first: Date,
-    last: Date,
-    count: number,
-    watermark?: string,
-  ): void {
-    const record: RunRecord = {
-      id: this.#ulid(this.#o.clock.now().getTime()),
-      schedule: job.name,
-      trigger: 'schedule',
-      scheduledAt: last.toISOString(),
-      status: 'missed',
-      reason: describeMissed(job, first, last, count, this.#o.clock.now()),
-      attempts: [],
-      specHash: job.hash,
-      missed: { count, first: first.toISOString(), last: last.toISOString() },
-    };
-    record.finishedAt = this.#o.clock.now().toISOString();
-    this.#record(record, watermark);
-    this.#emit('run:recorded', record);
-    this.#o.logger.warn(
-      { schedule: job.name, runId: record.id, attempt: 0, missed: record.missed },
-      'fires missed',
-    );
-    this.#notify(job, record, 'missed');
-  }
-
+  /** A run of `name` ended (or catch-ups arrived): start what waits for it, then what waits for a slot. */
   #startWaiting(name: string): void {
     if (this.#stopping) return;
-    const queued = this.#queued.get(name);
-    if (queued && !this.#active.get(name)?.size) {
-      this.#queued.delete(name);
-      const cap = this.#o.maxConcurrentRuns;
-      if (cap !== null && this.#running >= cap) this.#capped.push({ ...queued, kind: 'cap' });
-      else this.#launch(this.#jobs.get(name) ?? queued.job, queued.record, queued.committed);
+    const job = this.#jobs.get(name);
+    if (job) {
+      const now = this.#o.clock.now();
+      for (;;) {
+        const next = this.#waiting.releaseCatchUp(job, this.#inFlight(name), now);
+        if (!next) break;
+        const plan = planStart({
+          policy: job.spec,
+          trigger: 'catchup',
+          runId: next.record.id,
+          state: this.#startState(name),
+        });
+        this.#carryOut(job, next, plan, () => next.committed, undefined);
+      }
+      const queued = this.#waiting.releaseQueued(name, this.#inFlight(name).length === 0);
+      if (queued) {
+        if (planSlot(this.#capState()).action === 'start')
+          this.#launch(job, queued.record, queued.committed);
+        else this.#waiting.pushCapped(queued);
+      }
     }
     const cap = this.#o.maxConcurrentRuns;
-    while (this.#capped.length > 0 && (cap === null || this.#running < cap)) {
-      const next = this.#capped.shift()!;
-      this.#launch(this.#jobs.get(next.record.schedule) ?? next.job, next.record, next.committed);
+    while (cap === null || this.#running < cap) {
+      const next = this.#waiting.shiftCapped(this.#o.clock.now());
+      if (!next) break;
+      const owner = this.#jobs.get(next.record.schedule);
+      if (owner) this.#launch(owner, next.record, next.committed);
     }
   }
 
-  #record(record: RunRecord, lastScheduledAt?: string): void {
-    void this.#o.history.recordRun(record, lastScheduledAt ? { lastScheduledAt } : {});
+  /** What the start planner looks at for `name`. */
+  #startState(name: string) {
+    return {
+      running: this.#inFlight(name),
+      queued: this.#waiting.hasQueued(name),
+      catchUpPending: this.#waiting.catchUpCount(name),
+      ...this.#capState(),
+    };
   }
 
-  #emit(type: RunEvent['type'], run: RunRecord): void {
-    this.#o.onEvent?.({ type, run });
+  /** Runs of `name` in progress, plus fires of it waiting for a slot or for a replaced run to go. */
+  #inFlight(name: string): { runId: string; trigger: RunTrigger }[] {
+    const runs = [...(this.#active.get(name) ?? [])].map((run) => ({
+      runId: run.record.id,
+      trigger: run.record.trigger,
+    }));
+    return [...runs, ...this.#waiting.inFlight(name)];
   }
 
-  #notify(job: DesiredSchedule, record: RunRecord, event: NotifySpec['on'][number]): void {
-    for (const target of job.spec.notify.filter((n) => n.on.includes(event))) {
-      const context = templateContextFor(job.spec, {
-        schedule: job.name,
-        runId: record.id,
-        attempt: Math.max(1, record.attempts.length),
-        trigger: record.trigger,
-        scheduledAt: new Date(record.scheduledAt),
-      });
-      const render = (text: string): string => renderTemplate(text, context);
-      const resolved = target.webhook
-        ? resolveRendered(target.webhook.headers, render, this.#o.secrets)
-        : undefined;
-      if (resolved && resolved.errors.length > 0) {
-        this.#o.logger.error(
-          {
-            schedule: job.name,
-            runId: record.id,
-            attempt: record.attempts.length,
-            event,
-            error: resolved.errors.join('; '),
-          },
-          'notification not sent',
-        );
-        continue;
-      }
-      const delivery = this.#o
-        .deliverNotification(
-          {
-            ...(target.webhook
-              ? { webhook: { url: render(target.webhook.url), headers: resolved?.values ?? {} } }
-              : {}),
-            ...(target.command ? { command: target.command.map(render) } : {}),
-          },
-          { event, schedule: job.name, run: publicRun(record) },
-          { clock: this.#o.clock, logger: this.#o.logger, secrets: resolved?.secrets ?? [] },
-        )
-        .finally(() => this.#notifications.delete(delivery));
-      this.#notifications.add(delivery);
+  #capState() {
+    return { runningTotal: this.#running, maxConcurrentRuns: this.#o.maxConcurrentRuns };
+  }
+
+  /** The prepared fire of `name` at `at`, if any; older prepared fires of `name` are dropped. */
+  #takePrepared(name: string, at: Date): Prepared | undefined {
+    const key = `${name}@${at.getTime()}`;
+    const found = this.#prepared.get(key);
+    for (const k of this.#prepared.keys()) {
+      if (k.startsWith(`${name}@`) && Number(k.slice(name.length + 1)) <= at.getTime())
+        this.#prepared.delete(k);
     }
+    return found;
   }
-}
 
-/** The run as notifications carry it: without output tails (they can be large). */
-function publicRun(record: RunRecord): RunRecord {
-  return { ...record, attempts: record.attempts.map(({ outputTail: _tail, ...a }) => a) };
-}
-
-function lastFinished(runs: readonly RunRecord[], exceptId: string): RunRecord | undefined {
-  for (let i = runs.length - 1; i >= 0; i -= 1) {
-    const run = runs[i]!;
-    if (run.id !== exceptId && FINISHED.has(run.status)) return run;
+  #pendingFire(
+    job: DesiredSchedule,
+    at: Date,
+    trigger: FireTrigger,
+    runId = this.#newRunId(),
+  ): PendingFire {
+    const record: RunRecord = {
+      id: runId,
+      schedule: job.name,
+      trigger,
+      scheduledAt: at.toISOString(),
+      status: 'pending',
+      attempts: [],
+      specHash: job.hash,
+    };
+    return {
+      record,
+      job,
+      intent: this.#intent(job, runId, at, trigger),
+      committed: Promise.resolve(),
+    };
   }
-  return undefined;
-}
 
-function activeWindow(
-  from: string | undefined,
-  until: string | undefined,
-): { from: number; until: number } {
-  return {
-    from: from ? Date.parse(from) : Number.NEGATIVE_INFINITY,
-    until: until ? Date.parse(until) : Number.POSITIVE_INFINITY,
-  };
-}
-
-/** The fire just before `at` (not before `floor`), for the end of a missed gap. */
-function previousFire(job: DesiredSchedule, at: Date, floor: Date): Date {
-  let previous = floor;
-  for (const fire of iterateFires(job.compiled, job.spec.timezone, new Date(floor.getTime() - 1))) {
-    if (fire.getTime() >= at.getTime()) break;
-    previous = fire;
+  #intent(job: DesiredSchedule, runId: string, at: Date, trigger: FireTrigger): FireIntent {
+    return {
+      runId,
+      schedule: job.name,
+      scheduledAt: at.toISOString(),
+      trigger,
+      specHash: job.hash,
+    };
   }
-  return previous;
-}
 
-/** Why fires were missed: too late for startingDeadline, or passed over by the catchUp policy. */
-function describeMissed(
-  job: DesiredSchedule,
-  first: Date,
-  last: Date,
-  count: number,
-  now: Date,
-): string {
-  const { startingDeadline, catchUp } = job.spec;
-  const fires =
-    count === 1
-      ? `the fire at ${first.toISOString()}`
-      : `${count} fires from ${first.toISOString()} to ${last.toISOString()}`;
-  if (now.getTime() - last.getTime() > startingDeadline) {
-    return `${fires} came due while the daemon could not start ${count === 1 ? 'it' : 'them'} and ${count === 1 ? 'is' : 'are'} past startingDeadline (${startingDeadline} ms)`;
+  /** Append to the ledger; the promise may reject (FIRE_NOT_DURABLE), and whoever awaits it handles that. */
+  #append(intents: FireIntent[]): Promise<void> {
+    const committed = this.#o.journal.append(intents);
+    committed.catch(() => undefined);
+    return committed;
   }
-  const policy =
-    catchUp === 'none'
-      ? 'catchUp none starts no fire of a gap'
-      : 'catchUp latest starts only the newest fire of a gap';
-  return `${fires} ${count === 1 ? 'was' : 'were'} passed over: ${policy}`;
-}
 
-function describeFailure(result: AttemptResult, timeoutMs: number): string {
-  if (result.outcome === 'timed-out') return `timed out after ${timeoutMs} ms`;
-  if (result.outcome === 'spawn-error') return result.error ?? 'the task could not be started';
-  if (result.httpStatus !== undefined) return `HTTP status ${result.httpStatus}`;
-  if (result.signal) return `killed by ${result.signal}`;
-  if (result.exitCode !== null) return `exited with code ${result.exitCode}`;
-  return result.error ?? 'failed';
+  #newRunId(): string {
+    return this.#ulid(this.#o.clock.now().getTime());
+  }
 }

@@ -17,6 +17,8 @@ export interface ScheduleInputSources {
   upcoming(job: DesiredSchedule, now: Date): Date[];
   /** The schedule in words. */
   describe(job: DesiredSchedule): string;
+  /** After a clock step back: the instant the schedule waits for, while it waits. */
+  clockWait(name: string, now: Date): Date | undefined;
 }
 
 const NO_FIRES: Date[] = [];
@@ -28,6 +30,7 @@ interface Built {
   summary: HistorySummary;
   nextFires: Date[];
   queued: number;
+  clockWaitUntil: Date | undefined;
 }
 
 /**
@@ -64,6 +67,7 @@ export class ScheduleInputs {
       const queued = idle ? 0 : sources.waiting(name);
       const summary = sources.summary(name);
       const nextFires = job.spec.suspend ? NO_FIRES : sources.upcoming(job, now);
+      const clockWaitUntil = sources.clockWait(name, now);
       const before = this.#built[index];
       if (
         before !== undefined &&
@@ -72,13 +76,18 @@ export class ScheduleInputs {
         before.job === job &&
         before.queued === queued &&
         before.nextFires === nextFires &&
+        before.clockWaitUntil === clockWaitUntil &&
         before.summary === summary
       ) {
         entries[index] = before.entry;
         continue;
       }
-      const entry = buildEntry(job, { running, queued, summary, nextFires }, sources);
-      this.#built[index] = { entry, job, summary, nextFires, queued };
+      const entry = buildEntry(
+        job,
+        { running, queued, summary, nextFires, clockWaitUntil },
+        sources,
+      );
+      this.#built[index] = { entry, job, summary, nextFires, queued, clockWaitUntil };
       entries[index] = entry;
     }
     return entries;
@@ -87,7 +96,10 @@ export class ScheduleInputs {
 
 function buildEntry(
   job: DesiredSchedule,
-  state: Pick<ScheduleInput, 'running' | 'queued' | 'nextFires'> & { summary: HistorySummary },
+  state: Pick<ScheduleInput, 'running' | 'queued' | 'nextFires'> & {
+    summary: HistorySummary;
+    clockWaitUntil: Date | undefined;
+  },
   sources: ScheduleInputSources,
 ): ScheduleInput {
   return {
@@ -106,6 +118,7 @@ function buildEntry(
     ...(job.afterBlocked !== undefined && { afterBlocked: job.afterBlocked }),
     ...(job.spec.maxSuccessAge !== undefined ? { maxSuccessAge: job.spec.maxSuccessAge } : {}),
     nextFires: state.nextFires,
+    ...(state.clockWaitUntil ? { clockWaitUntil: state.clockWaitUntil } : {}),
     running: state.running,
     queued: state.queued,
     // The summary, never the runs themselves: it holds every run the status looks at.

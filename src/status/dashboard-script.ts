@@ -25,7 +25,7 @@ export const DASHBOARD_SCRIPT = String.raw`
   const RUN_STATUSES = ['pending', 'running', 'succeeded', 'failed', 'timedOut', 'skipped', 'missed', 'interrupted', 'cancelled'];
   const OUTCOMES = ['succeeded', 'failed', 'timedOut', 'interrupted', 'cancelled'];
   const STATUS_WORDS = { timedOut: 'timed out' };
-  const HEALTH_WORDS = ['ok', 'failing', 'stale', 'suspended', 'degraded'];
+  const HEALTH_WORDS = ['ok', 'failing', 'stale', 'suspended', 'degraded', 'clock-anomaly'];
   const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
   const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 
@@ -276,6 +276,10 @@ export const DASHBOARD_SCRIPT = String.raw`
       next.replaceChildren();
       if (upcoming) appendAll(next, ['Next: ', h('strong', { text: upcoming.name }), ' ' + countdownText(upcoming.at)]);
       else if (!state.status.schedules.length) next.textContent = 'No schedules loaded';
+      const anomaly = state.status.clock && state.status.clock.lastAnomaly;
+      if (anomaly) {
+        next.append(h('span', { class: 'clock-anomaly', title: titleOf(anomaly.at) + ': ' + anomaly.schedules.join(', '), text: ' · Clock anomaly ' + agoText(anomaly.at) + ': the clock went back ' + formatSpan(anomaly.stepMs) + ' (' + anomaly.schedules.length + ' schedule(s) affected)' }));
+      }
     }
     // Only a change of state is announced; the ticking clock sits outside the live region.
     if (words !== lastActivity) {
@@ -309,6 +313,10 @@ export const DASHBOARD_SCRIPT = String.raw`
           ? fact(reconcile.ok ? 'ok' : 'warn', ['Reconciled ', h('b', { 'data-ago': reconcile.at, text: agoText(reconcile.at) })], 'Last reconcile ' + reconcile.at + ' (' + reconcile.trigger + ')')
           : fact('warn', 'Not reconciled yet'),
       );
+      const anomaly = status.clock && status.clock.lastAnomaly;
+      if (anomaly) {
+        items.push(fact('warn', ['Clock anomaly ', h('b', { 'data-ago': anomaly.at, text: agoText(anomaly.at) })], 'The clock went back ' + formatSpan(anomaly.stepMs) + ' (' + anomaly.cause + '); affected: ' + anomaly.schedules.join(', ')));
+      }
     }
     const connection = {
       connecting: ['warn', 'Connecting…', 'Opening the live event stream'],

@@ -165,7 +165,7 @@ td .sub { display: block; color: var(--muted); font-size: 12px; margin-top: 1px;
 .health::before { content: ''; width: 8px; height: 8px; border-radius: 50%; background: var(--c); }
 .st-succeeded, .h-ok { --c: var(--ok); }
 .st-failed, .st-timedOut, .h-failing { --c: var(--fail); }
-.st-interrupted, .h-stale, .h-degraded { --c: var(--warn); }
+.st-interrupted, .h-stale, .h-degraded, .h-clock-anomaly { --c: var(--warn); }
 .st-running, .st-pending { --c: var(--info); }
 .st-missed { --c: var(--violet); }
 .st-skipped, .st-cancelled, .h-suspended { --c: var(--neutral); }

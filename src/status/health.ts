@@ -1,8 +1,15 @@
-// The health word of a schedule (ok, failing, stale, suspended, degraded), decided from its runs and `now`.
+// The health word of a schedule (ok, failing, stale, suspended, degraded, clock-anomaly), decided from its runs and `now`.
 import type { RunRecord, RunStatus } from '../history/store.js';
 
 /** What the status says about one schedule, in order of precedence (first wins). */
-export const HEALTH_WORDS = ['degraded', 'suspended', 'failing', 'stale', 'ok'] as const;
+export const HEALTH_WORDS = [
+  'degraded',
+  'suspended',
+  'clock-anomaly',
+  'failing',
+  'stale',
+  'ok',
+] as const;
 
 export type HealthWord = (typeof HEALTH_WORDS)[number];
 
@@ -25,11 +32,15 @@ export interface HealthInput {
   maxSuccessAge?: number | undefined;
   /** The schedule's retained runs, oldest first. */
   runs: readonly RunRecord[];
+  /** After a clock step back, the instant a fixed-time schedule waits for (not to fire an instant twice). */
+  clockWaitUntil?: Date | undefined;
 }
 
 /**
- * The health word. Precedence: degraded > suspended > failing > stale > ok.
+ * The health word. Precedence: degraded > suspended > clock-anomaly > failing > stale > ok.
  *
+ * - `clock-anomaly`: the clock stepped back behind the schedule's last fire, and it waits (up to 3 hours)
+ *   for `clockWaitUntil` so that no instant runs twice.
  * - `failing`: the newest run with an outcome (succeeded, failed, timedOut, interrupted)
  *   did not succeed. Skipped, missed and cancelled runs carry no outcome and are looked past.
  * - `stale`: `maxSuccessAge` is set and either the last success finished more than
@@ -39,6 +50,7 @@ export interface HealthInput {
 export function healthOf(input: HealthInput, now: Date): HealthWord {
   if (input.degraded) return 'degraded';
   if (input.suspended) return 'suspended';
+  if (input.clockWaitUntil !== undefined) return 'clock-anomaly';
   const outcome = findNewestRun(input.runs, OUTCOME_STATUSES);
   if (outcome !== undefined && FAILING_STATUSES.includes(outcome.status)) return 'failing';
   if (isStale(input, now)) return 'stale';

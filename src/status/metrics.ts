@@ -173,6 +173,15 @@ export function createStatusMetrics(options: StatusMetricsOptions): StatusMetric
       this.set(current().files.reduce((sum, file) => sum + file.errors.length, 0));
     },
   });
+  new Counter({
+    name: 'cronops_clock_anomalies_total',
+    help: 'Clock anomalies since start-up: the clock stepped back, or fire watermarks were found ahead of it.',
+    registers,
+    collect() {
+      this.reset();
+      this.inc(current().clock.anomalies);
+    },
+  });
   new Gauge({
     name: 'cronops_ready',
     help: '1 when the daemon is ready (/readyz answers 200), else 0.',

@@ -29,6 +29,8 @@ export interface StatusInput {
     listen: string | null;
     maxConcurrentRuns: number | null;
     shuttingDown: boolean;
+    /** Clock anomalies (steps back, watermarks ahead of the clock) since start-up. */
+    clockAnomalies?: { total: number; last?: ClockAnomalyInput };
   };
   lastReconcile?: {
     at: Date;
@@ -56,6 +58,8 @@ export interface StatusInput {
     maxSuccessAge?: number;
     /** The next few instants. */
     nextFires: Date[];
+    /** After a clock step back: the instant this fixed-time schedule waits for. */
+    clockWaitUntil?: Date;
     running: readonly { runId: string; startedAt: Date; attempt: number }[];
     /** Fires waiting (Queue policy or --max-concurrent-runs). */
     queued: number;
@@ -112,6 +116,8 @@ export interface StatusSchedule {
   health: HealthWord;
   /** ISO 8601 UTC instants. */
   nextFires: string[];
+  /** After a clock step back: the instant this fixed-time schedule waits for (health `clock-anomaly`). */
+  clockWaitUntil: string | null;
   running: { runId: string; startedAt: string; attempt: number; elapsedMs: number }[];
   queued: number;
   /** `spec.after`, when it has one: the schedules whose runs start this one. */
@@ -147,6 +153,16 @@ export interface StatusFile {
   }[];
 }
 
+/** The last clock anomaly, as the daemon reports it. */
+export interface ClockAnomalyInput {
+  at: Date;
+  cause: 'startup' | 'reload' | 'clock-step';
+  /** How far the clock went back (or how far the newest watermark was ahead of it). */
+  stepMs: number;
+  /** The schedules whose watermark was ahead of the clock. */
+  schedules: string[];
+}
+
 /** The status document: JSON-ready, instants as ISO 8601 UTC strings. */
 export interface StatusSnapshot {
   statusFormat: typeof STATUS_FORMAT;
@@ -161,6 +177,16 @@ export interface StatusSnapshot {
   listen: string | null;
   maxConcurrentRuns: number | null;
   shuttingDown: boolean;
+  /** Clock anomalies since start-up and the last one (shown in the dashboard header). */
+  clock: {
+    anomalies: number;
+    lastAnomaly: {
+      at: string;
+      cause: ClockAnomalyInput['cause'];
+      stepMs: number;
+      schedules: string[];
+    } | null;
+  };
   ready: boolean;
   /** Why the daemon is not ready; empty when ready. */
   notReadyReasons: string[];
@@ -285,6 +311,7 @@ export function buildStatusSnapshot(input: StatusInput, memo?: StatusScheduleMem
     listen: daemon.listen,
     maxConcurrentRuns: daemon.maxConcurrentRuns,
     shuttingDown: daemon.shuttingDown,
+    clock: buildClockStatus(daemon.clockAnomalies),
     ready: notReadyReasons.length === 0,
     notReadyReasons,
     lastReconcile: input.lastReconcile
@@ -320,6 +347,23 @@ export function buildStatusSnapshot(input: StatusInput, memo?: StatusScheduleMem
       invalidFiles: files.filter((file) => !file.ok).length,
     },
     schedules,
+  };
+}
+
+function buildClockStatus(
+  anomalies: StatusInput['daemon']['clockAnomalies'],
+): StatusSnapshot['clock'] {
+  const last = anomalies?.last;
+  return {
+    anomalies: anomalies?.total ?? 0,
+    lastAnomaly: last
+      ? {
+          at: last.at.toISOString(),
+          cause: last.cause,
+          stepMs: last.stepMs,
+          schedules: [...last.schedules],
+        }
+      : null,
   };
 }
 
@@ -401,9 +445,11 @@ function buildStatusSchedule(
         suspended: schedule.suspended,
         maxSuccessAge: schedule.maxSuccessAge,
         runs,
+        clockWaitUntil: schedule.clockWaitUntil,
       },
       now,
     ),
+    clockWaitUntil: schedule.clockWaitUntil?.toISOString() ?? null,
     nextFires: schedule.nextFires.map((at) => at.toISOString()),
     running: schedule.running.map((run) => ({
       runId: run.runId,

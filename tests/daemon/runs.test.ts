@@ -224,7 +224,7 @@ describe('daemon/runs', () => {
     },
   );
 
-  it('catchUp all starts each fire within the deadline, in order', async () => {
+  it('catchUp all starts each fire within the deadline, in order, one after another', async () => {
     const runs = manager();
     runs.define(
       job('a', {
@@ -241,9 +241,20 @@ describe('daemon/runs', () => {
     expect(summary(await history.runs('a'))).toEqual([
       'missed schedule 2026-03-01T11:30:00.000Z missed=4',
       'running catchup 2026-03-01T11:40:00.000Z',
-      'running catchup 2026-03-01T11:50:00.000Z',
+    ]);
+    expect(runs.waiting('a')).toBe(2);
+    for (const call of [0, 1]) {
+      tasks.calls[call]!.finish({});
+      await settle();
+    }
+    expect(summary(await history.runs('a'))).toEqual([
+      'missed schedule 2026-03-01T11:30:00.000Z missed=4',
+      'succeeded catchup 2026-03-01T11:40:00.000Z',
+      'succeeded catchup 2026-03-01T11:50:00.000Z',
       'running catchup 2026-03-01T12:00:00.000Z',
     ]);
+    // The gap's planning moved the watermark; catch-up runs do not move it back.
+    expect(history.lastScheduledAt('a')).toBe('2026-03-01T12:00:00.000Z');
   });
 
   it('Forbid skips a fire while a run is active', async () => {

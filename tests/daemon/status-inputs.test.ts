@@ -53,6 +53,7 @@ function makeSources() {
   const running = new Map<string, { runId: string; startedAt: Date; attempt: number }[]>();
   const waiting = new Map<string, number>();
   const fires = new Map<string, Date[]>();
+  const clockWaits = new Map<string, Date>();
   const asked: string[] = [];
   const sources: ScheduleInputSources = {
     summary: (name) => summaries.get(name) ?? EMPTY,
@@ -65,6 +66,7 @@ function makeSources() {
       asked.push(`waiting ${name}`);
       return waiting.get(name) ?? 0;
     },
+    clockWait: (name) => clockWaits.get(name),
     upcoming: (j) => {
       let list = fires.get(j.name);
       if (list === undefined) {
@@ -75,10 +77,24 @@ function makeSources() {
     },
     describe: () => 'At 03:00',
   };
-  return { sources, runs, running, waiting, fires, asked };
+  return { sources, runs, running, waiting, fires, clockWaits, asked };
 }
 
 describe('daemon/status-inputs', () => {
+  it('builds an entry again when a schedule starts or stops waiting out a clock step back', () => {
+    const { sources, clockWaits } = makeSources();
+    const jobs = new Map([['a', job('a')]]);
+    const inputs = new ScheduleInputs();
+    const first = inputs.build(jobs, sources, NOW);
+    expect(first[0]?.clockWaitUntil).toBeUndefined();
+    clockWaits.set('a', new Date('2026-03-02T03:00:00Z'));
+    const waiting = inputs.build(jobs, sources, NOW);
+    expect(waiting[0]).not.toBe(first[0]);
+    expect(waiting[0]?.clockWaitUntil).toEqual(new Date('2026-03-02T03:00:00Z'));
+    clockWaits.delete('a');
+    expect(inputs.build(jobs, sources, NOW)[0]?.clockWaitUntil).toBeUndefined();
+  });
+
   it('gives the entries sorted by name, and the same entry objects while nothing changed', () => {
     const { sources, asked } = makeSources();
     const jobs = new Map([

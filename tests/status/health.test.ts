@@ -116,6 +116,21 @@ describe('status/health', () => {
       health: 'failing',
     },
     {
+      title: 'waiting out a clock step back: clock-anomaly, over failing',
+      input: { ...base, runs: [ok1, fail2], clockWaitUntil: new Date('2026-03-11T02:30:00Z') },
+      health: 'clock-anomaly',
+    },
+    {
+      title: 'suspended wins over clock-anomaly',
+      input: {
+        ...base,
+        suspended: true,
+        runs: [ok1],
+        clockWaitUntil: new Date('2026-03-11T02:30:00Z'),
+      },
+      health: 'suspended',
+    },
+    {
       title: 'suspended wins over failing and stale',
       input: { ...base, suspended: true, maxSuccessAge: HOUR, runs: [oldFail] },
       health: 'suspended',

@@ -159,6 +159,7 @@ describe('status/snapshot', () => {
       listen: '127.0.0.1:8787',
       maxConcurrentRuns: null,
       shuttingDown: false,
+      clock: { anomalies: 0, lastAnomaly: null },
       ready: true,
       notReadyReasons: [],
       lastReconcile: {
@@ -175,7 +176,7 @@ describe('status/snapshot', () => {
       files: [{ file: 'schedules.d/main.yaml', ok: true, schedules: ['backup'], errors: [] }],
       summary: {
         schedules: 1,
-        byHealth: { degraded: 0, suspended: 0, failing: 1, stale: 0, ok: 0 },
+        byHealth: { degraded: 0, suspended: 0, 'clock-anomaly': 0, failing: 1, stale: 0, ok: 0 },
         running: 1,
         queued: 1,
         files: 1,
@@ -196,6 +197,7 @@ describe('status/snapshot', () => {
           maxSuccessAgeMs: 26 * HOUR,
           health: 'failing',
           nextFires: ['2026-03-10T13:00:00.000Z', '2026-03-10T14:00:00.000Z'],
+          clockWaitUntil: null,
           running: [
             { runId: '01D', startedAt: '2026-03-10T11:59:30.000Z', attempt: 1, elapsedMs: 30_000 },
           ],
@@ -306,7 +308,7 @@ describe('status/snapshot', () => {
     ]);
     expect(snapshot.summary).toEqual({
       schedules: 4,
-      byHealth: { degraded: 0, suspended: 1, failing: 1, stale: 0, ok: 2 },
+      byHealth: { degraded: 0, suspended: 1, 'clock-anomaly': 0, failing: 1, stale: 0, ok: 2 },
       running: 2,
       queued: 2,
       files: 2,

@@ -1,0 +1,133 @@
+// Crash recovery: fires the ledger holds but the history does not, runs left running, and their orphans.
+import type { Logger } from 'pino';
+import { compactIntents, type FireIntent } from '../history/journal.js';
+import type { HistoryStore, RunRecord } from '../history/store.js';
+import { reapOrphans } from '../runtime/process-group.js';
+import type { Clock } from '../shared/clock.js';
+import type { FireLedger } from './fire-ledger.js';
+
+/** Marks a run recovered from the ledger alone: the daemon stopped within moments of its instant. */
+const JOURNAL_ONLY = 'recovered from the fire journal';
+
+/** How long leftover process groups get between SIGTERM and SIGKILL. */
+const ORPHAN_GRACE_MS = 5_000;
+
+/**
+ * Fires the ledger holds but the history does not: the daemon stopped around their instant. They are
+ * recorded `pending` (and become `interrupted` below) and move the watermark, so that they never run twice.
+ */
+export async function recoverLedger(history: HistoryStore, ledger: FireLedger): Promise<void> {
+  for (const intent of await ledger.readPending()) {
+    if (intent.trigger !== 'manual') {
+      const watermark = history.lastScheduledAt(intent.schedule);
+      if (watermark === undefined || watermark < intent.scheduledAt) {
+        void history.setLastScheduledAt(intent.schedule, intent.scheduledAt);
+      }
+    }
+    if (intent.settled || (await history.hasRun(intent.schedule, intent.runId))) continue;
+    void history.recordRun({
+      id: intent.runId,
+      schedule: intent.schedule,
+      trigger: intent.trigger,
+      scheduledAt: intent.scheduledAt,
+      status: 'pending',
+      reason: JOURNAL_ONLY,
+      attempts: [],
+      specHash: intent.specHash,
+    });
+  }
+}
+
+/**
+ * Runs a crash left `running` or `pending` are recorded `interrupted` at once. Their leftover processes
+ * are terminated in the background, beside scheduling (no fire waits for them): the returned promise
+ * settles when that is done, and each record then names how many processes were terminated.
+ */
+export async function recoverInterrupted(deps: {
+  history: HistoryStore;
+  clock: Clock;
+  logger: Logger;
+}): Promise<{ reaped: Promise<void> }> {
+  const { history, clock, logger } = deps;
+  // The summaries' counts leave out every shard without such runs: only crashed schedules are read.
+  const leftovers = await history.listRuns({ status: ['running', 'pending'] });
+  if (leftovers.length === 0) return { reaped: Promise.resolve() };
+  const now = clock.now().toISOString();
+  const interrupted = leftovers.map((run) => describeInterrupted(run, now, undefined));
+  for (const run of interrupted) {
+    await history.recordRun(run);
+    logger.warn({ schedule: run.schedule, runId: run.id }, 'run interrupted by a daemon restart');
+  }
+  const orphans = leftovers.map((run) => {
+    const last = run.attempts.at(-1);
+    return {
+      runId: run.id,
+      ...(last?.pid !== undefined ? { pid: last.pid } : {}),
+      ...(last?.processStartTime !== undefined ? { processStartTime: last.processStartTime } : {}),
+    };
+  });
+  const reaped = reapOrphans(orphans, ORPHAN_GRACE_MS).then(
+    async (results) => {
+      const killedByRun = new Map(results.map((r) => [r.runId, r.killed]));
+      for (const run of leftovers) {
+        const killed = killedByRun.get(run.id) ?? 0;
+        if (killed === 0) continue;
+        await history.recordRun(describeInterrupted(run, now, killed));
+        logger.warn(
+          { schedule: run.schedule, runId: run.id, orphansKilled: killed },
+          'leftover processes of an interrupted run terminated',
+        );
+      }
+    },
+    (err: unknown) => logger.error({ err }, 'could not terminate leftover processes'),
+  );
+  return { reaped };
+}
+
+function describeInterrupted(run: RunRecord, now: string, killed: number | undefined): RunRecord {
+  const started = run.status === 'running';
+  const terminated = killed ? `; ${killed} leftover process(es) terminated on restart` : '';
+  return {
+    ...run,
+    status: 'interrupted',
+    finishedAt: now,
+    ...(run.startedAt ? { durationMs: Date.parse(now) - Date.parse(run.startedAt) } : {}),
+    reason: started
+      ? `the daemon stopped while the run was in progress${terminated}`
+      : run.reason === JOURNAL_ONLY
+        ? killed
+          ? `the daemon stopped right after starting the run${terminated}`
+          : 'the daemon stopped at the moment of this fire; the run may not have started, and is not run again'
+        : 'the daemon stopped before the fire started',
+  };
+}
+
+/**
+ * Which intents scheduled before `cutoffMs` have their run in the history (compactIntents asks about
+ * those only). Recent runs are in the summaries, so this reads a shard only for an older run.
+ */
+export async function selectRecorded(
+  history: HistoryStore,
+  intents: readonly FireIntent[],
+  cutoffMs: number,
+): Promise<(intent: FireIntent) => boolean> {
+  const recorded = new Set<string>();
+  for (const intent of intents) {
+    if (intent.settled || intent.trigger === 'manual') continue;
+    if (Date.parse(intent.scheduledAt) >= cutoffMs) continue;
+    if (await history.hasRun(intent.schedule, intent.runId)) recorded.add(intent.runId);
+  }
+  return (intent) => recorded.has(intent.runId);
+}
+
+/** Trim the ledger to what the flushed history may not hold yet (intents scheduled from `cutoffMs` on stay). */
+export async function trimLedger(
+  history: HistoryStore,
+  ledger: FireLedger,
+  cutoffMs: number,
+): Promise<void> {
+  const intents = await ledger.readPending();
+  const keep = compactIntents(intents, cutoffMs, await selectRecorded(history, intents, cutoffMs));
+  await history.flush();
+  await ledger.checkpoint(keep);
+}

@@ -1,0 +1,180 @@
+// Carrying out one run: wait for its fire to be durable, then its attempts with retries and backoff.
+import type { Logger } from 'pino';
+import type { HistoryStore, RunRecord } from '../history/store.js';
+import type { DesiredSchedule } from '../reconcile/desired.js';
+import type { AttemptResult, runTask as RunTaskFn } from '../runtime/run-job.js';
+import type { Clock } from '../shared/clock.js';
+import { retryDelayMs } from './backoff.js';
+import { describeNotDurable } from './fire-ledger.js';
+import { buildInvocation, type SecretSource } from './invocation.js';
+import type { RunRecorder } from './run-records.js';
+
+/** A run that was launched: its process may be starting, running, or between attempts. */
+export interface ActiveRun {
+  record: RunRecord;
+  /** Resolves when the fire's intent is durable in the ledger; rejects when it cannot be. */
+  committed: Promise<void>;
+  job: DesiredSchedule;
+  abort: AbortController;
+  /** Why it was aborted, which decides its final status. */
+  abortAs?: 'cancelled' | 'interrupted';
+  abortReason?: string;
+  done: Promise<void>;
+}
+
+export interface RunExecutionDeps {
+  clock: Clock;
+  history: HistoryStore;
+  logger: Logger;
+  recorder: RunRecorder;
+  runTask: typeof RunTaskFn;
+  secrets: SecretSource;
+  random: () => number;
+  sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+}
+
+/** Run every attempt of `run` and record how it ended. */
+export async function executeRun(run: ActiveRun, deps: RunExecutionDeps): Promise<void> {
+  const { job, record } = run;
+  const spec = job.spec;
+  const log = deps.logger.child({ schedule: job.name, runId: record.id });
+  const signal = run.abort.signal;
+  if (spec.jitter > 0 && record.trigger !== 'manual') {
+    await deps.sleep(Math.floor(deps.random() * spec.jitter), signal);
+  }
+  // The fire is durable (ledger) before the process exists; usually it was made so before the instant.
+  try {
+    await run.committed;
+  } catch (err) {
+    recordNotDurable(run, err, deps);
+    return;
+  }
+  if (!signal.aborted) {
+    record.status = 'running';
+    record.startedAt = deps.clock.now().toISOString();
+  }
+  const attempts = spec.retries.limit + 1;
+  for (let attempt = 1; attempt <= attempts && !signal.aborted; attempt += 1) {
+    // runAttempt starts the process before it first waits (once execa is loaded). The run is recorded,
+    // announced and logged after that, so their millisecond or so follows the job's start.
+    const attempted = runAttempt(run, attempt, log, deps);
+    if (attempt === 1) {
+      // Regular fires move the watermark; a catch-up run's gap moved it when it was planned.
+      deps.recorder.record(record, record.trigger === 'schedule' ? record.scheduledAt : undefined);
+      deps.recorder.emit('run:started', record);
+      log.info(
+        { attempt: 1, trigger: record.trigger, scheduledAt: record.scheduledAt },
+        'run started',
+      );
+    }
+    const result = await attempted;
+    if (result.outcome === 'succeeded') {
+      record.status = 'succeeded';
+      delete record.reason;
+      break;
+    }
+    if (result.outcome === 'killed' || signal.aborted) break;
+    record.status = result.outcome === 'timed-out' ? 'timedOut' : 'failed';
+    record.reason = describeFailure(result, spec.timeout);
+    if (attempt < attempts) {
+      const delay = retryDelayMs(spec.retries, attempt + 1);
+      log.warn({ attempt, reason: record.reason, retryInMs: delay }, 'attempt failed; retrying');
+      void deps.history.recordRun(record);
+      await deps.sleep(delay, signal);
+    }
+  }
+  if (signal.aborted) {
+    record.status = run.abortAs ?? 'interrupted';
+    const last = record.attempts.at(-1);
+    const killed =
+      last?.pid !== undefined && last.finishedAt !== undefined
+        ? `; its process group was terminated${last.signal ? ` (${last.signal})` : ''} before the next run started`
+        : '';
+    record.reason = `${run.abortReason ?? 'the run was stopped'}${run.abortAs === 'cancelled' ? killed : ''}`;
+  }
+  deps.recorder.finish(job, record);
+  log.info(
+    { attempt: record.attempts.length, status: record.status, durationMs: record.durationMs },
+    `run ${record.status}`,
+  );
+}
+
+/** The fire's intent did not become durable: it is not started, and is recorded missed, at error. */
+function recordNotDurable(run: ActiveRun, err: unknown, deps: RunExecutionDeps): void {
+  const at = new Date(run.record.scheduledAt);
+  deps.recorder.recordMissed(
+    run.job,
+    { count: 1, first: at, last: at, reason: describeNotDurable(err) },
+    {
+      id: run.record.id,
+      severe: true,
+      trigger: run.record.trigger,
+      ...(run.record.trigger === 'schedule' ? { watermark: run.record.scheduledAt } : {}),
+    },
+  );
+}
+
+async function runAttempt(
+  run: ActiveRun,
+  attempt: number,
+  log: Logger,
+  deps: RunExecutionDeps,
+): Promise<AttemptResult> {
+  const { job, record } = run;
+  const built = buildInvocation(
+    job.spec,
+    {
+      schedule: job.name,
+      runId: record.id,
+      attempt,
+      trigger: record.trigger,
+      scheduledAt: new Date(record.scheduledAt),
+    },
+    deps.secrets,
+  );
+  const startedAt = deps.clock.now();
+  const entry: RunRecord['attempts'][number] = { attempt, startedAt: startedAt.toISOString() };
+  record.attempts.push(entry);
+  if (!built.ok) {
+    const finishedAt = deps.clock.now();
+    entry.finishedAt = finishedAt.toISOString();
+    entry.exitCode = null;
+    entry.signal = null;
+    entry.error = built.error;
+    log.error({ attempt, error: built.error }, 'cannot start the task');
+    return {
+      outcome: 'spawn-error',
+      exitCode: null,
+      signal: null,
+      outputTail: '',
+      startedAt,
+      finishedAt,
+      error: built.error,
+    };
+  }
+  const result = await deps.runTask(built.invocation, {
+    clock: deps.clock,
+    signal: run.abort.signal,
+    onSpawn: ({ pid, processStartTime }) => {
+      entry.pid = pid;
+      entry.processStartTime = processStartTime;
+      void deps.history.recordRun(record);
+    },
+  });
+  entry.startedAt = result.startedAt.toISOString();
+  entry.finishedAt = result.finishedAt.toISOString();
+  entry.exitCode = result.exitCode;
+  entry.signal = result.signal;
+  entry.outputTail = result.outputTail;
+  if (result.error !== undefined) entry.error = result.error;
+  return result;
+}
+
+function describeFailure(result: AttemptResult, timeoutMs: number): string {
+  if (result.outcome === 'timed-out') return `timed out after ${timeoutMs} ms`;
+  if (result.outcome === 'spawn-error') return result.error ?? 'the task could not be started';
+  if (result.httpStatus !== undefined) return `HTTP status ${result.httpStatus}`;
+  if (result.signal) return `killed by ${result.signal}`;
+  if (result.exitCode !== null) return `exited with code ${result.exitCode}`;
+  return result.error ?? 'failed';
+}

@@ -1,0 +1,134 @@
+// Writing runs to the history and announcing them: started, finished, skipped and missed records.
+import type { Logger } from 'pino';
+import type { HistoryStore, RunRecord, RunStatus, RunTrigger } from '../history/store.js';
+import type { DesiredSchedule } from '../reconcile/desired.js';
+import type { MissedGap } from '../runtime/plan-fires.js';
+import type { Clock } from '../shared/clock.js';
+import type { NotifyEvent, Notifier } from './run-notify.js';
+
+/** Something the status, the event stream and the logs want to know about. */
+export interface RunEvent {
+  type: 'run:started' | 'run:finished' | 'run:recorded';
+  run: RunRecord;
+}
+
+export interface RunRecorderOptions {
+  clock: Clock;
+  history: HistoryStore;
+  logger: Logger;
+  notifier: Notifier;
+  /** A new run id (sortable). */
+  newRunId: () => string;
+  onEvent?: ((event: RunEvent) => void) | undefined;
+}
+
+const FINISHED: ReadonlySet<RunStatus> = new Set([
+  'succeeded',
+  'failed',
+  'timedOut',
+  'interrupted',
+  'cancelled',
+]);
+
+/** Records runs (moving the schedule's watermark when asked) and emits their events. */
+export class RunRecorder {
+  readonly #o: RunRecorderOptions;
+
+  constructor(options: RunRecorderOptions) {
+    this.#o = options;
+  }
+
+  /** Write the run; `lastScheduledAt` also moves the schedule's watermark. */
+  record(record: RunRecord, lastScheduledAt?: string): void {
+    void this.#o.history.recordRun(record, lastScheduledAt ? { lastScheduledAt } : {});
+  }
+
+  emit(type: RunEvent['type'], run: RunRecord): void {
+    this.#o.onEvent?.({ type, run });
+  }
+
+  /** A fire that never got an attempt: skipped (or cancelled) with its reason. */
+  finishUnstarted(record: RunRecord, status: RunStatus, reason: string, watermark?: string): void {
+    record.status = status;
+    record.reason = reason;
+    record.finishedAt = this.#o.clock.now().toISOString();
+    this.record(record, watermark);
+    this.emit('run:recorded', record);
+    // attempt 0: the fire never got an attempt.
+    this.#o.logger.info(
+      {
+        schedule: record.schedule,
+        runId: record.id,
+        attempt: 0,
+        scheduledAt: record.scheduledAt,
+        reason,
+      },
+      `fire ${status}`,
+    );
+  }
+
+  /** One `missed` record for a gap of fires that do not run; logged at error when `severe`. */
+  recordMissed(
+    job: DesiredSchedule,
+    gap: MissedGap,
+    options: {
+      watermark?: string | undefined;
+      severe?: boolean;
+      id?: string;
+      trigger?: RunTrigger;
+    } = {},
+  ): RunRecord {
+    const now = this.#o.clock.now().toISOString();
+    const record: RunRecord = {
+      id: options.id ?? this.#o.newRunId(),
+      schedule: job.name,
+      trigger: options.trigger ?? 'schedule',
+      scheduledAt: gap.last.toISOString(),
+      status: 'missed',
+      reason: gap.reason,
+      attempts: [],
+      specHash: job.hash,
+      missed: { count: gap.count, first: gap.first.toISOString(), last: gap.last.toISOString() },
+      finishedAt: now,
+    };
+    this.record(record, options.watermark);
+    this.emit('run:recorded', record);
+    const fields = { schedule: job.name, runId: record.id, attempt: 0, missed: record.missed };
+    if (options.severe) this.#o.logger.error({ ...fields, reason: gap.reason }, 'fires missed');
+    else this.#o.logger.warn(fields, 'fires missed');
+    this.notify(job, record, 'missed');
+    return record;
+  }
+
+  /** A run that ended: recorded, announced, and notified (failure, success, recovery). */
+  finish(job: DesiredSchedule, record: RunRecord): void {
+    // The summary holds the newest two runs of each status: the previous finished run is among them.
+    const previous = lastFinished(this.#o.history.summary(job.name).runs, record.id);
+    const finishedAt = this.#o.clock.now();
+    record.finishedAt = finishedAt.toISOString();
+    if (record.startedAt)
+      record.durationMs = finishedAt.getTime() - new Date(record.startedAt).getTime();
+    this.record(record);
+    this.emit('run:finished', record);
+    const events: NotifyEvent[] = [];
+    if (record.status === 'failed' || record.status === 'timedOut') events.push('failure');
+    if (record.status === 'succeeded') {
+      events.push('success');
+      if (previous && (previous.status === 'failed' || previous.status === 'timedOut'))
+        events.push('recovery');
+    }
+    for (const event of events) this.notify(job, record, event);
+  }
+
+  notify(job: DesiredSchedule, record: RunRecord, event: NotifyEvent): void {
+    this.#o.notifier.notify(job, record, event);
+  }
+}
+
+function lastFinished(runs: readonly RunRecord[], exceptId: string): RunRecord | undefined {
+  for (let i = runs.length - 1; i >= 0; i -= 1) {
+    const run = runs[i]!;
+    if (run.id !== exceptId && FINISHED.has(run.status)) return run;
+  }
+  return undefined;
+}
