@@ -20,6 +20,8 @@ export interface RunRecorderOptions {
   /** A new run id (sortable). */
   newRunId: () => string;
   onEvent?: ((event: RunEvent) => void) | undefined;
+  /** A run ended (its final record): what `spec.after` starts. */
+  onFinished?: ((job: DesiredSchedule, record: RunRecord) => void) | undefined;
 }
 
 const FINISHED: ReadonlySet<RunStatus> = new Set([
@@ -76,6 +78,8 @@ export class RunRecorder {
       severe?: boolean;
       id?: string;
       trigger?: RunTrigger;
+      /** Trigger `after`: the link of the fire that is missed. */
+      link?: Pick<RunRecord, 'upstream' | 'chainId' | 'logicalTime'>;
     } = {},
   ): RunRecord {
     const now = this.#o.clock.now().toISOString();
@@ -90,6 +94,7 @@ export class RunRecorder {
       specHash: job.hash,
       missed: { count: gap.count, first: gap.first.toISOString(), last: gap.last.toISOString() },
       finishedAt: now,
+      ...options.link,
     };
     this.record(record, options.watermark);
     this.emit('run:recorded', record);
@@ -118,6 +123,7 @@ export class RunRecorder {
         events.push('recovery');
     }
     for (const event of events) this.notify(job, record, event);
+    this.#o.onFinished?.(job, record);
   }
 
   notify(job: DesiredSchedule, record: RunRecord, event: NotifyEvent): void {

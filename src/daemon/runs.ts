@@ -10,6 +10,8 @@ import { isFireable, planDueFires, type FireTrigger } from '../runtime/plan-fire
 import { planSlot, planStart, type StartPlan } from '../runtime/plan-start.js';
 import type { DueFires } from '../runtime/scheduler.js';
 import type { Clock } from '../shared/clock.js';
+import { realSleep } from '../runtime/timers.js';
+import { buildAfterIntent, Downstreams } from './downstream.js';
 import { WaitingFires, type PendingFire } from './waiting-fires.js';
 import type { FireLedger } from './fire-ledger.js';
 import type { SecretSource } from './invocation.js';
@@ -57,18 +59,6 @@ const AFTER_KILL_MS = 2_000;
 /** What `running` answers for a schedule with no run in progress (shared; never changed). */
 const NOT_RUNNING: readonly never[] = Object.freeze([]);
 
-const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });
-
 export class RunManager {
   readonly #o: Required<Omit<RunManagerOptions, 'onEvent'>> & Pick<RunManagerOptions, 'onEvent'>;
   readonly #jobs = new Map<string, DesiredSchedule>();
@@ -77,6 +67,7 @@ export class RunManager {
   readonly #notifier: Notifier;
   readonly #recorder: RunRecorder;
   readonly #exec: RunExecutionDeps;
+  readonly #downstreams: Downstreams;
   /** Fires made durable ahead of their instant, by `name@instantMs`. */
   readonly #prepared = new Map<string, Prepared>();
   readonly #ulid = monotonicFactory();
@@ -99,6 +90,17 @@ export class RunManager {
       notifier: this.#notifier,
       newRunId: () => this.#newRunId(),
       onEvent: this.#o.onEvent,
+      onFinished: (job, record) => this.#downstreams.onEnded(job, record),
+    });
+    this.#downstreams = new Downstreams({
+      clock,
+      recorder: this.#recorder,
+      job: (name) => this.#jobs.get(name),
+      newRunId: () => this.#newRunId(),
+      append: (intents) => this.#append(intents),
+      stopping: () => this.#stopping,
+      startState: (name) => this.#startState(name),
+      carryOut: (job, fire, plan, commit) => this.#carryOut(job, fire, plan, commit, undefined),
     });
     this.#waiting = new WaitingFires(this.#recorder);
     this.#exec = {
@@ -116,6 +118,7 @@ export class RunManager {
   /** Create or update the definition used by future fires; in-flight runs keep the version they started with. */
   define(job: DesiredSchedule): void {
     this.#jobs.set(job.name, job);
+    this.#downstreams.define(job);
     this.#o.history.setRetention(job.name, job.spec.history);
   }
 
@@ -123,6 +126,7 @@ export class RunManager {
   undefine(name: string): void {
     const job = this.#jobs.get(name);
     this.#jobs.delete(name);
+    this.#downstreams.undefine(name);
     for (const key of this.#prepared.keys())
       if (key.startsWith(`${name}@`)) this.#prepared.delete(key);
     if (job) this.#waiting.dropAll(job, 'the schedule was removed before the fire started');
@@ -154,6 +158,11 @@ export class RunManager {
 
   get runningCount(): number {
     return this.#running;
+  }
+
+  /** After a restart: start (or record missed) durable `after` fires, and what is after interrupted runs. */
+  resumeAfter(intents: readonly FireIntent[], interrupted: readonly RunRecord[]): void {
+    if (!this.#stopping) this.#downstreams.resume(intents, interrupted);
   }
 
   /**
@@ -352,6 +361,9 @@ export class RunManager {
       job,
       abort: new AbortController(),
       done: Promise.resolve(),
+      ...(record.trigger === 'after' && {
+        beforeStart: () => this.#append([buildAfterIntent(record, false)]),
+      }),
     };
     const set = this.#active.get(job.name) ?? new Set<ActiveRun>();
     set.add(run);
