@@ -111,6 +111,8 @@ export interface RunQuery {
   limit?: number;
   /** Cursor: only runs with id < before (the id of the last run of the previous page). */
   before?: string;
+  /** Only the runs of one chain: the run with this id and every run whose chainId it is. */
+  chain?: string;
 }
 
 /** Whether history reaches the disk, for the status file and /readyz. */

@@ -2,7 +2,9 @@
 import { readFile, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { execa } from 'execa';
 import {
+  CLI,
   makeDirs,
   manifest,
   readRuns,
@@ -30,10 +32,21 @@ async function setup() {
   return dirs;
 }
 
-function daemon(dir: string, state: string) {
-  const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+function daemon(dir: string, state: string, listen = 'off') {
+  const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', listen]);
   started.push(d);
   return d;
+}
+
+/** The URL of a daemon started with --listen 127.0.0.1:0. */
+function endpointOf(d: RunningDaemon): Promise<string> {
+  return waitFor('the endpoint to listen', () => {
+    const line = d
+      .output()
+      .split('\n')
+      .find((l) => l.includes('"status endpoint listening"'));
+    return line ? (JSON.parse(line) as { url: string }).url : undefined;
+  });
 }
 
 const runsOf = async (state: string, name: string) => (await readRuns(state, name)) as ChainRun[];
@@ -65,13 +78,48 @@ describe('e2e/pipelines', { timeout: 90_000 }, () => {
         task: { shell: PRINT_LINK },
       }),
     );
-    const d = daemon(dir, state);
+    const d = daemon(dir, state, '127.0.0.1:0');
+    const url = await endpointOf(d);
     const load = await waitFor(
       'a load run',
       async () => (await runsOf(state, 'load')).find((r) => r.status === 'succeeded'),
       30_000,
     );
+    // The API lists the whole chain, and the status shows the after-only steps by what starts them.
+    const chain = (await (
+      await fetch(`${url}/api/v1/runs?chain=${load.chainId ?? ''}`)
+    ).json()) as {
+      runs: ChainRun[];
+    };
+    expect(chain.runs.map((r) => r.schedule)).toEqual(['load', 'transform', 'extract']);
+    expect(chain.runs[0]).toMatchObject({
+      trigger: 'after',
+      chainId: load.chainId,
+      upstream: load.upstream,
+    });
+    const status = (await (await fetch(`${url}/status`)).json()) as {
+      schedules: { name: string; schedule: string; humanSchedule: string; after?: unknown }[];
+    };
+    expect(status.schedules.find((s) => s.name === 'transform')).toMatchObject({
+      schedule: 'after extract (succeeded)',
+      humanSchedule: 'after extract (succeeded)',
+      after: [{ schedule: 'extract', when: 'succeeded' }],
+    });
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    const history = await execa(process.execPath, [
+      CLI,
+      'history',
+      '--state-dir',
+      state,
+      '--chain',
+      load.chainId ?? '',
+    ]);
+    expect(history.stdout.split('\n').map((line) => line.split(/\s{2,}/).slice(1, 3))).toEqual([
+      ['SCHEDULE', 'TRIGGER'],
+      ['load', 'after transform'],
+      ['transform', 'after extract'],
+      ['extract', 'schedule'],
+    ]);
     const extracts = await runsOf(state, 'extract');
     const transforms = await runsOf(state, 'transform');
     const transform = transforms.find((r) => r.id === load.upstream?.runId);
