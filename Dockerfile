@@ -19,7 +19,8 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/schema ./schema
-COPY schedules.d /etc/cronops/schedules.d
+# No schedules are baked in: /etc/cronops/schedules.d stays empty until manifests are mounted there
+# (a ConfigMap, a bind mount); the daemon logs "no schedules: …" until then.
 ENV NODE_ENV=production \
     CRONOPS_DIR=/etc/cronops/schedules.d \
     CRONOPS_STATE_DIR=/var/lib/cronops \
@@ -28,8 +29,10 @@ ENV NODE_ENV=production \
 USER node
 VOLUME ["/var/lib/cronops"]
 EXPOSE 8787
+# `cronops healthcheck` probes /healthz on the address in CRONOPS_LISTEN (0.0.0.0 is probed on loopback),
+# so changing the port needs no change here; tests/container/healthcheck.test.ts runs this exact line.
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
-  CMD ["node", "-e", "fetch('http://127.0.0.1:8787/healthz').then(r=>process.exit(r.ok?0:1),()=>process.exit(1))"]
+  CMD ["node", "/app/dist/cli/main.js", "healthcheck"]
 # tini forwards SIGTERM to the daemon and reaps zombies left by jobs' grandchildren.
 ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/cli/main.js"]
 CMD ["run"]

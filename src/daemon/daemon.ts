@@ -316,6 +316,11 @@ export class Daemon {
       },
       'cronops started',
     );
+    if (this.#jobs.size === 0)
+      log.warn(
+        { configDir: this.#o.configDir },
+        `no schedules: ${this.#o.configDir} holds no valid manifest; add *.yaml files there (they are picked up without a restart)`,
+      );
     // Loaded now rather than before: every schedule is already waiting for its instant. Then one no-op
     // process compiles the code that starts jobs, which the first fire would otherwise wait for.
     this.#warmUp = warmUpTasks(this.#o.clock, log);

@@ -5,6 +5,7 @@ import {
   renderTemplate,
   type TemplateContext,
 } from '../manifest/templates.js';
+import { renderShellTemplate } from '../manifest/shell-templates.js';
 import type { TaskInvocation } from '../runtime/run-job.js';
 import { resolveEnv, type EnvValue } from '../runtime/secrets.js';
 
@@ -70,7 +71,8 @@ function describeChainEnv(run: InvocationRun): Record<string, string> {
 }
 
 /**
- * Render every template of the task and resolve its secrets. Plain env values are templates; values from
+ * Render every template of the task and resolve its secrets. A `shell:` string gets variable references
+ * (`CRONOPS_T_n`, set in the env) instead of values; argv items, env and HTTP fields get the values' text. Plain env values are templates; values from
  * `fromEnv`/`fromFile` are secrets: used as they are and listed so they can be redacted from the output.
  */
 export function buildInvocation(
@@ -97,7 +99,10 @@ export function buildInvocation(
   if (task.kind === 'command') {
     invocationTask = { kind: 'command', command: task.command.map(render) };
   } else if (task.kind === 'shell') {
-    invocationTask = { kind: 'shell', shell: render(task.shell) };
+    // Values reach the shell as variables, never as script text (docs/manifest.md, "Templates in shell").
+    const shell = renderShellTemplate(task.shell, context);
+    invocationTask = { kind: 'shell', shell: shell.script };
+    Object.assign(env, shell.env);
   } else {
     const headers = resolveRendered(task.headers, render, source);
     errors.push(...headers.errors);

@@ -5,6 +5,7 @@ import type { NotifySpec } from '../manifest/schema.js';
 import { renderTemplate } from '../manifest/templates.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { deliverNotification as DeliverFn } from '../runtime/notify.js';
+import type { NotificationPlan } from '../runtime/notify-policy.js';
 import type { Clock } from '../shared/clock.js';
 import {
   describeChain,
@@ -32,9 +33,11 @@ export class Notifier {
     this.#o = options;
   }
 
-  /** Deliver every notification of `job` that asks for `event`; failures are logged, never thrown. */
-  notify(job: DesiredSchedule, record: RunRecord, event: NotifyEvent): void {
-    for (const target of job.spec.notify.filter((n) => n.on.includes(event))) {
+  /** Deliver the notifications the plan sends (notify-policy.ts); failures are logged, never thrown. */
+  notify(job: DesiredSchedule, record: RunRecord, plan: NotificationPlan): void {
+    for (const { entry, event } of plan.sends) {
+      const target = job.spec.notify[entry];
+      if (!target) continue;
       const context = templateContextFor(job.spec, {
         schedule: job.name,
         runId: record.id,
@@ -83,6 +86,6 @@ export class Notifier {
 }
 
 /** The run as notifications carry it: without output tails (they can be large). */
-function publicRun(record: RunRecord): RunRecord {
+function publicRun({ notified: _notified, ...record }: RunRecord): RunRecord {
   return { ...record, attempts: record.attempts.map(({ outputTail: _tail, ...a }) => a) };
 }

@@ -2,9 +2,10 @@
 import type { Logger } from 'pino';
 import type { HistoryStore, RunRecord, RunStatus, RunTrigger } from '../history/store.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
+import { planNotifications, type NotificationPlan } from '../runtime/notify-policy.js';
 import type { MissedGap } from '../runtime/plan-fires.js';
 import type { Clock } from '../shared/clock.js';
-import type { NotifyEvent, Notifier } from './run-notify.js';
+import type { Notifier } from './run-notify.js';
 
 /** Something the status, the event stream and the logs want to know about. */
 export interface RunEvent {
@@ -23,14 +24,6 @@ export interface RunRecorderOptions {
   /** A run ended (its final record): what `spec.after` starts. */
   onFinished?: ((job: DesiredSchedule, record: RunRecord) => void) | undefined;
 }
-
-const FINISHED: ReadonlySet<RunStatus> = new Set([
-  'succeeded',
-  'failed',
-  'timedOut',
-  'interrupted',
-  'cancelled',
-]);
 
 /** Records runs (moving the schedule's watermark when asked) and emits their events. */
 export class RunRecorder {
@@ -96,45 +89,43 @@ export class RunRecorder {
       finishedAt: now,
       ...options.link,
     };
+    const plan = this.#planNotifications(job, record);
     this.record(record, options.watermark);
     this.emit('run:recorded', record);
     const fields = { schedule: job.name, runId: record.id, attempt: 0, missed: record.missed };
     if (options.severe) this.#o.logger.error({ ...fields, reason: gap.reason }, 'fires missed');
     else this.#o.logger.warn(fields, 'fires missed');
-    this.notify(job, record, 'missed');
+    this.#o.notifier.notify(job, record, plan);
     return record;
   }
 
   /** A run that ended: recorded, announced, and notified (failure, success, recovery). */
   finish(job: DesiredSchedule, record: RunRecord): void {
-    // The summary holds the newest two runs of each status: the previous finished run is among them.
-    const previous = lastFinished(this.#o.history.summary(job.name).runs, record.id);
     const finishedAt = this.#o.clock.now();
     record.finishedAt = finishedAt.toISOString();
     if (record.startedAt)
       record.durationMs = finishedAt.getTime() - new Date(record.startedAt).getTime();
+    const plan = this.#planNotifications(job, record);
     this.record(record);
     this.emit('run:finished', record);
-    const events: NotifyEvent[] = [];
-    if (record.status === 'failed' || record.status === 'timedOut') events.push('failure');
-    if (record.status === 'succeeded') {
-      events.push('success');
-      if (previous && (previous.status === 'failed' || previous.status === 'timedOut'))
-        events.push('recovery');
-    }
-    for (const event of events) this.notify(job, record, event);
+    this.#o.notifier.notify(job, record, plan);
     this.#o.onFinished?.(job, record);
   }
 
-  notify(job: DesiredSchedule, record: RunRecord, event: NotifyEvent): void {
-    this.#o.notifier.notify(job, record, event);
+  /**
+   * Which notify entries this record notifies (runtime/notify-policy.ts), remembered on the record
+   * (`notified`) so that the next decision, after a restart too, reads it from the history.
+   */
+  #planNotifications(job: DesiredSchedule, record: RunRecord): NotificationPlan {
+    // The summary holds the newest two runs of each status: the previous final outcomes are among them.
+    const plan = planNotifications({
+      status: record.status,
+      runId: record.id,
+      entries: job.spec.notify,
+      runs: this.#o.history.summary(job.name).runs,
+      now: new Date(record.finishedAt ?? this.#o.clock.now().toISOString()),
+    });
+    if (plan.notified) record.notified = plan.notified;
+    return plan;
   }
-}
-
-function lastFinished(runs: readonly RunRecord[], exceptId: string): RunRecord | undefined {
-  for (let i = runs.length - 1; i >= 0; i -= 1) {
-    const run = runs[i]!;
-    if (run.id !== exceptId && FINISHED.has(run.status)) return run;
-  }
-  return undefined;
 }

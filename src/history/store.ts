@@ -83,6 +83,11 @@ export interface RunRecord {
   chainId?: string;
   /** Trigger `after`: the chain's first run's scheduledAt; date templates read it. */
   logicalTime?: string;
+  /**
+   * On final records (succeeded, failed, timedOut, missed): when each notify entry (by key, see
+   * runtime/notify-policy.ts) last sent a notification for the schedule, carried forward from record to record.
+   */
+  notified?: Record<string, string>;
 }
 
 /** How many finished runs a schedule keeps (`spec.history`). */

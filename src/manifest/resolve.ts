@@ -3,6 +3,7 @@ import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { CompiledSchedule } from '../cron/types.js';
 import { checkAfterGraph, type AfterNode } from './after-graph.js';
+import { findForeignFileIssue } from './foreign-file.js';
 import { compareIssues, type ManifestIssue } from './issue.js';
 import { mergeDefaults, mergeDefaultsLabels } from './merge.js';
 import type { JobSpec, ScheduleMetadata } from './schema.js';
@@ -96,6 +97,8 @@ export function parseManifestText(
     if (documents.length === fast.length) return { file, contentHash, documents, issues: [] };
   }
   const yaml = parseYamlText(text);
+  const foreign = yaml.issues.length === 0 ? findForeignFileIssue(file, yaml.documents) : undefined;
+  if (foreign !== undefined) return { file, contentHash, documents: [], issues: [foreign] };
   const issues: ManifestIssue[] = yaml.issues.map((issue) => ({ file, ...issue }));
   const documents: ParsedDocument[] = [];
   for (const doc of yaml.documents) {

@@ -2,10 +2,13 @@
 import { z } from 'zod';
 import { requireExactlyOne } from './exactly-one.js';
 import { describeValue } from './issue-messages.js';
+import { durationSchema } from './units.js';
 
 /** Environment variable names (also the names `fromEnv` reads). */
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;
 export const NOTIFY_EVENTS = ['failure', 'success', 'recovery', 'missed'] as const;
+/** `change`: notify when the outcome changes (the default); `every`: on every matching outcome. */
+export const NOTIFY_MODES = ['change', 'every'] as const;
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 /** The keys that choose a task's kind; exactly one must be present. */
 export const TASK_KINDS = ['command', 'shell', 'http'] as const;
@@ -33,6 +36,10 @@ export type TaskSpec =
 /** One notification target: a webhook or a command, and the run outcomes it wants. */
 export interface NotifySpec {
   on: ('failure' | 'success' | 'recovery' | 'missed')[];
+  /** When to send: on a change of the schedule's last final outcome, or every time. @default 'change' */
+  mode?: (typeof NOTIFY_MODES)[number];
+  /** mode change: send again while the outcome stays the same, this often (ms). */
+  repeatInterval?: number;
   webhook?: { url: string; headers: Record<string, EnvValue> };
   command?: string[];
 }
@@ -269,6 +276,22 @@ export const notifySchema = requireExactlyOne(
           description:
             'The run outcomes to notify about: failure (failed or timed out), success, recovery (success after a failure), missed.',
         }),
+      mode: z
+        .enum(NOTIFY_MODES)
+        .default('change')
+        .meta({
+          description:
+            'change (default): notify on the first failure, on recovery, on the first missed fire — when the ' +
+            "schedule's last final outcome changes, read from the history so a restart does not re-alert. " +
+            'every: notify on every matching outcome (the behaviour before mode existed).',
+        }),
+      repeatInterval: durationSchema({ minMs: 1000 })
+        .optional()
+        .meta({
+          description:
+            'mode change only: while the outcome stays the same (still failing, still missing fires), notify ' +
+            'again once this long has passed since the last notification, e.g. "6h".',
+        }),
       webhook: z
         .strictObject({
           url: z
@@ -293,8 +316,20 @@ export const notifySchema = requireExactlyOne(
     }),
   ['webhook', 'command'],
   'a notification',
-).transform((notify): NotifySpec => ({
-  on: notify.on,
-  ...(notify.webhook !== undefined && { webhook: notify.webhook }),
-  ...(notify.command !== undefined && { command: notify.command }),
-}));
+).transform((notify, ctx): NotifySpec => {
+  if (notify.mode === 'every' && notify.repeatInterval !== undefined) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['repeatInterval'],
+      message: 'repeatInterval applies to mode change only (mode every already sends every time)',
+      input: notify.repeatInterval,
+    });
+  }
+  return {
+    on: notify.on,
+    mode: notify.mode,
+    ...(notify.repeatInterval !== undefined && { repeatInterval: notify.repeatInterval }),
+    ...(notify.webhook !== undefined && { webhook: notify.webhook }),
+    ...(notify.command !== undefined && { command: notify.command }),
+  };
+});

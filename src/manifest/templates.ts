@@ -54,7 +54,8 @@ export interface TemplateContextInput {
   upstream?: { schedule: string; runId: string; status: string };
 }
 
-type TemplatePart = { text: string } | { expression: string; source: string };
+/** A piece of a template string: literal text, or one `{{ expression }}` and its source text. */
+export type TemplatePart = { text: string } | { expression: string; source: string };
 
 const KNOWN = new Set<string>(TEMPLATE_VARIABLES);
 const ESCAPE_HINT = 'write \\{{ for a literal "{{"';
@@ -63,7 +64,7 @@ const ESCAPE_HINT = 'write \\{{ for a literal "{{"';
  * Split a string into literal text and `{{ expression }}` parts. `\{{` is a literal `{{`.
  * Returns the parts and the syntax problems (an unclosed `{{`).
  */
-function splitTemplate(text: string): { parts: TemplatePart[]; problems: string[] } {
+export function splitTemplate(text: string): { parts: TemplatePart[]; problems: string[] } {
   const parts: TemplatePart[] = [];
   const problems: string[] = [];
   let literal = '';
@@ -232,27 +233,29 @@ function renderValue(value: unknown): string {
 }
 
 /**
- * Render `text` with the run's values. Templates are checked at load time, so an unknown
- * variable here is a broken invariant and throws.
+ * The text of one `{{ expression }}` for a run: strings as they are, lists and mappings as JSON, null as
+ * nothing. Templates are checked at load time, so an unknown variable here is a broken invariant and throws.
  */
+export function renderExpression(
+  part: { expression: string; source: string },
+  context: TemplateContext,
+): string {
+  if (KNOWN.has(part.expression)) return context.values[part.expression as TemplateVariable];
+  if (part.expression.startsWith('params.')) {
+    const found = lookUpParam(context.params, part.expression.slice('params.'.length).split('.'));
+    if (!found.ok)
+      throw new SchedulerError('MANIFEST_INVALID', `template "${part.source}": ${found.problem}`);
+    return renderValue(found.value);
+  }
+  throw new SchedulerError('MANIFEST_INVALID', `unknown template variable "${part.source}"`);
+}
+
+/** Render `text` with the run's values pasted in as plain text (for argv items, env, HTTP fields). */
 export function renderTemplate(text: string, context: TemplateContext): string {
   if (!text.includes('{{')) return text;
-  const { parts } = splitTemplate(text);
   let out = '';
-  for (const part of parts) {
-    if ('text' in part) {
-      out += part.text;
-    } else if (KNOWN.has(part.expression)) {
-      out += context.values[part.expression as TemplateVariable];
-    } else if (part.expression.startsWith('params.')) {
-      const found = lookUpParam(context.params, part.expression.slice('params.'.length).split('.'));
-      if (!found.ok)
-        throw new SchedulerError('MANIFEST_INVALID', `template "${part.source}": ${found.problem}`);
-      out += renderValue(found.value);
-    } else {
-      throw new SchedulerError('MANIFEST_INVALID', `unknown template variable "${part.source}"`);
-    }
-  }
+  for (const part of splitTemplate(text).parts)
+    out += 'text' in part ? part.text : renderExpression(part, context);
   return out;
 }
 

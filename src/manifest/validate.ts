@@ -16,6 +16,7 @@ import {
 } from './schema.js';
 import { findClosest } from './suggest.js';
 import { checkTemplateText, usesParams, usesUpstream } from './templates.js';
+import { findShellTemplateProblems } from './shell-templates.js';
 import { formatPath, type PathSegment, type YamlDocument } from './yaml.js';
 
 export const DOCUMENT_KINDS = ['Schedule', 'Defaults'] as const;
@@ -88,6 +89,11 @@ const explainDefaultsField: UnknownFieldExplainer = (parentPath, key) => {
 };
 
 const noExplanation: UnknownFieldExplainer = () => undefined;
+
+/** Whether a template site is the `task.shell` string, whose templates must stand where a variable can. */
+function isShellSite(path: PathSegment[]): boolean {
+  return path.length === 3 && path[1] === 'task' && path[2] === 'shell';
+}
 
 /** Every string in a document that templates may appear in, with its path. */
 export function collectTemplateStrings(spec: unknown): { path: PathSegment[]; text: string }[] {
@@ -230,6 +236,7 @@ export function validateDocument(file: string, doc: YamlDocument): DocumentValid
   const paramTemplates: TemplateSite[] = [];
   for (const site of collectTemplateStrings(root.spec)) {
     const problems = checkTemplateText(site.text, params, hasAfter);
+    if (isShellSite(site.path)) problems.push(...findShellTemplateProblems(site.text));
     const keep =
       kind === 'Defaults' &&
       problems.length === 0 &&

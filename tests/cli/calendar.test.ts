@@ -3,13 +3,16 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
-  buildCalendar,
   parseCalendarTime,
   registerCalendarCommand,
   renderCalendar,
+} from '../../src/cli/commands/calendar.js';
+import {
+  buildCalendar,
+  findSelfOverlap,
   selectTypicalDuration,
   type CalendarSchedule,
-} from '../../src/cli/commands/calendar.js';
+} from '../../src/cli/commands/calendar-model.js';
 import { compileSchedule } from '../../src/cron/compile.js';
 import { createLowdbHistoryStore } from '../../src/history/lowdb-store.js';
 import type { RunRecord } from '../../src/history/store.js';
@@ -91,35 +94,67 @@ describe('cli/calendar', () => {
     ]);
   });
 
-  it('flags a schedule still running when another fires, and one overlapping itself', () => {
+  it('flags only schedules whose typical duration exceeds their own period, not schedules firing together', () => {
     const calendar = buildCalendar(
       [
+        // 45 min once a day: long, but over long before its next fire.
         schedule('backup', '0 2 * * *', { typicalMs: 45 * 60_000 }),
+        // Fires while backup runs, and with sync at 02:30: neither is an overlap.
         schedule('report', '30 2 * * *'),
+        // 15 min every 10 min: every fire but the first comes while the previous run still goes.
         schedule('sync', '*/10 * * * *', { typicalMs: 15 * 60_000, concurrencyPolicy: 'Queue' }),
-        schedule('quick', '15 3 * * *', { typicalMs: 1_000 }),
+        // 40 s every 30 s.
+        schedule('poll', '*/30 * * * * *', { typicalMs: 40_000 }),
+        // Exactly its period: the run ends as the next fire comes, no overlap.
+        schedule('exact', '*/10 * * * *', { typicalMs: 10 * 60_000 }),
       ],
       { ...DAY, width: 24 },
     );
     expect(
       calendar.overlaps.map((o) => [
         o.at.toISOString(),
-        o.running,
-        o.firing,
+        o.name,
         o.count,
         o.runningSince.toISOString(),
+        o.periodMs,
+        o.concurrencyPolicy,
       ]),
     ).toEqual([
-      // Each sync run (15 min) is still going when the next one fires, 10 min later.
-      ['2026-03-10T00:10:00.000Z', 'sync', 'sync', 143, '2026-03-10T00:00:00.000Z'],
-      // Fires at the same instant run side by side too.
-      ['2026-03-10T02:00:00.000Z', 'backup', 'sync', 5, '2026-03-10T02:00:00.000Z'],
-      ['2026-03-10T02:00:00.000Z', 'sync', 'backup', 2, '2026-03-10T01:50:00.000Z'],
-      ['2026-03-10T02:30:00.000Z', 'backup', 'report', 1, '2026-03-10T02:00:00.000Z'],
-      ['2026-03-10T02:30:00.000Z', 'sync', 'report', 2, '2026-03-10T02:20:00.000Z'],
-      ['2026-03-10T03:15:00.000Z', 'sync', 'quick', 1, '2026-03-10T03:10:00.000Z'],
+      // The runs started before the window are still going at 00:00.
+      ['2026-03-10T00:00:00.000Z', 'poll', 2880, '2026-03-09T23:59:30.000Z', 30_000, 'Forbid'],
+      ['2026-03-10T00:00:00.000Z', 'sync', 144, '2026-03-09T23:50:00.000Z', 600_000, 'Queue'],
     ]);
-    expect(calendar.overlaps[0]?.firingPolicy).toBe('Queue');
+    expect(calendar.truncated).toEqual([]);
+  });
+
+  it.each([
+    // fires (UTC seconds after 00:00), typical ms, window start (s): [first overlap at (s), since (s), count, period]
+    { fires: [0, 10, 20], typicalMs: 12_000, from: 0, expected: [10, 0, 2, 10_000] },
+    { fires: [0, 10, 20], typicalMs: 10_000, from: 0, expected: undefined },
+    { fires: [0, 10, 20], typicalMs: 9_000, from: 0, expected: undefined },
+    // An irregular schedule: only the short gap overlaps; the period is the shortest gap.
+    { fires: [0, 60, 65, 120], typicalMs: 30_000, from: 0, expected: [65, 60, 1, 5_000] },
+    // A fire before the window counts as the previous run, but is not counted itself.
+    { fires: [-5, 0, 10], typicalMs: 8_000, from: 0, expected: [0, -5, 1, 5_000] },
+    { fires: [0], typicalMs: 60_000, from: 0, expected: undefined },
+  ])('findSelfOverlap $fires with typical $typicalMs', ({ fires, typicalMs, from, expected }) => {
+    const base = Date.parse('2026-03-10T00:00:00.000Z');
+    const overlap = findSelfOverlap(
+      { name: 's', concurrencyPolicy: 'Forbid' },
+      typicalMs,
+      fires.map((s) => base + s * 1000),
+      base + from * 1000,
+    );
+    expect(
+      overlap === undefined
+        ? undefined
+        : [
+            (overlap.at.getTime() - base) / 1000,
+            (overlap.runningSince.getTime() - base) / 1000,
+            overlap.count,
+            overlap.periodMs,
+          ],
+    ).toEqual(expected);
   });
 
   it.each([
@@ -195,7 +230,7 @@ describe('cli/calendar', () => {
   it('renders the axis, the rows and the overlaps', () => {
     const calendar = buildCalendar(
       [
-        schedule('backup', '0 2 * * *', { typicalMs: 45 * 60_000 }),
+        schedule('backup', '0 */6 * * *', { typicalMs: 7 * 3_600_000 }),
         schedule('report', '30 2 * * *'),
         schedule('off', '@hourly', { suspended: true }),
       ],
@@ -206,14 +241,14 @@ describe('cli/calendar', () => {
       '',
       '        00:00 06:00 12:00 18:00',
       '        +-----+-----+-----+-----  FIRES  TYPICAL',
-      'backup  ..|.....................      1  45m00s',
+      'backup  |.....|.....|.....|.....      4  7h00m',
       'off     (suspended)                   0  unknown',
       'report  ..|.....................      1  unknown',
       '',
       '. no fire   | one fire   # several fires in a column',
       '',
       'Overlaps (test durations):',
-      '  2026-03-10 02:30Z  backup still running (since 02:00Z, typically 45m00s) when report fires',
+      '  2026-03-10 00:00Z  backup typically runs 7h00m, longer than its period of 6h00m: it fires while its run from 18:00Z is still going, 4 times in the window (concurrencyPolicy Forbid: those fires are skipped)',
     ]);
   });
 });
@@ -232,13 +267,17 @@ describe('cli/calendar (command)', () => {
   const manifest = (name: string, expression: string) =>
     `apiVersion: cronops/v1\nkind: Schedule\nmetadata: { name: ${name} }\nspec: { schedule: "${expression}", task: { shell: "true" } }\n`;
 
-  it('uses the p50 of the recorded successful runs to flag overlaps', async () => {
+  it('uses the median of the recorded successful runs to flag a schedule that outlasts its period, and not two schedules firing together', async () => {
     const dir = join(root, 'schedules.d');
     const state = join(root, 'state');
     await mkdir(dir);
     await writeFile(
       join(dir, 'a.yaml'),
-      `${manifest('backup', '0 2 * * *')}---\n${manifest('report', '30 2 * * *')}`,
+      [
+        manifest('backup', '0 2 * * *'),
+        manifest('report', '30 2 * * *'),
+        manifest('sync', '*/10 * * * *'),
+      ].join('---\n'),
     );
     await writeFile(join(dir, 'broken.yaml'), 'kind: Nope\n');
     const store = createLowdbHistoryStore({
@@ -250,6 +289,14 @@ describe('cli/calendar (command)', () => {
       await store.recordRun({
         ...succeeded(`01JP000000000000000000000${index}`, minutes * 60_000),
         schedule: 'backup',
+      });
+    }
+    // A failed run does not count: the median of 12, 15 and 13 minutes is 13 minutes, over the 10-minute period.
+    for (const [index, minutes] of [12, 15, 1, 13].entries()) {
+      await store.recordRun({
+        ...succeeded(`01JP000000000000000000001${index}`, minutes * 60_000),
+        ...(minutes === 1 ? { status: 'failed' as const } : {}),
+        schedule: 'sync',
       });
     }
     await store.flush();
@@ -271,12 +318,12 @@ describe('cli/calendar (command)', () => {
     expect(result.stderr).toMatch(/^cronops: warning: skipped: .*broken\.yaml:1:1: /);
     expect(result.stdout).toContain('backup  ..|.....................      1  45m00s');
     expect(result.stdout).toContain('report  ..|.....................      1  unknown');
-    expect(result.stdout).toContain(
-      `Overlaps (typical duration = p50 of the last 20 successful runs in ${state}; known for 1 of 2 schedules):`,
-    );
-    expect(result.stdout).toContain(
-      '  2026-03-10 02:30Z  backup still running (since 02:00Z, typically 45m00s) when report fires',
-    );
+    const overlaps = result.stdout.slice(result.stdout.indexOf('Overlaps'));
+    expect(overlaps.split('\n')).toEqual([
+      `Overlaps (typical duration = median of the last 20 successful runs in ${state}; known for 2 of 3 schedules):`,
+      '  2026-03-10 00:00Z  sync typically runs 13m00s, longer than its period of 10m00s: it fires while its run from 23:50Z is still going, 144 times in the window (concurrencyPolicy Forbid: those fires are skipped)',
+      '',
+    ]);
   });
 
   it('says when there is no history, and refuses a window that ends before it starts', async () => {

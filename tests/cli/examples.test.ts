@@ -51,6 +51,28 @@ describe('cli/examples', () => {
     expect(result.exitCode).toBe(0);
   });
 
+  it('cronops validate examples passes: the deployment files live in subdirectories it does not read', async () => {
+    const result = await runCli(['validate', 'examples']);
+    expect(result.stdout).toBe('ok: 6 files, 8 schedules');
+    expect(result.exitCode).toBe(0);
+  });
+
+  it.each([
+    [
+      'examples/compose/compose.yaml',
+      'examples/compose/compose.yaml:4:1: not a cronops manifest (found top-level keys services, volumes; expected apiVersion: cronops/v1 with kind Schedule or Defaults)',
+    ],
+    [
+      'examples/kubernetes/deployment.yaml',
+      'examples/kubernetes/deployment.yaml:4:1: not a cronops manifest (found kind Deployment of apiVersion apps/v1; expected apiVersion: cronops/v1 with kind Schedule or Defaults)',
+    ],
+  ])('cronops validate %s says in one line that it is not a manifest', async (path, line) => {
+    const result = await runCli(['validate', path]);
+    expect(result.stdout).toBe(line);
+    expect(result.stderr).toBe('1 error in 1 file');
+    expect(result.exitCode).toBe(1);
+  });
+
   it('schedule names are unique across all examples (they can share one directory)', async () => {
     const result = await runCli([
       'validate',

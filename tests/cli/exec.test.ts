@@ -3,6 +3,9 @@ import { mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { selectExecExitCode } from '../../src/cli/commands/exec.js';
+import { findSchedule } from '../../src/cli/commands/next.js';
+import { loadManifestDir } from '../../src/manifest/load.js';
 
 const CLI = resolve('dist/cli/main.js');
 
@@ -30,6 +33,18 @@ function cronops(...args: string[]) {
 }
 
 describe('cli/exec', () => {
+  it.each([
+    ['succeeded', undefined, 0],
+    ['failed', undefined, 1],
+    ['timedOut', undefined, 124],
+    ['interrupted', 'SIGINT', 130],
+    ['interrupted', 'SIGTERM', 143],
+    ['timedOut', 'SIGTERM', 124],
+    ['cancelled', undefined, 1],
+  ] as const)('a run %s (signal %s) exits %i', (status, signal, code) => {
+    expect(selectExecExitCode(status, signal)).toBe(code);
+  });
+
   it('runs the task once in the foreground with templates, env and secrets, streaming its output', async () => {
     const dir = await dirWith({
       'a.yaml': schedule(
@@ -41,27 +56,28 @@ describe('cli/exec', () => {
     const result = cronops('exec', 'hello', '--dir', dir);
     expect(result.status).toBe(0);
     expect(result.stdout).toContain('hello world from hello (manual)');
-    expect(result.stdout).toContain('token=s3cr3t'); // the job's own output is streamed as it is
+    expect(result.stdout).toContain('token=[redacted]');
+    expect(result.stdout + result.stderr).not.toContain('s3cr3t');
     expect(result.stderr).toMatch(/cronops: succeeded in \d+\.\d\ds/);
   });
 
-  it("exits with the task's exit code", async () => {
+  it("exits 1 when the run failed, whatever the task's exit code", async () => {
     const dir = await dirWith({ 'a.yaml': schedule('fails', '    shell: exit 4') });
     const result = cronops('exec', 'fails', '--dir', dir);
-    expect(result.status).toBe(4);
+    expect(result.status).toBe(1);
     expect(result.stderr).toMatch(/cronops: failed/);
   });
 
   it('says which schedule it could not find, with a suggestion', async () => {
     const dir = await dirWith({ 'a.yaml': schedule('nightly-backup', '    shell: "true"') });
     const result = cronops('exec', 'nightly-bakup', '--dir', dir);
-    expect(result.status).toBe(1);
+    expect(result.status).toBe(125);
     expect(result.stderr.trim()).toBe(
       `cronops: no schedule named "nightly-bakup" in ${dir} (did you mean "nightly-backup"?)`,
     );
   });
 
-  it('a secret that cannot be resolved is one clear line', async () => {
+  it('a secret that cannot be resolved fails the run with a clear reason', async () => {
     const dir = await dirWith({
       'a.yaml': schedule(
         'needs-secret',
@@ -70,7 +86,19 @@ describe('cli/exec', () => {
     });
     const result = cronops('exec', 'needs-secret', '--dir', dir);
     expect(result.status).toBe(1);
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.stderr).toContain('NOT_SET_ANYWHERE');
+    expect(result.stderr).toMatch(
+      /cronops: failed in [\d.]+s: env TOKEN: environment variable "NOT_SET_ANYWHERE"/,
+    );
+  });
+
+  it('the --help examples name schedules that exist in examples/', async () => {
+    const help = cronops('exec', '--help');
+    expect(help.status).toBe(0);
+    const named = [...help.stdout.matchAll(/\$ cronops exec (\S+) --dir examples/g)].map(
+      (m) => m[1]!,
+    );
+    expect(named.length).toBeGreaterThan(0);
+    const examples = await loadManifestDir(resolve('examples'));
+    for (const name of named) expect(findSchedule(examples, name).kind).toBe('ok');
   });
 });

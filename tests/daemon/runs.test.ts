@@ -164,7 +164,11 @@ describe('daemon/runs', () => {
     await settle();
     expect(summary(await history.runs('a'))).toEqual(['running schedule 2026-03-01T12:00:00.000Z']);
     expect(history.lastScheduledAt('a')).toBe('2026-03-01T12:00:00.000Z');
-    expect(tasks.calls[0]?.invocation.task).toEqual({ kind: 'shell', shell: 'echo a' });
+    expect(tasks.calls[0]?.invocation.task).toEqual({
+      kind: 'shell',
+      shell: 'echo "${CRONOPS_T_1}"',
+    });
+    expect(tasks.calls[0]?.invocation.env.CRONOPS_T_1).toBe('a');
     expect(tasks.calls[0]?.invocation.env.CRONOPS_SCHEDULED_TIME).toBe('2026-03-01T12:00:00.000Z');
     expect((await history.runs('a'))[0]?.attempts[0]?.pid).toBe(4242);
     clock.tick(1500);

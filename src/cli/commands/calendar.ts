@@ -1,9 +1,7 @@
-// `cronops calendar`: every fire of every schedule in a window on a terminal timeline, with overlaps between long runs flagged.
+// `cronops calendar`: every fire of every schedule in a window on a terminal timeline, with the schedules whose
+// typical run outlasts their period flagged.
 import { InvalidArgumentError, type Command } from 'commander';
-import { countFiresBetween, iterateFires } from '../../cron/fires.js';
-import type { CompiledSchedule } from '../../cron/types.js';
 import { readHistoryOffline } from '../../history/read-offline.js';
-import type { RunRecord } from '../../history/store.js';
 import { formatIssue, loadManifestDir } from '../../manifest/load.js';
 import { systemClock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
@@ -11,226 +9,37 @@ import { parseDurationArgument, parseInstantArgument } from '../time-argument.js
 import { createUsageError, writeErr, writeOut } from '../output.js';
 import { createStateDirOption, formatDuration } from './history.js';
 import { assertPathsExist, selectDefaultDir } from './validate.js';
+import {
+  DURATION_SAMPLE,
+  MAX_OVERLAP_FIRES,
+  MAX_WINDOW_MS,
+  buildCalendar,
+  selectTypicalDuration,
+  type Calendar,
+  type CalendarOverlap,
+  type CalendarSchedule,
+} from './calendar-model.js';
 
-/** The widest window a calendar covers. */
-export const MAX_WINDOW_MS = 366 * 86_400_000;
-/** Fires per schedule looked at for overlaps (a denser schedule is cut, and the output says so). */
-const MAX_OVERLAP_FIRES = 10_000;
-/** Successful runs the typical duration is taken from. */
-const DURATION_SAMPLE = 20;
-/** Overlapping pairs printed; the rest are counted. */
+/** Overlapping schedules printed; the rest are counted. */
 const MAX_OVERLAPS_SHOWN = 50;
 
-/** One schedule as the calendar needs it. */
-export interface CalendarSchedule {
-  name: string;
-  compiled: CompiledSchedule;
-  timeZone: string;
-  suspended: boolean;
-  concurrencyPolicy: string;
-  activeFrom?: Date;
-  activeUntil?: Date;
-  /** The p50 duration of its recent successful runs, when known. */
-  typicalMs?: number;
-}
+/** What a fire that comes while the previous run still goes turns into, by concurrency policy. */
+const POLICY_EFFECTS: Readonly<Record<string, string>> = {
+  Forbid: 'those fires are skipped',
+  Allow: 'runs pile up side by side',
+  Replace: 'each run is killed by the next fire',
+  Queue: 'fires queue up behind the running one',
+};
 
-/** One timeline row. */
-export interface CalendarRow {
-  name: string;
-  /** One character per column: `.` no fire, `|` one fire, `#` several. */
-  marks: string;
-  count: number;
-  suspended: boolean;
-  typicalMs?: number;
-}
-
-/** A schedule still running (by its typical duration) when another one (or itself) fires. */
-export interface CalendarOverlap {
-  /** The first instant in the window at which `firing` fires while `running` runs. */
-  at: Date;
-  running: string;
-  /** When that run of `running` started. */
-  runningSince: Date;
-  typicalMs: number;
-  /** The schedule that fires; equal to `running` when a schedule overlaps itself. */
-  firing: string;
-  /** The concurrency policy of `firing` (what happens to a fire overlapping itself). */
-  firingPolicy: string;
-  /** How many times this pair overlaps in the window. */
-  count: number;
-}
-
-export interface Calendar {
-  from: Date;
-  to: Date;
-  width: number;
-  /** Milliseconds one column covers. */
-  stepMs: number;
-  rows: CalendarRow[];
-  overlaps: CalendarOverlap[];
-  /** Schedules whose fires were too many to look at all of them for overlaps. */
-  truncated: string[];
-}
-
-/** The fire instants of a schedule in [startMs, endMs), clipped to its active window, at most `limit`. */
-function listFires(
-  schedule: CalendarSchedule,
-  startMs: number,
-  endMs: number,
-  limit: number,
-): number[] {
-  const [from, until] = clipWindow(schedule, startMs, endMs);
-  const fires: number[] = [];
-  if (from >= until) return fires;
-  for (const at of iterateFires(schedule.compiled, schedule.timeZone, new Date(from - 1))) {
-    const ms = at.getTime();
-    if (ms >= until || fires.length >= limit) break;
-    fires.push(ms);
-  }
-  return fires;
-}
-
-/** [from, until) of the window where the schedule may fire (activeUntil itself may fire). */
-function clipWindow(schedule: CalendarSchedule, startMs: number, endMs: number): [number, number] {
-  const from = Math.max(startMs, schedule.activeFrom?.getTime() ?? -Infinity);
-  const until = Math.min(endMs, (schedule.activeUntil?.getTime() ?? Infinity) + 1);
-  return [from, until];
-}
-
-/** Fires of the schedule in [startMs, endMs), clipped to its active window. */
-function countFires(schedule: CalendarSchedule, startMs: number, endMs: number): number {
-  const [from, until] = clipWindow(schedule, startMs, endMs);
-  if (from >= until) return 0;
-  return countFiresBetween(
-    schedule.compiled,
-    schedule.timeZone,
-    new Date(from - 1),
-    new Date(until - 1),
-  ).count;
-}
-
-/**
- * Lay out every schedule's fires in [from, to) over `width` columns, and find the overlaps:
- * a fire of a schedule with a known typical duration d occupies [f, f + d); any fire of any
- * schedule at g with f <= g < f + d (other than f itself) overlaps it. Suspended schedules
- * never fire. Pure.
- */
-export function buildCalendar(
-  schedules: readonly CalendarSchedule[],
-  window: { from: Date; to: Date; width: number },
-): Calendar {
-  const fromMs = window.from.getTime();
-  const toMs = window.to.getTime();
-  const width = Math.max(1, Math.floor(window.width));
-  const stepMs = (toMs - fromMs) / width;
-  const sorted = [...schedules].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const rows: CalendarRow[] = [];
-  const all: { name: string; at: number }[] = [];
-  const firesBy = new Map<string, number[]>();
-  const truncated: string[] = [];
-  for (const schedule of sorted) {
-    let marks = '';
-    let count = 0;
-    for (let column = 0; column < width; column += 1) {
-      const start = fromMs + Math.round(column * stepMs);
-      const end = column === width - 1 ? toMs : fromMs + Math.round((column + 1) * stepMs);
-      const fires = schedule.suspended ? 0 : countFires(schedule, start, end);
-      count += fires;
-      marks += fires === 0 ? '.' : fires === 1 ? '|' : '#';
-    }
-    rows.push({
-      name: schedule.name,
-      marks,
-      count,
-      suspended: schedule.suspended,
-      ...(schedule.typicalMs !== undefined ? { typicalMs: schedule.typicalMs } : {}),
-    });
-    if (schedule.suspended) continue;
-    const fires = listFires(schedule, fromMs, toMs, MAX_OVERLAP_FIRES);
-    if (fires.length >= MAX_OVERLAP_FIRES && count > fires.length) truncated.push(schedule.name);
-    firesBy.set(schedule.name, fires);
-    for (const at of fires) all.push({ name: schedule.name, at });
-  }
-  all.sort((a, b) => a.at - b.at || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return {
-    from: window.from,
-    to: window.to,
-    width,
-    stepMs,
-    rows,
-    overlaps: findOverlaps(sorted, firesBy, all),
-    truncated,
-  };
-}
-
-/** Every (running, firing) pair that overlaps, with its first instant and count, in time order. */
-function findOverlaps(
-  schedules: readonly CalendarSchedule[],
-  firesBy: ReadonlyMap<string, readonly number[]>,
-  all: readonly { name: string; at: number }[],
-): CalendarOverlap[] {
-  const policies = new Map(schedules.map((s) => [s.name, s.concurrencyPolicy]));
-  const pairs = new Map<string, CalendarOverlap>();
-  for (const schedule of schedules) {
-    const typicalMs = schedule.typicalMs;
-    if (schedule.suspended || typicalMs === undefined || typicalMs <= 0) continue;
-    for (const at of firesBy.get(schedule.name) ?? []) {
-      for (let index = lowerBound(all, at); index < all.length; index += 1) {
-        const other = all[index]!;
-        if (other.at >= at + typicalMs) break;
-        if (other.name === schedule.name && other.at === at) continue;
-        const key = `${schedule.name}\u0000${other.name}`;
-        const known = pairs.get(key);
-        if (known !== undefined) {
-          known.count += 1;
-          continue;
-        }
-        pairs.set(key, {
-          at: new Date(other.at),
-          running: schedule.name,
-          runningSince: new Date(at),
-          typicalMs,
-          firing: other.name,
-          firingPolicy: policies.get(other.name) ?? 'Forbid',
-          count: 1,
-        });
-      }
-    }
-  }
-  return [...pairs.values()].sort(
-    (a, b) =>
-      a.at.getTime() - b.at.getTime() ||
-      (a.running < b.running ? -1 : a.running > b.running ? 1 : 0) ||
-      (a.firing < b.firing ? -1 : a.firing > b.firing ? 1 : 0),
+function describeOverlap(overlap: CalendarOverlap): string {
+  const since = formatWindowInstant(overlap.runningSince).slice(11);
+  const effect = POLICY_EFFECTS[overlap.concurrencyPolicy] ?? 'see its concurrencyPolicy';
+  const times = overlap.count === 1 ? 'once' : `${overlap.count} times`;
+  return (
+    `  ${formatWindowInstant(overlap.at)}  ${overlap.name} typically runs ${formatDuration(overlap.typicalMs)}, ` +
+    `longer than its period of ${formatDuration(overlap.periodMs)}: it fires while its run from ${since} ` +
+    `is still going, ${times} in the window (concurrencyPolicy ${overlap.concurrencyPolicy}: ${effect})`
   );
-}
-
-/** The first index whose instant is >= at. */
-function lowerBound(all: readonly { at: number }[], at: number): number {
-  let low = 0;
-  let high = all.length;
-  while (low < high) {
-    const middle = (low + high) >>> 1;
-    if (all[middle]!.at < at) low = middle + 1;
-    else high = middle;
-  }
-  return low;
-}
-
-/** The median duration of the newest `sample` successful runs (runs oldest first), or undefined without any. */
-export function selectTypicalDuration(
-  runs: readonly RunRecord[],
-  sample = DURATION_SAMPLE,
-): number | undefined {
-  const durations: number[] = [];
-  for (let index = runs.length - 1; index >= 0 && durations.length < sample; index -= 1) {
-    const run = runs[index]!;
-    if (run.status === 'succeeded' && typeof run.durationMs === 'number')
-      durations.push(run.durationMs);
-  }
-  if (durations.length === 0) return undefined;
-  durations.sort((a, b) => a - b);
-  return durations[Math.floor((durations.length - 1) / 2)];
 }
 
 /** `2026-03-10 12:00Z`, or only `12:00` / `03-10` for axis labels. */
@@ -246,7 +55,7 @@ function formatWindowInstant(date: Date): string {
     .replace('T', ' ');
 }
 
-/** The timeline as text: header, axis, one row per schedule, the overlaps. */
+/** The timeline as text: header, axis, one row per schedule, the schedules that overlap themselves. */
 export function renderCalendar(calendar: Calendar, notes: { durations: string }): string[] {
   const { rows, width } = calendar;
   const spanMs = calendar.to.getTime() - calendar.from.getTime();
@@ -285,17 +94,10 @@ export function renderCalendar(calendar: Calendar, notes: { durations: string })
   lines.push('', '. no fire   | one fire   # several fires in a column');
   lines.push('', `Overlaps (${notes.durations}):`);
   if (calendar.overlaps.length === 0) lines.push('  none found');
-  for (const overlap of calendar.overlaps.slice(0, MAX_OVERLAPS_SHOWN)) {
-    const since = formatWindowInstant(overlap.runningSince).slice(11);
-    const more = overlap.count > 1 ? ` (${overlap.count} times in the window)` : '';
-    const what =
-      overlap.firing === overlap.running
-        ? `fires again while its run from ${since} is still going (typically ${formatDuration(overlap.typicalMs)}; concurrencyPolicy ${overlap.firingPolicy})`
-        : `still running (since ${since}, typically ${formatDuration(overlap.typicalMs)}) when ${overlap.firing} fires`;
-    lines.push(`  ${formatWindowInstant(overlap.at)}  ${overlap.running} ${what}${more}`);
-  }
+  for (const overlap of calendar.overlaps.slice(0, MAX_OVERLAPS_SHOWN))
+    lines.push(describeOverlap(overlap));
   if (calendar.overlaps.length > MAX_OVERLAPS_SHOWN) {
-    lines.push(`  … and ${calendar.overlaps.length - MAX_OVERLAPS_SHOWN} more pairs`);
+    lines.push(`  … and ${calendar.overlaps.length - MAX_OVERLAPS_SHOWN} more schedules`);
   }
   for (const name of calendar.truncated) {
     lines.push(`  (only the first ${MAX_OVERLAP_FIRES} fires of ${name} were looked at)`);
@@ -337,12 +139,13 @@ interface CalendarOptions {
 export function registerCalendarCommand(program: Command): Command {
   return program
     .command('calendar')
-    .summary('show every fire in a window on a timeline, with overlaps')
+    .summary('show every fire in a window on a timeline, with schedules that outlast their period')
     .description(
       'Show every fire of every schedule in --dir between --from and --to (default: the next 24 h) ' +
-        'on a timeline, one row per schedule with its fire count, then the overlaps: a schedule ' +
-        'still running, by its typical duration (p50 of its last successful runs in --state-dir), ' +
-        'when another schedule (or itself) fires.',
+        'on a timeline, one row per schedule with its fire count, then the overlaps: a schedule whose ' +
+        'typical duration (median of its last 20 successful runs in --state-dir) exceeds its own ' +
+        'period, so it fires again while its previous run is still going. Different schedules ' +
+        'firing at the same time are not overlaps.',
     )
     .option('--from <time>', 'start of the window: ISO 8601 (default: now)')
     .option(
@@ -419,7 +222,7 @@ Examples:
       const calendar = buildCalendar(schedules, { from, to, width });
       const known = schedules.filter((s) => s.typicalMs !== undefined).length;
       const durations = history?.exists
-        ? `typical duration = p50 of the last ${DURATION_SAMPLE} successful runs in ${options.stateDir}; known for ${known} of ${schedules.length} schedules`
+        ? `typical duration = median of the last ${DURATION_SAMPLE} successful runs in ${options.stateDir}; known for ${known} of ${schedules.length} schedules`
         : `no history in ${options.stateDir}: typical durations unknown, pass --state-dir`;
       for (const line of renderCalendar(calendar, { durations })) writeOut(line);
     });

@@ -1,0 +1,203 @@
+// The calendar as data: each schedule's fires in a window laid out in columns, and the schedules whose typical run
+// outlasts their own period. Pure; `cronops calendar` renders it.
+import { countFiresBetween, iterateFires } from '../../cron/fires.js';
+import type { CompiledSchedule } from '../../cron/types.js';
+import type { RunRecord } from '../../history/store.js';
+
+/** The widest window a calendar covers. */
+export const MAX_WINDOW_MS = 366 * 86_400_000;
+/** Fires per schedule looked at for overlaps (a denser schedule is cut, and the output says so). */
+export const MAX_OVERLAP_FIRES = 10_000;
+/** Successful runs the typical duration is taken from. */
+export const DURATION_SAMPLE = 20;
+
+/** One schedule as the calendar needs it. */
+export interface CalendarSchedule {
+  name: string;
+  compiled: CompiledSchedule;
+  timeZone: string;
+  suspended: boolean;
+  concurrencyPolicy: string;
+  activeFrom?: Date;
+  activeUntil?: Date;
+  /** The p50 duration of its recent successful runs, when known. */
+  typicalMs?: number;
+}
+
+/** One timeline row. */
+export interface CalendarRow {
+  name: string;
+  /** One character per column: `.` no fire, `|` one fire, `#` several. */
+  marks: string;
+  count: number;
+  suspended: boolean;
+  typicalMs?: number;
+}
+
+/**
+ * A schedule whose typical run outlasts its own period: one of its fires comes while its previous run, by its
+ * typical duration, is still going. Two different schedules firing together are not an overlap.
+ */
+export interface CalendarOverlap {
+  name: string;
+  /** The first fire in the window that comes while the previous run is still going. */
+  at: Date;
+  /** When that previous run started (the fire before `at`). */
+  runningSince: Date;
+  /** The median duration of its recent successful runs. */
+  typicalMs: number;
+  /** The shortest gap between two consecutive fires in the window: its period. */
+  periodMs: number;
+  /** What happens to such a fire (Forbid: skipped, Allow: runs beside, Replace: kills, Queue: waits). */
+  concurrencyPolicy: string;
+  /** How many fires in the window come while the previous run is still going. */
+  count: number;
+}
+
+export interface Calendar {
+  from: Date;
+  to: Date;
+  width: number;
+  /** Milliseconds one column covers. */
+  stepMs: number;
+  rows: CalendarRow[];
+  /** Schedules whose typical duration exceeds their period, in time order of their first overlap. */
+  overlaps: CalendarOverlap[];
+  /** Schedules whose fires were too many to look at all of them for overlaps. */
+  truncated: string[];
+}
+
+/** The fire instants of a schedule in [startMs, endMs), clipped to its active window, at most `limit`. */
+function listFires(
+  schedule: CalendarSchedule,
+  startMs: number,
+  endMs: number,
+  limit: number,
+): number[] {
+  const [from, until] = clipWindow(schedule, startMs, endMs);
+  const fires: number[] = [];
+  if (from >= until) return fires;
+  for (const at of iterateFires(schedule.compiled, schedule.timeZone, new Date(from - 1))) {
+    const ms = at.getTime();
+    if (ms >= until || fires.length >= limit) break;
+    fires.push(ms);
+  }
+  return fires;
+}
+
+/** [from, until) of the window where the schedule may fire (activeUntil itself may fire). */
+function clipWindow(schedule: CalendarSchedule, startMs: number, endMs: number): [number, number] {
+  const from = Math.max(startMs, schedule.activeFrom?.getTime() ?? -Infinity);
+  const until = Math.min(endMs, (schedule.activeUntil?.getTime() ?? Infinity) + 1);
+  return [from, until];
+}
+
+/** Fires of the schedule in [startMs, endMs), clipped to its active window. */
+function countFires(schedule: CalendarSchedule, startMs: number, endMs: number): number {
+  const [from, until] = clipWindow(schedule, startMs, endMs);
+  if (from >= until) return 0;
+  return countFiresBetween(
+    schedule.compiled,
+    schedule.timeZone,
+    new Date(from - 1),
+    new Date(until - 1),
+  ).count;
+}
+
+/**
+ * Lay out every schedule's fires in [from, to) over `width` columns, and find the schedules that overlap
+ * themselves: with a known typical duration d, a fire at f is still running at its next fire g when
+ * g - f < d. Fires of different schedules at the same time are not overlaps (each has its own runs).
+ * Suspended schedules never fire. Pure.
+ */
+export function buildCalendar(
+  schedules: readonly CalendarSchedule[],
+  window: { from: Date; to: Date; width: number },
+): Calendar {
+  const fromMs = window.from.getTime();
+  const toMs = window.to.getTime();
+  const width = Math.max(1, Math.floor(window.width));
+  const stepMs = (toMs - fromMs) / width;
+  const sorted = [...schedules].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const rows: CalendarRow[] = [];
+  const overlaps: CalendarOverlap[] = [];
+  const truncated: string[] = [];
+  for (const schedule of sorted) {
+    let marks = '';
+    let count = 0;
+    for (let column = 0; column < width; column += 1) {
+      const start = fromMs + Math.round(column * stepMs);
+      const end = column === width - 1 ? toMs : fromMs + Math.round((column + 1) * stepMs);
+      const fires = schedule.suspended ? 0 : countFires(schedule, start, end);
+      count += fires;
+      marks += fires === 0 ? '.' : fires === 1 ? '|' : '#';
+    }
+    rows.push({
+      name: schedule.name,
+      marks,
+      count,
+      suspended: schedule.suspended,
+      ...(schedule.typicalMs !== undefined ? { typicalMs: schedule.typicalMs } : {}),
+    });
+    const typicalMs = schedule.typicalMs;
+    if (schedule.suspended || typicalMs === undefined || typicalMs <= 0) continue;
+    // From one typical duration before the window: a run started before it may still go at its first fire.
+    const fires = listFires(schedule, fromMs - typicalMs, toMs, MAX_OVERLAP_FIRES);
+    if (fires.length >= MAX_OVERLAP_FIRES && count > fires.length) truncated.push(schedule.name);
+    const overlap = findSelfOverlap(schedule, typicalMs, fires, fromMs);
+    if (overlap !== undefined) overlaps.push(overlap);
+  }
+  overlaps.sort(
+    (a, b) => a.at.getTime() - b.at.getTime() || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+  return { from: window.from, to: window.to, width, stepMs, rows, overlaps, truncated };
+}
+
+/**
+ * The overlap of a schedule with itself among its consecutive `fires` (ascending), counting only fires at or
+ * after `fromMs`; undefined when every run, by its typical duration, ends before the next fire.
+ */
+export function findSelfOverlap(
+  schedule: Pick<CalendarSchedule, 'name' | 'concurrencyPolicy'>,
+  typicalMs: number,
+  fires: readonly number[],
+  fromMs = -Infinity,
+): CalendarOverlap | undefined {
+  let first: { at: number; since: number } | undefined;
+  let count = 0;
+  let periodMs = Infinity;
+  for (let index = 1; index < fires.length; index += 1) {
+    const since = fires[index - 1]!;
+    const at = fires[index]!;
+    periodMs = Math.min(periodMs, at - since);
+    if (at < fromMs || at - since >= typicalMs) continue;
+    count += 1;
+    first ??= { at, since };
+  }
+  if (first === undefined) return undefined;
+  return {
+    name: schedule.name,
+    at: new Date(first.at),
+    runningSince: new Date(first.since),
+    typicalMs,
+    periodMs,
+    concurrencyPolicy: schedule.concurrencyPolicy,
+    count,
+  };
+}
+
+/** The median duration of the newest `sample` successful runs (runs oldest first), or undefined without any. */
+export function selectTypicalDuration(
+  runs: readonly RunRecord[],
+  sample = DURATION_SAMPLE,
+): number | undefined {
+  const durations: number[] = [];
+  for (let index = runs.length - 1; index >= 0 && durations.length < sample; index -= 1) {
+    const run = runs[index]!;
+    if (run.status === 'succeeded' && typeof run.durationMs === 'number')
+      durations.push(run.durationMs);
+  }
+  if (durations.length === 0) return undefined;
+  durations.sort((a, b) => a - b);
+  return durations[Math.floor((durations.length - 1) / 2)];
+}

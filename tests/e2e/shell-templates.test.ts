@@ -1,0 +1,84 @@
+// A template value in a shell task is data, never code: the real daemon and `cronops exec` run a param built
+// to break out of quotes, and it arrives byte for byte while the command it carries never runs.
+import { execFile } from 'node:child_process';
+import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  CLI,
+  makeDirs,
+  manifest,
+  readRuns,
+  startDaemon,
+  stopDaemon,
+  waitFor,
+  writeManifest,
+  type RunningDaemon,
+} from './daemon-harness.js';
+
+const run = promisify(execFile);
+const INJECTION = `'; touch pwned; '`;
+const QUOTE_BREAKER = `"; touch pwned2; "`;
+const SHELL = `printf '[%s]\\n' {{ params.v }} "in {{ params.v }}" {{ params.w }} "in {{ params.w }}" {{ params.list }}`;
+const EXPECTED = [
+  `[${INJECTION}]`,
+  `[in ${INJECTION}]`,
+  `[${QUOTE_BREAKER}]`,
+  `[in ${QUOTE_BREAKER}]`,
+  `[["a b","c"]]`,
+  '',
+].join('\n');
+
+const started: RunningDaemon[] = [];
+const roots: string[] = [];
+
+afterEach(async () => {
+  for (const d of started.splice(0)) {
+    if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
+  }
+  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
+});
+
+async function setUp(schedule: string): Promise<{ dir: string; state: string; work: string }> {
+  const { root, dir, state } = await makeDirs('cronops-e2e-shell-');
+  roots.push(root);
+  const work = join(root, 'work');
+  await mkdir(work);
+  await writeManifest(
+    dir,
+    'inject.yaml',
+    manifest('inject', {
+      schedule,
+      params: { v: INJECTION, w: QUOTE_BREAKER, list: ['a b', 'c'] },
+      task: { shell: SHELL, workingDir: work },
+    }),
+  );
+  return { dir, state, work };
+}
+
+describe('e2e/shell-templates', { timeout: 60_000 }, () => {
+  it('the daemon passes a quote-breaking param intact and runs none of it', async () => {
+    const { dir, state, work } = await setUp('*/1 * * * * *');
+    const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
+    started.push(d);
+    const done = await waitFor(
+      'a finished run',
+      async () => (await readRuns(state, 'inject')).find((r) => r.status !== 'running'),
+      30_000,
+    );
+    await stopDaemon(d);
+    expect(done.status).toBe('succeeded');
+    expect(done.attempts[0]?.outputTail).toBe(EXPECTED);
+    expect(await readdir(work)).toEqual([]);
+  });
+
+  it('`cronops exec` renders the same way', async () => {
+    const { dir, work } = await setUp('0 0 1 1 *');
+    const { stdout } = await run(process.execPath, [CLI, 'exec', 'inject', '--dir', dir], {
+      timeout: 30_000,
+    });
+    expect(stdout).toBe(EXPECTED);
+    expect(await readdir(work)).toEqual([]);
+  });
+});
