@@ -311,5 +311,10 @@ describe('e2e/pipelines', { timeout: 90_000 }, () => {
     const bs = await runsOf(state, 'b');
     expect(bs.filter((r) => r.upstream?.runId === inFlight.id)).toEqual([]);
     expect(afterC.attempts[0]?.outputTail).toContain('up=c/');
+    // `cronops plan` shows a change of `after` against what the daemon last ran.
+    await write('a');
+    const plan = await execa(process.execPath, [CLI, 'plan', '--dir', dir, '--state-dir', state]);
+    expect(plan.stdout).toContain('~ update  b');
+    expect(plan.stdout).toContain('spec.after[0].schedule: "c" → "a"');
   });
 });
