@@ -43,9 +43,10 @@ async function copyManifests(dir) {
   for (const name of await readdir(join(ROOT, 'schedules.d'))) {
     if (name.endsWith('.yaml')) await copyFile(join(ROOT, 'schedules.d', name), join(dir, name));
   }
-  // compose.yaml is not a manifest; team-defaults/ has its own Defaults (one per directory).
+  // Only the files directly in examples/ are manifests: compose/ and kubernetes/ are not, and
+  // team-defaults/ has its own Defaults (one per directory).
   for (const name of await readdir(join(ROOT, 'examples'))) {
-    if (name.endsWith('.yaml') && name !== 'compose.yaml') {
+    if (name.endsWith('.yaml')) {
       await copyFile(join(ROOT, 'examples', name), join(dir, name));
     }
   }

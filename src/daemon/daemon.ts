@@ -12,7 +12,7 @@ import { deliverNotification } from '../runtime/notify.js';
 import { systemTimers, type Timers } from '../runtime/timers.js';
 import { systemClock, systemStopwatch, type Clock, type Stopwatch } from '../shared/clock.js';
 import { logWritten } from '../shared/logger.js';
-import { buildDefinitionsDocument, buildScheduleDefinition } from '../status/definitions.js';
+import { buildDefinitionsDocument } from '../status/definitions.js';
 import {
   createDefinitionsFileWriter,
   type DefinitionsFileWriter,
@@ -33,6 +33,7 @@ import { recoverInterrupted, recoverLedger, trimLedger } from './recovery.js';
 import { StartupParseCache } from './startup-parse-cache.js';
 import { warmUpTasks } from './warm-up.js';
 import { Reconciler } from './reconciler.js';
+import { serveStatus } from './serve-status.js';
 import { RunManager, type RunEvent } from './runs.js';
 import { ScheduleInputs, type ScheduleInputSources } from './status-inputs.js';
 import { describeScheduleOnce, UpcomingFires } from './upcoming.js';
@@ -157,6 +158,8 @@ export class Daemon {
       secrets: { env: process.env, readFile: (path) => readFileSync(path, 'utf8') },
       maxConcurrentRuns: this.#o.maxConcurrentRuns,
       onEvent: (event) => this.#onRunEvent(event),
+      // Caught-up fires keep out of the moments around regular instants, as status writes do.
+      deferCatchUpMs: () => this.#statusDeferMs(),
     });
     this.#firing = new Firing({
       clock,
@@ -270,33 +273,16 @@ export class Daemon {
     this.#checkpointTimer = setInterval(() => void this.#checkpoint(), CHECKPOINT_INTERVAL_MS);
     this.#checkpointTimer.unref();
     if (this.#o.listen !== null) {
-      // Imported only when serving: it brings prom-client, which `--listen off` does not need.
-      const { startStatusServer } = await import('../status/http.js');
-      this.#server = await startStatusServer({
+      this.#server = await serveStatus({
         listen: this.#o.listen,
-        getSnapshot: () => this.snapshot(),
         logger: log,
         history: this.#o.history,
-        subscribe: (listener) => this.subscribe(listener),
         snapshots: this.#snapshots,
-        definitions: {
-          all: () => buildDefinitionsDocument(this.#jobs.values()),
-          find: (name) => {
-            const job = this.#jobs.get(name);
-            return job && buildScheduleDefinition(job);
-          },
-        },
-        ...(this.#o.triggerToken
-          ? {
-              trigger: {
-                token: this.#o.triggerToken,
-                start: (name: string) =>
-                  this.#jobs.has(name)
-                    ? this.#runs.start(name, this.#o.clock.now(), 'manual')
-                    : undefined,
-              },
-            }
-          : {}),
+        jobs: this.#jobs,
+        getSnapshot: () => this.snapshot(),
+        subscribe: (listener) => this.subscribe(listener),
+        triggerToken: this.#o.triggerToken,
+        startManual: (name) => this.#runs.start(name, this.#o.clock.now(), 'manual'),
       });
     }
     if (this.#stopping) return;

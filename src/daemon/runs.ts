@@ -1,5 +1,4 @@
 // Runs: carries out the fire plans of each schedule — starts, queues, catch-up queues, Replace, the cap.
-import { monotonicFactory } from 'ulid';
 import type { Logger } from 'pino';
 import type { FireIntent } from '../history/journal.js';
 import type { HistoryStore, RunRecord, RunTrigger } from '../history/store.js';
@@ -10,12 +9,13 @@ import { isFireable, planDueFires, type FireTrigger } from '../runtime/plan-fire
 import { planSlot, planStart, type StartPlan } from '../runtime/plan-start.js';
 import type { DueFires } from '../runtime/scheduler.js';
 import type { Clock } from '../shared/clock.js';
-import { realSleep } from '../runtime/timers.js';
 import { buildAfterIntent, Downstreams } from './downstream.js';
 import { WaitingFires, type PendingFire } from './waiting-fires.js';
 import type { FireLedger } from './fire-ledger.js';
 import type { SecretSource } from './invocation.js';
 import { executeRun, type ActiveRun, type RunExecutionDeps } from './run-execution.js';
+import { FireFactory } from './fire-factory.js';
+import { PreparedFires, sleepUnlessAborted, type PreparedFire } from './prepared-fires.js';
 import { Notifier } from './run-notify.js';
 import { RunRecorder, type RunEvent } from './run-records.js';
 
@@ -36,6 +36,10 @@ export interface RunManagerOptions {
   random?: () => number;
   /** Waits `ms`, ending early (resolving) when `signal` aborts. @default a real timer */
   sleep?: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * How long to put off starting a caught-up fire now (a regular instant is due within moments). @default none
+   */
+  deferCatchUpMs?: () => number;
   onEvent?: (event: RunEvent) => void;
 }
 
@@ -45,12 +49,6 @@ export interface StartResult {
   /** started: running now (or once the run it replaces is gone); waiting: queued; skipped: not run. */
   outcome: 'started' | 'waiting' | 'skipped';
   reason?: string;
-}
-
-/** A fire made durable ahead of its instant. */
-interface Prepared {
-  runId: string;
-  committed: Promise<void>;
 }
 
 /** How long a replaced run's process group may take to go after SIGKILL (it cannot refuse). */
@@ -68,15 +66,23 @@ export class RunManager {
   readonly #recorder: RunRecorder;
   readonly #exec: RunExecutionDeps;
   readonly #downstreams: Downstreams;
-  /** Fires made durable ahead of their instant, by `name@instantMs`. */
-  readonly #prepared = new Map<string, Prepared>();
-  readonly #ulid = monotonicFactory();
+  readonly #prepared = new PreparedFires();
+  readonly #fires: FireFactory;
+  /** Catch-up releases put off until just after a regular instant. */
+  readonly #retries = new Map<string, NodeJS.Timeout>();
   #running = 0;
   #stopping = false;
 
   constructor(options: RunManagerOptions) {
-    this.#o = { maxConcurrentRuns: null, random: Math.random, sleep: realSleep, ...options };
+    this.#o = {
+      maxConcurrentRuns: null,
+      random: Math.random,
+      sleep: sleepUnlessAborted,
+      deferCatchUpMs: () => 0,
+      ...options,
+    };
     const { clock, logger, history } = this.#o;
+    this.#fires = new FireFactory(clock, this.#o.journal);
     this.#notifier = new Notifier({
       clock,
       logger,
@@ -88,7 +94,7 @@ export class RunManager {
       history,
       logger,
       notifier: this.#notifier,
-      newRunId: () => this.#newRunId(),
+      newRunId: () => this.#fires.newRunId(),
       onEvent: this.#o.onEvent,
       onFinished: (job, record) => this.#downstreams.onEnded(job, record),
     });
@@ -96,8 +102,8 @@ export class RunManager {
       clock,
       recorder: this.#recorder,
       job: (name) => this.#jobs.get(name),
-      newRunId: () => this.#newRunId(),
-      append: (intents) => this.#append(intents),
+      newRunId: () => this.#fires.newRunId(),
+      append: (intents) => this.#fires.append(intents),
       stopping: () => this.#stopping,
       startState: (name) => this.#startState(name),
       carryOut: (job, fire, plan, commit) => this.#carryOut(job, fire, plan, commit, undefined),
@@ -127,8 +133,7 @@ export class RunManager {
     const job = this.#jobs.get(name);
     this.#jobs.delete(name);
     this.#downstreams.undefine(name);
-    for (const key of this.#prepared.keys())
-      if (key.startsWith(`${name}@`)) this.#prepared.delete(key);
+    this.#prepared.forget(name);
     if (job) this.#waiting.dropAll(job, 'the schedule was removed before the fire started');
   }
 
@@ -175,12 +180,12 @@ export class RunManager {
     for (const { name, at } of items) {
       const job = this.#jobs.get(name);
       if (!job || !isFireable(job.spec, at)) continue;
-      intents.push(this.#intent(job, this.#newRunId(), at, 'schedule'));
+      intents.push(this.#fires.intent(job, this.#fires.newRunId(), at, 'schedule'));
     }
     if (intents.length === 0) return;
-    const committed = this.#append(intents);
+    const committed = this.#fires.append(intents);
     for (const intent of intents) {
-      this.#prepared.set(`${intent.schedule}@${Date.parse(intent.scheduledAt)}`, {
+      this.#prepared.add(intent.schedule, new Date(intent.scheduledAt), {
         runId: intent.runId,
         committed,
       });
@@ -191,7 +196,7 @@ export class RunManager {
   handleDue(due: DueFires, trigger: 'schedule' | 'catchup' = 'schedule'): void {
     const job = this.#jobs.get(due.name);
     if (!job || this.#stopping) return;
-    const prepared = this.#takePrepared(due.name, due.last);
+    const prepared = this.#prepared.take(due.name, due.last);
     const plan = planDueFires({
       compiled: job.compiled,
       policy: job.spec,
@@ -211,10 +216,11 @@ export class RunManager {
     if (plan.catchUp.length > 0) {
       const fires = plan.catchUp.map((at) => {
         const ready = at.getTime() === due.last.getTime() ? prepared : undefined;
-        return this.#pendingFire(job, at, 'catchup', ready?.runId);
+        return this.#fires.pending(job, at, 'catchup', ready?.runId);
       });
       const fresh = fires.filter((f) => f.record.id !== prepared?.runId);
-      const committed = fresh.length > 0 ? this.#append(fresh.map((f) => f.intent)) : undefined;
+      const committed =
+        fresh.length > 0 ? this.#fires.append(fresh.map((f) => f.intent)) : undefined;
       for (const fire of fires)
         fire.committed =
           (fire.record.id === prepared?.runId ? prepared.committed : committed) ??
@@ -225,14 +231,19 @@ export class RunManager {
   }
 
   /** Start one fire of `name` for instant `scheduledAt`, honouring concurrencyPolicy and the global cap. */
-  start(name: string, scheduledAt: Date, trigger: FireTrigger, prepared?: Prepared): StartResult {
+  start(
+    name: string,
+    scheduledAt: Date,
+    trigger: FireTrigger,
+    prepared?: PreparedFire,
+  ): StartResult {
     const job = this.#jobs.get(name);
-    const runId = prepared?.runId ?? this.#newRunId();
+    const runId = prepared?.runId ?? this.#fires.newRunId();
     if (!job) return { runId, outcome: 'skipped', reason: `schedule "${name}" is not loaded` };
-    const fire = this.#pendingFire(job, scheduledAt, trigger, runId);
+    const fire = this.#fires.pending(job, scheduledAt, trigger, runId);
     const record = fire.record;
     // Only fires that will run (now or after waiting) go to the ledger; skipped ones are just recorded.
-    const commit = (): Promise<void> => prepared?.committed ?? this.#append([fire.intent]);
+    const commit = (): Promise<void> => prepared?.committed ?? this.#fires.append([fire.intent]);
     const watermark = trigger === 'schedule' ? record.scheduledAt : undefined;
     if (this.#stopping) {
       this.#recorder.finishUnstarted(record, 'skipped', 'the daemon is shutting down', watermark);
@@ -250,6 +261,8 @@ export class RunManager {
   /** Start no fire from now on (shutdown begins); what waits is recorded by shutdown(). */
   stopStarting(): void {
     this.#stopping = true;
+    for (const timer of this.#retries.values()) clearTimeout(timer);
+    this.#retries.clear();
   }
 
   /**
@@ -362,7 +375,7 @@ export class RunManager {
       abort: new AbortController(),
       done: Promise.resolve(),
       ...(record.trigger === 'after' && {
-        beforeStart: () => this.#append([buildAfterIntent(record, false)]),
+        beforeStart: () => this.#fires.append([buildAfterIntent(record, false)]),
       }),
     };
     const set = this.#active.get(job.name) ?? new Set<ActiveRun>();
@@ -393,7 +406,10 @@ export class RunManager {
     const job = this.#jobs.get(name);
     if (job) {
       const now = this.#o.clock.now();
-      for (;;) {
+      // A catch-up process started in the moments before a regular instant would make that fire late.
+      const defer = this.#waiting.catchUpCount(name) > 0 ? this.#o.deferCatchUpMs() : 0;
+      if (defer > 0) this.#retryLater(name, defer);
+      while (defer <= 0) {
         const next = this.#waiting.releaseCatchUp(job, this.#inFlight(name), now);
         if (!next) break;
         const plan = planStart({
@@ -420,6 +436,17 @@ export class RunManager {
     }
   }
 
+  /** Look at what waits for `name` again in `ms` (one timer per schedule). */
+  #retryLater(name: string, ms: number): void {
+    if (this.#retries.has(name)) return;
+    const timer = setTimeout(() => {
+      this.#retries.delete(name);
+      this.#startWaiting(name);
+    }, ms);
+    timer.unref();
+    this.#retries.set(name, timer);
+  }
+
   /** What the start planner looks at for `name`. */
   #startState(name: string) {
     return {
@@ -441,60 +468,5 @@ export class RunManager {
 
   #capState() {
     return { runningTotal: this.#running, maxConcurrentRuns: this.#o.maxConcurrentRuns };
-  }
-
-  /** The prepared fire of `name` at `at`, if any; older prepared fires of `name` are dropped. */
-  #takePrepared(name: string, at: Date): Prepared | undefined {
-    const key = `${name}@${at.getTime()}`;
-    const found = this.#prepared.get(key);
-    for (const k of this.#prepared.keys()) {
-      if (k.startsWith(`${name}@`) && Number(k.slice(name.length + 1)) <= at.getTime())
-        this.#prepared.delete(k);
-    }
-    return found;
-  }
-
-  #pendingFire(
-    job: DesiredSchedule,
-    at: Date,
-    trigger: FireTrigger,
-    runId = this.#newRunId(),
-  ): PendingFire {
-    const record: RunRecord = {
-      id: runId,
-      schedule: job.name,
-      trigger,
-      scheduledAt: at.toISOString(),
-      status: 'pending',
-      attempts: [],
-      specHash: job.hash,
-    };
-    return {
-      record,
-      job,
-      intent: this.#intent(job, runId, at, trigger),
-      committed: Promise.resolve(),
-    };
-  }
-
-  #intent(job: DesiredSchedule, runId: string, at: Date, trigger: FireTrigger): FireIntent {
-    return {
-      runId,
-      schedule: job.name,
-      scheduledAt: at.toISOString(),
-      trigger,
-      specHash: job.hash,
-    };
-  }
-
-  /** Append to the ledger; the promise may reject (FIRE_NOT_DURABLE), and whoever awaits it handles that. */
-  #append(intents: FireIntent[]): Promise<void> {
-    const committed = this.#o.journal.append(intents);
-    committed.catch(() => undefined);
-    return committed;
-  }
-
-  #newRunId(): string {
-    return this.#ulid(this.#o.clock.now().getTime());
   }
 }

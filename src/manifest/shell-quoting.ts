@@ -8,19 +8,31 @@
  * - `ansi-c`: inside `$'…'` (bash), where nothing expands;
  * - `comment`: after a `#` that starts a word, up to the end of the line;
  * - `heredoc`: in the body of a here-document whose delimiter is unquoted (`$VAR` expands, quotes are text);
- * - `quoted-heredoc`: in the body of `<<'EOF'`, where nothing expands.
+ * - `quoted-heredoc`: in the body of `<<'EOF'`, where nothing expands;
+ * - `arithmetic`: inside `$((…))`, where the text is evaluated as an expression (bash runs `$(…)` in
+ *   array subscripts of it).
  */
 export type ShellQuoteContext =
-  'unquoted' | 'double' | 'single' | 'ansi-c' | 'comment' | 'heredoc' | 'quoted-heredoc';
+  | 'unquoted'
+  | 'double'
+  | 'single'
+  | 'ansi-c'
+  | 'comment'
+  | 'heredoc'
+  | 'quoted-heredoc'
+  | 'arithmetic';
 
 type Frame =
   /** Shell code; `close` ends it (`)` for `$(…)`, a backtick, `}` for `${…}`); `depth` counts nested `(`/`{`. */
-  | { kind: 'code'; close: ')' | '`' | '}' | null; depth: number; reportAs: 'unquoted' | 'double' }
+  | { kind: 'code'; close: ')' | '`' | '}' | null; depth: number; reportAs: Reported }
   | { kind: 'double' }
   | { kind: 'single' }
   | { kind: 'ansi-c' }
   | { kind: 'comment' }
   | { kind: 'heredoc'; delimiter: string; stripTabs: boolean; quoted: boolean; line: string };
+
+/** The quoting a template inside a code frame gets. */
+type Reported = 'unquoted' | 'double' | 'arithmetic';
 
 interface PendingHeredoc {
   delimiter: string;
@@ -173,9 +185,14 @@ export function findQuoteContexts(pieces: readonly string[]): ShellQuoteContext[
   };
 
   /** Open `$(`, `${` or a backtick at `i`, if one starts there; `reportAs` is the quoting a template inside gets. */
-  function openExpansion(text: string, i: number, reportAs: 'unquoted' | 'double'): boolean {
+  function openExpansion(text: string, i: number, reportAs: Reported): boolean {
     const char = text[i];
     const next = text[i + 1];
+    if (char === '$' && next === '(' && text[i + 2] === '(') {
+      // `$((`: the second parenthesis is then read as a nested one, so `))` closes the frame.
+      stack.push({ kind: 'code', close: ')', depth: 0, reportAs: 'arithmetic' });
+      return true;
+    }
     if (char === '$' && next === '(') {
       stack.push({ kind: 'code', close: ')', depth: 0, reportAs: 'unquoted' });
       return true;

@@ -42,6 +42,8 @@ function explainUnsafe(context: ShellQuoteContext, source: string): string | und
     return `template "${source}" is inside single quotes, where no value can be inserted safely: ${hint}`;
   if (context === 'ansi-c')
     return `template "${source}" is inside $'…' quotes, where no value can be inserted safely: ${hint}`;
+  if (context === 'arithmetic')
+    return `template "${source}" is inside $((…)), where a value is evaluated as an expression (bash would run a $(…) in it): assign it to a variable first (n="${source}") and check it is a number before computing with $n`;
   if (context === 'quoted-heredoc')
     return `template "${source}" is in a here-document with a quoted delimiter (<<'EOF'), where nothing expands: unquote the delimiter (<<EOF) so the value can be passed as a variable`;
   return undefined;

@@ -24,16 +24,3 @@ export const systemTimers: Timers = {
   },
   immediate: (callback) => setImmediate(callback),
 };
-
-/** Waits `ms`, ending early (resolving) when `signal` aborts. */
-export const realSleep = (ms: number, signal?: AbortSignal): Promise<void> =>
-  new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(done, ms);
-    function done(): void {
-      clearTimeout(timer);
-      signal?.removeEventListener('abort', done);
-      resolve();
-    }
-    signal?.addEventListener('abort', done, { once: true });
-  });

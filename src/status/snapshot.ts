@@ -252,6 +252,7 @@ function selectMemoKey(schedule: StatusInput['schedules'][number], now: Date): s
     counts.join(','),
     runs[0]?.id ?? '',
     tail,
+    schedule.clockWaitUntil?.getTime() ?? '',
     // Staleness moves with the clock: such entries are rebuilt once a second at most.
     schedule.maxSuccessAge === undefined ? '' : Math.floor(now.getTime() / 1000),
   ].join('|');

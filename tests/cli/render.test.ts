@@ -82,6 +82,33 @@ describe('cli/render', () => {
     expect(result.stdout.startsWith('# Rendered by `cronops render kubernetes`')).toBe(true);
   });
 
+  it('renders the team-defaults example: the Defaults mounted, its labels, env and webhook secret merged in', () => {
+    const result = cronops([
+      'render',
+      'kubernetes',
+      '--dir',
+      'examples/team-defaults',
+      '--image',
+      'my/jobs:1',
+    ]);
+    expect(result.status).toBe(0);
+    const objects = readObjects(result.stdout);
+    expectValidKubernetes(objects);
+    const [configMap, cronJob] = objects as [ConfigMapObject, CronJobObject];
+    expect(Object.keys(configMap.data)).toEqual(['defaults.yaml', 'weekly-digest.yaml']);
+    expect(cronJob.spec.timeZone).toBe('Europe/London');
+    expect(cronJob.metadata.labels).toMatchObject({ team: 'growth', report: 'weekly' });
+    const env = cronJob.spec.jobTemplate.spec.template.spec.containers[0]!.env;
+    expect(env.map((entry) => entry.name)).toEqual([
+      'TEAM',
+      'DIGEST_FORMAT',
+      'GROWTH_HOOK_AUTHORIZATION',
+    ]);
+    expect(result.stdout).toContain(
+      '#   Secret cronops-env, key GROWTH_HOOK_AUTHORIZATION: env GROWTH_HOOK_AUTHORIZATION, for growth-weekly-digest',
+    );
+  });
+
   it('exits 1 with file:line:col for a schedule that cannot map, and prints nothing on stdout', async () => {
     const dir = await dirWith({ 'nightly.yaml': NIGHTLY, 'queued.yaml': QUEUED });
     const result = cronops(['render', 'kubernetes', '--dir', dir, '--image', 'my/jobs:1']);

@@ -136,7 +136,7 @@ describe('e2e/exec', () => {
       expect(text).not.toContain(fileSecret);
     }
     expect(history.stdout).toContain('[redacted]');
-  });
+  }, 60_000);
 
   it("retries with the schedule's backoff, then exits 1 with the run's outcome", async () => {
     const { root, dir } = await dirs();
@@ -162,7 +162,7 @@ describe('e2e/exec', () => {
     expect(result.stderr).toMatch(
       /cronops: failed in [\d.]+s after 3 attempts: exited with code 3/,
     );
-  }, 30_000);
+  }, 60_000);
 
   it('a timeout terminates the whole process group and exits 124', async () => {
     const { root, dir } = await dirs();
@@ -182,7 +182,7 @@ describe('e2e/exec', () => {
     expect(result.stderr).toMatch(/cronops: timedOut in [\d.]+s: timed out after 1000 ms/);
     const pid = Number(await readFile(pidFile, 'utf8'));
     await waitFor('the grandchild to be gone', () => !isAlive(pid), 5_000);
-  }, 30_000);
+  }, 60_000);
 
   it('SIGINT and SIGTERM stop the run and its group and exit 130 and 143', async () => {
     const { root, dir } = await dirs();
@@ -212,7 +212,7 @@ describe('e2e/exec', () => {
       const pid = Number(await readFile(pidFile, 'utf8'));
       await waitFor('the job to be gone', () => !isAlive(pid), 5_000);
     }
-  }, 40_000);
+  }, 90_000);
 
   it('exit statuses: 0 succeeded, 125 when nothing ran, 2 for a usage error', async () => {
     const { dir } = await dirs();
@@ -230,7 +230,7 @@ describe('e2e/exec', () => {
     expect(missing.stderr).toBe(`cronops: no schedule named "nope" in ${dir}\n`);
     const usage = await cronops(['exec', 'ok', '--dir', dir, '--bogus']);
     expect(usage.status).toBe(2);
-  }, 30_000);
+  }, 60_000);
 
   it('--record writes a run that `cronops history` shows; without it nothing is written', async () => {
     const { dir, state } = await dirs();
@@ -252,7 +252,7 @@ describe('e2e/exec', () => {
     expect(table.status).toBe(0);
     expect(table.stdout).toContain(runId!);
     expect(table.stdout).toContain('succeeded');
-  }, 30_000);
+  }, 60_000);
 
   it('--record is refused while a daemon uses the state directory', async () => {
     const { dir, state } = await dirs();
@@ -280,7 +280,7 @@ describe('e2e/exec', () => {
       `a daemon (pid ${daemon.proc.pid}) is using the state directory`,
     );
     expect(await readRuns(state, 'rec')).toEqual([]);
-  }, 30_000);
+  }, 60_000);
 
   it("--notify sends the schedule's notifications to a webhook on loopback; without it none", async () => {
     const { dir } = await dirs();
@@ -306,5 +306,28 @@ describe('e2e/exec', () => {
       schedule: 'alerting',
       run: { status: 'failed', trigger: 'manual', reason: 'exited with code 7' },
     });
-  }, 30_000);
+  }, 60_000);
+
+  it('--notify with --record follows mode change against that history: one failure, then the recovery', async () => {
+    const { root, dir, state } = await dirs();
+    const hook = await startReceiver();
+    const healthy = join(root, 'healthy');
+    await writeManifest(
+      dir,
+      'alerting.yaml',
+      manifest('alerting', {
+        schedule: daily,
+        task: { shell: `test -f ${healthy}` },
+        notify: [{ on: ['failure', 'recovery'], webhook: { url: hook.url } }],
+      }),
+    );
+    const args = ['exec', 'alerting', '--dir', dir, '--record', '--notify', '--state-dir', state];
+    expect((await cronops(args)).status).toBe(1);
+    const second = await cronops(args);
+    expect(second.status).toBe(1);
+    expect(second.stderr).not.toContain('notification sent');
+    await writeFile(healthy, '');
+    expect((await cronops(args)).status).toBe(0);
+    expect(hook.bodies.map((b) => b['event'])).toEqual(['failure', 'recovery']);
+  }, 90_000);
 });

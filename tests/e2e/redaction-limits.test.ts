@@ -43,8 +43,11 @@ describe('e2e/redaction-limits', { timeout: 60_000 }, () => {
     });
     started.push(d);
     const run = await waitFor(
-      'a finished run',
-      async () => (await readRuns(state, 'leak')).find((r) => r.status !== 'running'),
+      'a finished run that started a process',
+      async () =>
+        (await readRuns(state, 'leak')).find(
+          (r) => r.attempts.length > 0 && r.status !== 'running',
+        ),
       30_000,
     );
     await stopDaemon(d);

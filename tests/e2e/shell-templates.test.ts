@@ -63,8 +63,11 @@ describe('e2e/shell-templates', { timeout: 60_000 }, () => {
     const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
     started.push(d);
     const done = await waitFor(
-      'a finished run',
-      async () => (await readRuns(state, 'inject')).find((r) => r.status !== 'running'),
+      'a finished run that started a process',
+      async () =>
+        (await readRuns(state, 'inject')).find(
+          (r) => r.attempts.length > 0 && r.status !== 'running',
+        ),
       30_000,
     );
     await stopDaemon(d);

@@ -38,6 +38,11 @@ describe('manifest/shell-quoting', () => {
     ['echo "${X:-@}"', ['double']],
     ['echo ${X:-@}', ['unquoted']],
     ['echo "${X:-a}" \'@\'', ['single']],
+    // Arithmetic: evaluated as an expression, in or out of double quotes; `))` ends it.
+    ['echo $(( @ + 1 )) @', ['arithmetic', 'unquoted']],
+    ['echo "$(( (@ + 1) * 2 )) @"', ['arithmetic', 'double']],
+    ['echo $(( ${X:-@} ))', ['arithmetic']],
+    ['echo $( (echo @) )', ['unquoted']],
     // Comments: only a # that starts a word.
     ['echo a # @', ['comment']],
     ['echo a#b @', ['unquoted']],

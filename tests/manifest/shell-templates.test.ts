@@ -58,6 +58,10 @@ describe('manifest/shell-templates', () => {
     ["echo $'{{ name }}'", [`template "{{ name }}" is inside $'…' quotes`]],
     ["cat <<'EOF'\n{{ name }}\nEOF", [`template "{{ name }}" is in a here-document with a quoted`]],
     ["echo 'a' {{ name }} '{{ day }}'", [`template "{{ day }}" is inside single quotes`]],
+    [
+      'echo $(( {{ day }} + 1 ))',
+      [`template "{{ day }}" is inside $((…)), where a value is evaluated`],
+    ],
   ])('finds the problems in %j', (text, starts) => {
     const problems = findShellTemplateProblems(text);
     expect(problems).toHaveLength(starts.length);

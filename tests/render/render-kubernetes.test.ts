@@ -327,7 +327,7 @@ describe('render/render-kubernetes', () => {
     };
     broken.spec.jobTemplate.spec.backoffLimit = 'none';
     expect(() => expectValidKubernetes([broken as unknown as CronJobObject])).toThrow(
-      /backoffLimit must be integer/,
+      /backoffLimit: must be integer/,
     );
     const noSchedule = structuredClone(job) as unknown as { spec: { schedule?: string } };
     delete noSchedule.spec.schedule;

@@ -641,6 +641,22 @@ describe('status/snapshot', () => {
 });
 
 describe('status/snapshot memo', () => {
+  it('rebuilds an entry when the schedule starts waiting out a clock step back', () => {
+    const memo: StatusScheduleMemo = new Map();
+    const first = buildStatusSnapshot(input({ schedules: [schedule('a')] }), memo);
+    const until = new Date('2026-03-11T02:30:00Z');
+    const second = buildStatusSnapshot(
+      input({ schedules: [schedule('a', { clockWaitUntil: until })] }),
+      memo,
+    );
+    expect(first.schedules[0]?.health).toBe('ok');
+    expect(second.schedules[0]).toMatchObject({
+      health: 'clock-anomaly',
+      clockWaitUntil: '2026-03-11T02:30:00.000Z',
+    });
+    expect(second.summary.byHealth['clock-anomaly']).toBe(1);
+  });
+
   it('reuses the entries of unchanged schedules and rebuilds changed, running and removed ones', () => {
     const memo: StatusScheduleMemo = new Map();
     const runs: RunRecord[] = [succeeded];

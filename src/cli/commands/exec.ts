@@ -110,6 +110,11 @@ async function execSchedule(name: string, options: ExecOptions): Promise<number>
         (options.record ? ` (recorded as run ${run.id})` : ''),
     );
     return selectExecExitCode(run.status, stoppedBy);
+  } catch (error) {
+    if (stoppedBy === undefined) throw error;
+    // Stopped before the run could start (while the history was opening): a signal, not a failure.
+    writeErr(`cronops: stopped by ${stoppedBy} before the run started`);
+    return selectExecExitCode('interrupted', stoppedBy);
   } finally {
     process.off('SIGINT', onSignal);
     process.off('SIGTERM', onSignal);
