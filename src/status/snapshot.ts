@@ -43,7 +43,7 @@ export interface StatusInput {
     trigger: string;
   };
   files: { file: string; ok: boolean; issues: ManifestIssue[]; schedules: string[] }[];
-  schedules: {
+  schedules: ({
     name: string;
     file: string;
     description?: string;
@@ -72,11 +72,7 @@ export interface StatusInput {
     counts?: Record<RunStatus, number>;
     /** The fingerprint of the running version (reconcile/fingerprint.ts): `cronops plan` compares it. */
     specHash?: string;
-    /** `spec.after`: the schedules whose runs start this one. */
-    after?: readonly { schedule: string; when: string }[];
-    /** Why it never runs by `after` now (an upstream that is gone, a cycle, a chain too deep). */
-    afterBlocked?: string;
-  }[];
+  } & Pick<StatusSchedule, 'after' | 'afterBlocked'>)[];
   history: HistoryHealth;
 }
 
