@@ -5,5 +5,7 @@ export default defineConfig({
     include: ['tests/**/*.test.ts'],
     testTimeout: 20_000,
     hookTimeout: 20_000,
+    // One private PostgreSQL cluster per run, for the store tests (tests/pg/).
+    globalSetup: ['tests/pg/global-setup.ts'],
   },
 });

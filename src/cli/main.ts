@@ -32,6 +32,7 @@ const COMMANDS: Record<string, () => Promise<RegisterCommand>> = {
   status: async () => (await import('./commands/status.js')).registerStatusCommand,
   trigger: async () => (await import('./commands/trigger.js')).registerTriggerCommand,
   calendar: async () => (await import('./commands/calendar.js')).registerCalendarCommand,
+  store: async () => (await import('./commands/store.js')).registerStoreCommand,
   render: async () => (await import('./commands/render.js')).registerRenderCommand,
   healthcheck: async () => (await import('./commands/healthcheck.js')).registerHealthcheckCommand,
 };

@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { createFireJournal } from '../history/journal.js';
+import { createFireJournal, mergeJournalHealth } from '../history/journal.js';
 import type { HistoryStore } from '../history/store.js';
 import { createLowdbHistoryStore } from '../history/lowdb-store.js';
 import type { JobTarget } from '../reconcile/apply.js';
@@ -28,6 +28,7 @@ import {
 import { ConfigState } from './config-state.js';
 import type { DaemonEvent } from './daemon-events.js';
 import type { FireLedger } from './fire-ledger.js';
+import { rateFires } from './fire-rate.js';
 import { Firing } from './firing.js';
 import { recoverInterrupted, recoverLedger, trimLedger } from './recovery.js';
 import { StartupParseCache } from './startup-parse-cache.js';
@@ -64,6 +65,8 @@ export interface DaemonOptions {
   history?: HistoryStore;
   /** Injected for tests: the fire ledger. @default the fsynced journal stateDir/fires.journal */
   journal?: FireLedger;
+  /** How far ahead of an instant its fire is made durable (a PostgreSQL claim needs a round trip). @default 50 */
+  prepareLeadMs?: number;
   /** Enables "run now" (POST /api/v1/schedules/{name}/trigger) with this bearer token. @default null (disabled) */
   triggerToken?: string | null;
 }
@@ -137,6 +140,7 @@ export class Daemon {
       shutdownGraceMs: 30_000,
       triggerToken: null,
       timers: systemTimers,
+      prepareLeadMs: PREPARE_LEAD_MS,
       stopwatch: systemStopwatch,
       ...options,
       clock,
@@ -168,7 +172,7 @@ export class Daemon {
       history: this.#o.history,
       runs: this.#runs,
       logger: this.#o.logger,
-      prepareLeadMs: PREPARE_LEAD_MS,
+      prepareLeadMs: this.#o.prepareLeadMs,
       jobs: this.#jobs,
       onChange: () => this.#writeStatus({ urgent: true }),
     });
@@ -188,6 +192,7 @@ export class Daemon {
       onParsed: () => this.#parseCache.markStale(),
       onDefinitionsChanged: () => {
         this.#definitionsChanged = true;
+        this.#reserveJournal();
       },
       emit: (event) => this.#emit(event),
       writeStatus: (options) => this.#writeStatus(options),
@@ -260,6 +265,7 @@ export class Daemon {
       history,
       clock: this.#o.clock,
       logger: log,
+      ledger: this.#o.journal,
       resuming,
     });
     this.#reaping = recovered.reaped;
@@ -268,6 +274,18 @@ export class Daemon {
       await trimLedger(history, this.#o.journal, Number.POSITIVE_INFINITY);
     } catch (err) {
       log.warn({ err }, 'could not trim the fire journal at start-up; will retry');
+    }
+    const historyHealth = history.health();
+    if (!historyHealth.writable) {
+      // A full state disk never stops start-up: fires run on the journal's reserve, history waits in memory.
+      log.warn(
+        {
+          stateDir: this.#o.stateDir,
+          error: historyHealth.lastError,
+          journal: this.#o.journal.health?.(),
+        },
+        'starting on a state directory that cannot be written: fires run on the fire journal reserve, history is kept in memory',
+      );
     }
     if (this.#stopping) return;
     this.#checkpointTimer = setInterval(() => void this.#checkpoint(), CHECKPOINT_INTERVAL_MS);
@@ -412,6 +430,16 @@ export class Daemon {
   }
 
   /** Trim the ledger to what the flushed history may not hold yet. */
+  /** Size the fire journal's reserve for a day of the loaded schedules' fires (docs/design/fire-journal.md). */
+  #reserveJournal(): void {
+    const now = this.#o.clock.now();
+    const rates = [...this.#jobs.values()].map((job) => rateFires(job, now));
+    void this.#o.journal.reserveFor?.(rates).then((journal) => {
+      if (journal.problem !== undefined) this.#o.logger.warn({ journal }, journal.problem);
+      else this.#o.logger.debug({ journal }, 'fire journal reserve sized');
+    });
+  }
+
   async #checkpoint(): Promise<void> {
     try {
       const cutoff = this.#o.clock.now().getTime() - CHECKPOINT_KEEP_MS;
@@ -476,7 +504,7 @@ export class Daemon {
       ...(this.#reconciler.lastReconcile ? { lastReconcile: this.#reconciler.lastReconcile } : {}),
       files: this.#reconciler.files,
       schedules,
-      history: this.#o.history.health(),
+      history: mergeJournalHealth(this.#o.history.health(), this.#o.journal.health?.()),
     };
   }
 }

@@ -1,5 +1,7 @@
 // The fire ledger: where a fire is made durable before its process starts (one node: the fsynced journal).
-import type { FireIntent } from '../history/journal.js';
+import type { FireIntent, JournalHealth } from '../history/journal.js';
+import type { ScheduleFireRate } from '../history/journal-reserve.js';
+import type { RunRecord } from '../history/store.js';
 import { SchedulerError } from '../shared/errors.js';
 
 /**
@@ -19,7 +21,21 @@ export interface FireLedger {
   checkpoint(keep: FireIntent[]): Promise<void>;
   /** Whether the last append was made durable. */
   healthy(): boolean;
+  /** Reserve, durability and the last problem (the journal; a ledger without a reserve has none). */
+  health?(): JournalHealth;
+  /** Size a preallocated reserve for a day of these schedules' fires (docs/design/fire-journal.md). */
+  reserveFor?(schedules: Iterable<ScheduleFireRate>): Promise<JournalHealth>;
   close(): Promise<void>;
+  /**
+   * Of the runs found `running`/`pending` at start-up, those this process must recover (interrupted, orphans
+   * reaped). Absent: all of them (one node). With replicas: only those of replicas that are gone.
+   */
+  selectLeftovers?(runs: readonly RunRecord[]): Promise<RunRecord[]>;
+}
+
+/** Whether another replica claimed the fire: it is not started here, and not recorded here either. */
+export function isClaimedElsewhere(err: unknown): err is SchedulerError {
+  return err instanceof SchedulerError && err.code === 'FIRE_CLAIMED_ELSEWHERE';
 }
 
 /** Whether an append failed because its intents are not durable (the fire must not start). */

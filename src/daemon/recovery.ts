@@ -88,14 +88,17 @@ export async function recoverInterrupted(deps: {
   history: HistoryStore;
   clock: Clock;
   logger: Logger;
+  ledger?: FireLedger;
   /** Runs left `pending` that are started again (durable `after` fires): not interrupted. */
   resuming?: ReadonlySet<string>;
 }): Promise<{ reaped: Promise<void>; interrupted: RunRecord[] }> {
   const { history, clock, logger } = deps;
   // The summaries' counts leave out every shard without such runs: only crashed schedules are read.
-  const leftovers = (await history.listRuns({ status: ['running', 'pending'] })).filter(
+  const found = (await history.listRuns({ status: ['running', 'pending'] })).filter(
     (run) => deps.resuming?.has(run.id) !== true,
   );
+  // With replicas sharing the history, only the runs of replicas that are gone are leftovers.
+  const leftovers = (await deps.ledger?.selectLeftovers?.(found)) ?? found;
   if (leftovers.length === 0) return { reaped: Promise.resolve(), interrupted: [] };
   const now = clock.now().toISOString();
   const interrupted = leftovers.map((run) => describeInterrupted(run, now, undefined));
@@ -143,21 +146,25 @@ function describeInterrupted(run: RunRecord, now: string, killed: number | undef
       : run.reason === JOURNAL_ONLY
         ? killed
           ? `the daemon stopped right after starting the run${terminated}`
-          : 'the daemon stopped at the moment of this fire; the run may not have started, and is not run again'
+          : 'the daemon stopped before the run reached the history (at the moment of its fire, or while the state disk was full): it may have run, its outcome is unknown, and it is not run again'
         : 'the daemon stopped before the fire started',
   };
 }
 
 /**
  * Which intents scheduled before `cutoffMs` have their run in the history (compactIntents asks about
- * those only). Recent runs are in the summaries, so this reads a shard only for an older run.
+ * those only), and which of those are recorded in memory only. Recent runs are in the summaries, so this
+ * reads a shard only for an older run. Both predicates are meant to be asked after the history flush that
+ * follows: a run still only in memory then (the disk is full) keeps its intent, the only trace after a
+ * crash that it ran.
  */
 export async function selectRecorded(
   history: HistoryStore,
   intents: readonly FireIntent[],
   cutoffMs: number,
-): Promise<(intent: FireIntent) => boolean> {
+): Promise<[(intent: FireIntent) => boolean, (intent: FireIntent) => boolean]> {
   const recorded = new Set<string>();
+  const saved = new Map<string, () => boolean>();
   for (const intent of intents) {
     if (intent.awaitingStart) {
       // Kept until it starts, or until the history says it ended without starting (skipped, dropped).
@@ -165,11 +172,17 @@ export async function selectRecorded(
       if (run !== undefined && run.status !== 'pending') recorded.add(intent.runId);
       continue;
     }
-    if (intent.settled || intent.trigger === 'manual') continue;
-    if (Date.parse(intent.scheduledAt) >= cutoffMs) continue;
-    if (await history.hasRun(intent.schedule, intent.runId)) recorded.add(intent.runId);
+    if (intent.settled || Date.parse(intent.scheduledAt) >= cutoffMs) continue;
+    if (!(await history.hasRun(intent.schedule, intent.runId))) continue;
+    recorded.add(intent.runId);
+    if (!saved.has(intent.schedule))
+      saved.set(intent.schedule, history.savePoint?.(intent.schedule) ?? (() => true));
   }
-  return (intent) => recorded.has(intent.runId);
+  const isSaved = (intent: FireIntent): boolean => saved.get(intent.schedule)?.() ?? true;
+  return [
+    (intent) => intent.trigger !== 'manual' && recorded.has(intent.runId) && isSaved(intent),
+    (intent) => recorded.has(intent.runId) && !isSaved(intent),
+  ];
 }
 
 /** Trim the ledger to what the flushed history may not hold yet (intents scheduled from `cutoffMs` on stay). */
@@ -179,7 +192,7 @@ export async function trimLedger(
   cutoffMs: number,
 ): Promise<void> {
   const intents = await ledger.readPending();
-  const keep = compactIntents(intents, cutoffMs, await selectRecorded(history, intents, cutoffMs));
+  const recorded = await selectRecorded(history, intents, cutoffMs);
   await history.flush();
-  await ledger.checkpoint(keep);
+  await ledger.checkpoint(compactIntents(intents, cutoffMs, ...recorded));
 }

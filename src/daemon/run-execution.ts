@@ -5,7 +5,7 @@ import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { AttemptResult, runTask as RunTaskFn } from '../runtime/run-job.js';
 import type { Clock } from '../shared/clock.js';
 import { retryDelayMs } from './backoff.js';
-import { describeNotDurable } from './fire-ledger.js';
+import { describeNotDurable, isClaimedElsewhere } from './fire-ledger.js';
 import { buildInvocation, describeChain, type SecretSource } from './invocation.js';
 import type { RunRecorder } from './run-records.js';
 
@@ -49,6 +49,13 @@ export async function executeRun(run: ActiveRun, deps: RunExecutionDeps): Promis
     await run.committed;
     if (run.beforeStart && !signal.aborted) await run.beforeStart();
   } catch (err) {
+    if (isClaimedElsewhere(err)) {
+      // Another replica runs this fire and records it; here it only moves the watermark.
+      log.debug({ scheduledAt: record.scheduledAt }, 'fire claimed by another replica');
+      if (record.trigger === 'schedule')
+        void deps.history.setLastScheduledAt(job.name, record.scheduledAt);
+      return;
+    }
     recordNotDurable(run, err, deps);
     return;
   }

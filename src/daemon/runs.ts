@@ -182,12 +182,12 @@ export class RunManager {
       if (!job || !isFireable(job.spec, at)) continue;
       intents.push(this.#fires.intent(job, this.#fires.newRunId(), at, 'schedule'));
     }
-    if (intents.length === 0) return;
-    const committed = this.#fires.append(intents);
+    // One append per fire, in one turn of the event loop: the ledger writes them together (one fsync,
+    // one claim statement) and each fire learns its own outcome (a claim can be lost to another replica).
     for (const intent of intents) {
       this.#prepared.add(intent.schedule, new Date(intent.scheduledAt), {
         runId: intent.runId,
-        committed,
+        committed: this.#fires.append([intent]),
       });
     }
   }
@@ -218,13 +218,11 @@ export class RunManager {
         const ready = at.getTime() === due.last.getTime() ? prepared : undefined;
         return this.#fires.pending(job, at, 'catchup', ready?.runId);
       });
-      const fresh = fires.filter((f) => f.record.id !== prepared?.runId);
-      const committed =
-        fresh.length > 0 ? this.#fires.append(fresh.map((f) => f.intent)) : undefined;
       for (const fire of fires)
         fire.committed =
-          (fire.record.id === prepared?.runId ? prepared.committed : committed) ??
-          Promise.resolve();
+          fire.record.id === prepared?.runId
+            ? prepared.committed
+            : this.#fires.append([fire.intent]);
       this.#waiting.enqueueCatchUps(job.name, fires);
       this.#startWaiting(job.name);
     }

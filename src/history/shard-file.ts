@@ -276,7 +276,18 @@ export class ShardFileAdapter extends AtomicJsonFile<ShardFile> implements Shard
     // No O_CREAT: entries after nothing would make a file without a document.
     const handle = await open(this.file, constants.O_WRONLY | constants.O_APPEND);
     try {
-      await handle.write(text);
+      const bytes = Buffer.from(text, 'utf8');
+      const { bytesWritten } = await handle.write(bytes, 0, bytes.length);
+      // A full disk takes part of the line and says so only on the next write: report it now. The torn line is
+      // never read (a damaged tail), and the failed append makes the next write a whole one.
+      if (bytesWritten < bytes.length) {
+        throw Object.assign(
+          new Error(
+            `ENOSPC: no space left on device, append ${this.file} (${bytesWritten} of ${bytes.length} bytes written)`,
+          ),
+          { code: 'ENOSPC' },
+        );
+      }
       if (options.sync) await handle.datasync();
     } finally {
       await handle.close();

@@ -83,6 +83,8 @@ export interface RunRecord {
   chainId?: string;
   /** Trigger `after`: the chain's first run's scheduledAt; date templates read it. */
   logicalTime?: string;
+  /** The replica that recorded the run (PostgreSQL store: `cronops run --store`); absent on a single node. */
+  replica?: string;
   /**
    * On final records (succeeded, failed, timedOut, missed): when each notify entry (by key, see
    * runtime/notify-policy.ts) last sent a notification for the schedule, carried forward from record to record.
@@ -182,6 +184,12 @@ export interface HistoryStore {
   /** Be told when a schedule's summary changed other than by recordRun or setLastScheduledAt (a shard read and merged, pruned or found corrupt). */
   subscribe(listener: (schedule: string) => void): () => void;
   health(): HistoryHealth;
+  /**
+   * A mark of what the schedule's history holds now: the predicate answers whether all of it has reached the
+   * disk since (a run kept only in memory while the disk is full must keep its fire in the journal).
+   * Optional: a store that writes before it returns needs none.
+   */
+  savePoint?(schedule: string): () => boolean;
   /** All pending writes on disk (or failed and reported). */
   flush(): Promise<void>;
   close(): Promise<void>;

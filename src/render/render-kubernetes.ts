@@ -46,9 +46,9 @@ export interface SecretKeyUse {
 export interface RenderResult {
   /** The ConfigMaps, then one CronJob per renderable schedule (in load order). */
   objects: RenderedObject[];
-  /** Problems that stop a schedule (or file) from being rendered. */
+  /** Problems that stop a schedule (or file) from being rendered, by file, line, column. */
   errors: RenderError[];
-  /** Schedules rendered with a difference from cronops. */
+  /** Schedules rendered with a difference from cronops, by file, line, column. */
   warnings: RenderWarning[];
   /** The names of the schedules that have errors (and so no CronJob). */
   unsupported: string[];
@@ -126,11 +126,17 @@ export function renderKubernetes(
   }
   return {
     objects: [...split.configMaps, ...cronJobs],
-    errors,
-    warnings,
+    errors: errors.sort(comparePositions),
+    warnings: warnings.sort(comparePositions),
     unsupported,
     secretKeys: listSecretKeys(rendered, secrets),
   };
+}
+
+/** By file, line, column (stable: a schedule's notes at one position keep their order). */
+function comparePositions(a: FieldPosition, b: FieldPosition): number {
+  if (a.file !== b.file) return a.file < b.file ? -1 : 1;
+  return a.line - b.line || a.col - b.col;
 }
 
 function listSecretKeys(

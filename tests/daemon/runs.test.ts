@@ -1,3 +1,4 @@
+import { SchedulerError } from '../../src/shared/errors.js';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -452,5 +453,40 @@ describe('daemon/runs', () => {
     runs.start('a', clock.now(), 'manual'); // skipped by Forbid: recorded, not journaled
     await settle();
     expect(journal.intents.map((i) => i.trigger)).toEqual(['schedule', 'manual']);
+  });
+
+  it('a fire whose intent is not durable is not started: it is recorded missed with the reason', async () => {
+    const runs = manager();
+    runs.define(job('a'));
+    journal.append = () =>
+      Promise.reject(
+        new SchedulerError(
+          'FIRE_NOT_DURABLE',
+          'the fire of "a" could not be made durable: the fire journal\'s reserve is exhausted',
+        ),
+      );
+    runs.prepare([{ name: 'a', at: new Date('2026-03-01T12:00:01Z') }]);
+    clock.set('2026-03-01T12:00:01.002Z');
+    runs.handleDue(
+      due('a', '2026-03-01T12:00:01Z', '2026-03-01T12:00:01Z', 1, '2026-03-01T12:00:01.002Z'),
+    );
+    await settle();
+    runs.start('a', clock.now(), 'manual');
+    await settle();
+    expect(tasks.calls).toHaveLength(0);
+    const recorded = await history.runs('a');
+    expect(summary(recorded)).toEqual([
+      'missed schedule 2026-03-01T12:00:01.000Z missed=1',
+      'missed manual 2026-03-01T12:00:01.002Z missed=1',
+    ]);
+    expect(recorded[0]?.reason).toMatch(
+      /could not be made durable before its start \(.*reserve is exhausted\); it was not started, so that it can never run twice$/,
+    );
+    expect(history.lastScheduledAt('a')).toBe('2026-03-01T12:00:01.000Z');
+    expect(events.map((e) => `${e.type} ${e.run.status}`)).toEqual([
+      'run:recorded missed',
+      'run:recorded missed',
+    ]);
+    expect(runs.runningCount).toBe(0);
   });
 });

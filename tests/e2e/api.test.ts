@@ -174,7 +174,10 @@ describe('e2e/api', () => {
       /event: config\.error\ndata: \{"trigger":"[^"]+","issues":\[\{"file":"[^"]*broken\.yaml"/,
     );
     await waitFor('a failed config.reloaded event', () => events.text().includes('"ok":false'));
-    expect(await (await fetch(`${url}/metrics`)).text()).toMatch(/cronops_config_errors [1-9]/);
+    // The endpoint serves the previous snapshot while a rebuild takes longer than 100 ms (a loaded machine).
+    await waitFor('the config error in the metrics', async () =>
+      /cronops_config_errors [1-9]/.test(await (await fetch(`${url}/metrics`)).text()),
+    );
     expect((await fetch(`${url}/readyz`)).status).toBe(200);
     expect((await fetch(`${url}/api/v1/runs`, { method: 'DELETE' })).status).toBe(405);
   });

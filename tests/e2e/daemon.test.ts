@@ -2,6 +2,7 @@
 import { readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
+import { readJournalFile } from '../../src/history/journal.js';
 import { parseShardContent } from '../../src/history/shard-file.js';
 import {
   JOBS,
@@ -55,7 +56,16 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
         task: { shell: 'echo "bad {{ name }}"; exit 3' },
       }),
     );
-    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off', '--log-level', 'debug']);
+    const d = daemon([
+      '--dir',
+      dir,
+      '--state-dir',
+      state,
+      '--listen',
+      'off',
+      '--log-level',
+      'debug',
+    ]);
     // One no-op process after start-up, so that the first fire finds the process-start code compiled.
     await waitFor('the warm-up process', () =>
       d.output().match(/"outcome":"succeeded"[^\n]*"msg":"process start warmed up"/),
@@ -233,7 +243,7 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
     await stopDaemon(d);
   });
 
-  it('an unwritable state directory does not stop the daemon: runs go on, /readyz says why', async () => {
+  it('an unusable state directory does not stop the daemon: /readyz says why; fires with no durable intent do not start', async () => {
     const { dir, root } = await setup();
     // Works as root too: a state dir below a regular file can never be created.
     const blocker = join(root, 'not-a-dir');
@@ -266,11 +276,21 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
       return res.status === 503 ? ((await res.json()) as { reasons: string[] }) : undefined;
     });
     expect(ready.reasons.join(' ')).toMatch(/history/i);
-    await waitFor('a run to succeed in memory', async () => {
+    // No fire journal can exist there: "never twice" wins, each fire is recorded missed (in memory), not run.
+    const missed = await waitFor('a fire recorded missed in memory', async () => {
       const res = await fetch(`${url}/status`);
-      const body = (await res.json()) as { schedules: { lastRun: { status: string } | null }[] };
-      return body.schedules[0]?.lastRun?.status === 'succeeded';
+      const body = (await res.json()) as {
+        schedules: { lastEvent: { status: string; reason?: string } | null }[];
+      };
+      const last = body.schedules[0]?.lastEvent;
+      return last?.status === 'missed' ? last : undefined;
     });
+    expect(missed.reason).toMatch(
+      /could not be made durable before its start .*cannot open the fire journal/,
+    );
+    const readyAfter = (await (await fetch(`${url}/readyz`)).json()) as { reasons: string[] };
+    expect(readyAfter.reasons.join(' ')).toMatch(/fire journal: cannot open the fire journal/);
+    expect(d.output()).not.toMatch(/"msg":"run started"/);
     expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
   });
 
@@ -374,18 +394,16 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
         (r) => r.id === intent.runId && r.status === 'interrupted',
       ),
     );
-    expect(run.reason).toMatch(/may not have started/);
+    expect(run.reason).toMatch(/it may have run, its outcome is unknown/);
     await stopDaemon(d);
     const file = join(state, 'history', 'daily.json');
     const shard = parseShardContent(await readFile(file), file);
     expect(shard.lastScheduledAt).toBe(at.toISOString());
     // Nothing ran again for that instant.
     expect(shard.runs).toHaveLength(1);
-    // The journal keeps only the newest fire per schedule, settled: a watermark, not a run to recover.
-    const journal = (await readFile(join(state, 'fires.journal'), 'utf8'))
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l) as { runId: string; settled?: boolean });
+    // The older JSON-lines journal was carried into the new one, which keeps only the newest fire per
+    // schedule, settled: a watermark, not a run to recover.
+    const journal = await readJournalFile(join(state, 'fires.journal'));
     expect(journal).toEqual([expect.objectContaining({ runId: intent.runId, settled: true })]);
   });
 

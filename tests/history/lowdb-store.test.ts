@@ -1,3 +1,4 @@
+import { DEFAULT_RETENTION } from '../../src/history/store.js';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
@@ -206,10 +207,12 @@ describe('history/lowdb-store', () => {
       expect(adapterFor('backup').data?.runs.map((run) => run.id)).toEqual([runId(5)]);
     });
 
-    it('keeps 50 successful runs per schedule by default', async () => {
+    it("keeps every run until the schedule's limits are known (recovery comes before the manifests), then prunes to them", async () => {
       openStore();
       await store.open();
       for (let n = 1; n <= 60; n += 1) await store.recordRun(buildRun(runId(n)));
+      expect(await store.runs('backup')).toHaveLength(60);
+      store.setRetention('backup', DEFAULT_RETENTION);
       expect(await store.runs('backup')).toHaveLength(50);
       expect((await store.runs('backup'))[0]?.id).toBe(runId(11));
     });

@@ -11,6 +11,7 @@ import { systemClock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
 import { parseDurationArgument, parseInstantArgument } from '../time-argument.js';
 import { createUsageError, writeErr, writeJson, writeOut } from '../output.js';
+import { createStoreOption, selectStoreUrl } from '../store-option.js';
 
 /** The state directory used when --state-dir is not given. */
 export const DEFAULT_STATE_DIR = './.cronops';
@@ -30,6 +31,7 @@ interface HistoryOptions {
   chain?: string;
   json?: boolean;
   stateDir: string;
+  store?: string;
 }
 
 export function registerHistoryCommand(program: Command): Command {
@@ -59,11 +61,13 @@ export function registerHistoryCommand(program: Command): Command {
     .option('--limit <n>', 'at most N runs (0: all)', '20')
     .option('--json', 'print a JSON array of run records and nothing else')
     .addOption(createStateDirOption())
+    .addOption(createStoreOption())
     .addHelpText(
       'after',
       `
 Examples:
   $ cronops history
+  $ cronops history --store postgres://cronops@db/cronops   the runs of every replica
   $ cronops history nightly-db-backup --status failed,timedOut --since 7d
   $ cronops history --json --limit 0 | jq '.[] | select(.status == "failed") | .id'
   $ cronops history --state-dir /var/lib/cronops --since 2026-03-01T00:00:00Z
@@ -71,16 +75,15 @@ Examples:
     )
     .action(async (name: string | undefined, options: HistoryOptions) => {
       const query = buildHistoryQuery(name, options, systemClock.now());
-      const history = await readHistoryOffline(options.stateDir);
-      for (const warning of history.warnings) writeErr(`cronops: warning: ${warning}`);
-      if (!history.exists) {
-        throw new SchedulerError(
-          'HISTORY_READ_FAILED',
-          `no history in ${options.stateDir} (${history.historyDir} does not exist; is --state-dir right?)`,
-          { file: history.historyDir },
-        );
+      const storeUrl = selectStoreUrl(options.store);
+      let source = options.stateDir;
+      let runs: RunRecord[];
+      if (storeUrl === undefined) runs = await listStateDirRuns(options.stateDir, query);
+      else {
+        const store = await import('../../store/pg/read-store.js');
+        source = store.redactStoreUrl(storeUrl);
+        runs = await store.listRunsInStore(storeUrl, query);
       }
-      const runs = history.listRuns(query);
       if (options.json === true) {
         writeJson(runs, 2);
         return;
@@ -88,13 +91,27 @@ Examples:
       if (runs.length === 0) {
         writeOut(
           name === undefined
-            ? `no runs match in ${options.stateDir}`
-            : `no runs of "${name}" match in ${options.stateDir}`,
+            ? `no runs match in ${source}`
+            : `no runs of "${name}" match in ${source}`,
         );
         return;
       }
       for (const line of renderRunTable(runs)) writeOut(line);
     });
+}
+
+/** The runs of the state directory's history files matching the query (warnings to stderr). */
+async function listStateDirRuns(stateDir: string, query: RunQuery): Promise<RunRecord[]> {
+  const history = await readHistoryOffline(stateDir);
+  for (const warning of history.warnings) writeErr(`cronops: warning: ${warning}`);
+  if (!history.exists) {
+    throw new SchedulerError(
+      'HISTORY_READ_FAILED',
+      `no history in ${stateDir} (${history.historyDir} does not exist; is --state-dir right?)`,
+      { file: history.historyDir },
+    );
+  }
+  return history.listRuns(query);
 }
 
 /** The query for the command's arguments; throws a usage error for a bad value. */

@@ -4,11 +4,13 @@ import { readHistoryOffline } from '../../history/read-offline.js';
 import type { AttemptRecord, RunRecord } from '../../history/store.js';
 import { SchedulerError } from '../../shared/errors.js';
 import { writeErr, writeJson, writeOut } from '../output.js';
+import { createStoreOption, selectStoreUrl } from '../store-option.js';
 import { createStateDirOption, formatDuration, formatExit, formatInstant } from './history.js';
 
 interface LogsOptions {
   json?: boolean;
   stateDir: string;
+  store?: string;
 }
 
 export function registerLogsCommand(program: Command): Command {
@@ -22,6 +24,7 @@ export function registerLogsCommand(program: Command): Command {
     .argument('<run-id>', 'the run id, as printed by `cronops history`')
     .option('--json', 'print the run record as JSON and nothing else')
     .addOption(createStateDirOption())
+    .addOption(createStoreOption())
     .addHelpText(
       'after',
       `
@@ -31,14 +34,20 @@ Examples:
   $ cronops logs 01JNQ6Z5S8M2W4X7Y9A1B3C5D7 --json | jq -r '.attempts[-1].outputTail'`,
     )
     .action(async (runId: string, options: LogsOptions) => {
-      const history = await readHistoryOffline(options.stateDir);
-      for (const warning of history.warnings) writeErr(`cronops: warning: ${warning}`);
-      const run = history.getRun(runId);
+      const storeUrl = selectStoreUrl(options.store);
+      let run: RunRecord | undefined;
+      let source = options.stateDir;
+      if (storeUrl === undefined) {
+        const history = await readHistoryOffline(options.stateDir);
+        for (const warning of history.warnings) writeErr(`cronops: warning: ${warning}`);
+        run = history.getRun(runId);
+      } else {
+        const store = await import('../../store/pg/read-store.js');
+        source = store.redactStoreUrl(storeUrl);
+        run = await store.findRunInStore(storeUrl, runId);
+      }
       if (run === undefined) {
-        throw new SchedulerError(
-          'RUN_NOT_FOUND',
-          `run "${runId}" not found in ${options.stateDir}`,
-        );
+        throw new SchedulerError('RUN_NOT_FOUND', `run "${runId}" not found in ${source}`);
       }
       if (options.json === true) writeJson(run, 2);
       else for (const line of renderRunLog(run)) writeOut(line);
@@ -51,6 +60,7 @@ export function renderRunLog(run: RunRecord): string[] {
     ['run', run.id],
     ['schedule', run.schedule],
     ['trigger', run.trigger],
+    ['replica', run.replica],
     ['status', describeRunStatus(run)],
     ['reason', run.reason],
     [

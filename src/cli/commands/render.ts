@@ -34,9 +34,9 @@ export function registerRenderCommand(program: Command): void {
     .command('kubernetes')
     .summary('print a ConfigMap and one batch/v1 CronJob per schedule')
     .description(
-      'Print a multi-document YAML: the manifests in a ConfigMap (several past 1 MiB) and one\n' +
-        'batch/v1 CronJob per schedule whose pod runs IMAGE with `cronops exec NAME --notify`\n' +
-        'against the mounted manifests. What cannot map is an error (exit 1); approximations are\n' +
+      'Print a multi-document YAML: the manifests in a ConfigMap (several past 1 MiB) and one ' +
+        'batch/v1 CronJob per schedule whose pod runs IMAGE with `cronops exec NAME --notify` ' +
+        'against the mounted manifests. What cannot map is an error (exit 1); approximations are ' +
         'warned about on stderr. See docs/kubernetes.md.',
     )
     .option('--dir <dir>', 'manifest directory (default: $CRONOPS_DIR or schedules.d)')
@@ -55,7 +55,7 @@ export function registerRenderCommand(program: Command): void {
       'after',
       `
 Examples:
-  $ cronops render kubernetes --dir examples --image registry.example/cronops-jobs:1.4 > cronjobs.yaml
+  $ cronops render kubernetes --dir examples/team-defaults --image registry.example/cronops-jobs:1.4 > cronjobs.yaml
   $ cronops render kubernetes --image my/jobs:1 --namespace batch --skip-unsupported | kubectl diff -f -`,
     )
     .action(async (flags: RenderKubernetesFlags) => {

@@ -6,6 +6,7 @@ import { parseDuration } from '../../manifest/units.js';
 import { createLogger, type LogFormat } from '../../shared/logger.js';
 import { createUsageError } from '../output.js';
 import { readVersion } from '../version.js';
+import { createStoreOption, selectStoreUrl } from '../store-option.js';
 
 interface RunFlags {
   dir: string;
@@ -17,6 +18,8 @@ interface RunFlags {
   logLevel: string;
   logFormat?: LogFormat;
   triggerToken?: string;
+  store?: string;
+  replicaLease: string;
 }
 
 /** Shortest trigger token accepted: anything shorter is guessable. */
@@ -68,6 +71,19 @@ export function registerRunCommand(program: Command): void {
       ).env('CRONOPS_TRIGGER_TOKEN'),
     )
     .addOption(
+      createStoreOption(
+        'history (and, with several replicas, fire claims) in PostgreSQL: postgres://USER@HOST:PORT/DB; default: lowdb files in --state-dir',
+      ),
+    )
+    .addOption(
+      new Option(
+        '--replica-lease <duration>',
+        'with --store: a replica silent this long is gone; its runs become interrupted',
+      )
+        .env('CRONOPS_REPLICA_LEASE')
+        .default('30s'),
+    )
+    .addOption(
       new Option('--log-level <level>', 'log level')
         .env('CRONOPS_LOG_LEVEL')
         .choices(LOG_LEVELS)
@@ -90,7 +106,8 @@ then terminate them (recorded "interrupted") and exit 0. SIGHUP re-reads every m
 Examples:
   $ cronops run                                   schedules.d/, state in ./.cronops
   $ cronops run --dir /etc/cronops/schedules.d --state-dir /var/lib/cronops --listen 0.0.0.0:8787
-  $ CRONOPS_WATCH=poll cronops run                on file systems without inotify`,
+  $ CRONOPS_WATCH=poll cronops run                on file systems without inotify
+  $ CRONOPS_STORE=postgres://cronops@db/cronops cronops run   history in PostgreSQL (docs/replicas.md)`,
     )
     .action(async (flags: RunFlags) => {
       await runDaemon(flags);
@@ -123,12 +140,26 @@ async function runDaemon(flags: RunFlags): Promise<void> {
       `--trigger-token: expected at least ${MIN_TRIGGER_TOKEN_LENGTH} characters without spaces (e.g. from "openssl rand -hex 32"), got ${triggerToken.length} characters`,
     );
   }
-  // Jobs inherit the daemon's environment: they must not see the token.
+  const storeUrl = selectStoreUrl(flags.store);
+  const leaseMs = parseDuration(flags.replicaLease);
+  if (leaseMs === undefined || leaseMs < 1000) {
+    throw createUsageError(
+      `--replica-lease: expected a duration of at least 1s like "30s", got "${flags.replicaLease}"`,
+    );
+  }
+  // Jobs inherit the daemon's environment: they must not see the token or the store's connection string.
   delete process.env['CRONOPS_TRIGGER_TOKEN'];
+  delete process.env['CRONOPS_STORE'];
   const logger = createLogger({
     level: flags.logLevel,
     ...(flags.logFormat ? { format: flags.logFormat } : {}),
   });
+  const store =
+    storeUrl === undefined
+      ? undefined
+      : await (
+          await import('../../store/pg/open-store.js')
+        ).openPgStore(storeUrl, { version: readVersion(), logger, leaseMs });
   const daemon = new Daemon({
     configDir: flags.dir,
     stateDir: flags.stateDir,
@@ -139,6 +170,14 @@ async function runDaemon(flags: RunFlags): Promise<void> {
     triggerToken,
     logger,
     version: readVersion(),
+    ...(store === undefined
+      ? {}
+      : {
+          history: store.history,
+          journal: store.ledger,
+          clock: store.clock,
+          prepareLeadMs: (await import('../../store/pg/open-store.js')).CLAIM_LEAD_MS,
+        }),
   });
   const stopped = new Promise<void>((resolve) => {
     let stopping = false;
@@ -167,8 +206,10 @@ async function runDaemon(flags: RunFlags): Promise<void> {
     await daemon.start();
   } catch (err) {
     clearInterval(keepAlive);
+    await store?.close();
     throw err;
   }
   await stopped;
+  await store?.close();
   clearInterval(keepAlive);
 }

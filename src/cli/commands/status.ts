@@ -6,6 +6,7 @@ import { systemClock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
 import type { StatusSchedule, StatusSnapshot } from '../../status/snapshot.js';
 import { createUsageError, writeErr, writeJson, writeOut } from '../output.js';
+import { selectStoreUrl } from '../store-option.js';
 import { DEFAULT_STATE_DIR, formatDuration } from './history.js';
 
 /** Where the daemon's endpoint is when neither --url nor $CRONOPS_URL says otherwise. */
@@ -18,6 +19,7 @@ interface StatusOptions {
   url?: string;
   stateDir?: string;
   json?: boolean;
+  store?: string;
 }
 
 /** The status document and where it came from. */
@@ -90,6 +92,10 @@ export function registerStatusCommand(program: Command): Command {
         `read <dir>/status.json, without asking the daemon (offline fallback: $CRONOPS_STATE_DIR or ${DEFAULT_STATE_DIR})`,
       ),
     )
+    .option(
+      '--store <url>',
+      'read the PostgreSQL store instead: its replicas (heartbeat, clock offset, config) and schedules',
+    )
     .option('--json', 'print the status document as JSON and nothing else')
     .addHelpText(
       'after',
@@ -98,11 +104,20 @@ Examples:
   $ cronops status
   $ cronops status --url http://cronops.internal:8787
   $ cronops status --state-dir /var/lib/cronops
+  $ cronops status --store postgres://cronops@db/cronops
   $ cronops status --json | jq '.schedules[] | select(.health != "ok") | .name'`,
     )
     .action(async (options: StatusOptions) => {
       if (options.url !== undefined && options.stateDir !== undefined) {
         throw createUsageError('give either --url or --state-dir, not both');
+      }
+      const storeUrl = selectStoreUrl(options.store);
+      if (storeUrl !== undefined) {
+        const { loadStoreStatus, renderStoreStatus } = await import('./store-status.js');
+        const status = await loadStoreStatus(storeUrl);
+        if (options.json === true) writeJson(status, 2);
+        else for (const line of renderStoreStatus(status)) writeOut(line);
+        return;
       }
       const loaded = await loadStatus(options);
       writeErr(`cronops: ${loaded.source}`);

@@ -1,0 +1,90 @@
+// Connecting to the PostgreSQL store: the URL goes to node-postgres unchanged; what is shown of it never
+// carries the password (logs, /status, error messages).
+import pg from 'pg';
+import { SchedulerError } from '../../shared/errors.js';
+
+/** Whether a --store value names a PostgreSQL store (anything else is a usage error). */
+export function isPostgresUrl(store: string): boolean {
+  return /^postgres(ql)?:\/\//i.test(store);
+}
+
+/** The secrets inside a connection string: the URL's password and a `password` parameter. */
+function findSecrets(url: string): string[] {
+  const secrets = new Set<string>();
+  const userinfo = /^[a-z]+:\/\/([^@/?#]*)@/i.exec(url)?.[1];
+  const colon = userinfo?.indexOf(':') ?? -1;
+  if (userinfo !== undefined && colon >= 0) secrets.add(userinfo.slice(colon + 1));
+  for (const match of url.matchAll(/[?&]password=([^&#]*)/gi)) secrets.add(match[1] ?? '');
+  const decoded = [...secrets].flatMap((secret) => {
+    try {
+      return [secret, decodeURIComponent(secret)];
+    } catch {
+      return [secret];
+    }
+  });
+  return decoded.filter((secret) => secret.length > 0).sort((a, b) => b.length - a.length);
+}
+
+/** The connection string with its password (in the userinfo or a `password` parameter) replaced by "***". */
+export function redactStoreUrl(url: string): string {
+  return redactSecrets(url, url)
+    .replace(/^([a-z]+:\/\/[^:@/?#]*):[^@/?#]*@/i, '$1:***@')
+    .replace(/([?&]password=)[^&#]*/gi, '$1***');
+}
+
+/** `text` with every secret of the connection string replaced by "***". */
+export function redactSecrets(text: string, url: string): string {
+  let out = text;
+  for (const secret of findSecrets(url)) out = out.split(secret).join('***');
+  return out;
+}
+
+/**
+ * A SchedulerError for a failed store operation whose message (and the message of what it wraps) never
+ * holds the password: node's URL errors, for one, carry the whole input.
+ */
+export function toStoreError(
+  what: string,
+  error: unknown,
+  url: string,
+  code: 'STORE_UNAVAILABLE' | 'STORE_SCHEMA_INCOMPATIBLE' = 'STORE_UNAVAILABLE',
+): SchedulerError {
+  if (error instanceof SchedulerError && error.code === code) return error;
+  const message = error instanceof Error ? error.message : String(error);
+  const pgCode = (error as { code?: unknown } | null)?.code;
+  const detail = typeof pgCode === 'string' && pgCode !== '' ? ` (${pgCode})` : '';
+  return new SchedulerError(
+    code,
+    redactSecrets(`${what} (${redactStoreUrl(url)}): ${message}${detail}`, url),
+  );
+}
+
+export interface StorePoolOptions {
+  /** Shown in pg_stat_activity. @default 'cronops' */
+  applicationName?: string;
+  /** @default 10 */
+  max?: number;
+  /** How long a connection attempt may take. @default 5000 */
+  connectionTimeoutMs?: number;
+  /** Cancel a statement after this long (server side). @default 15000 */
+  statementTimeoutMs?: number;
+}
+
+/**
+ * A pool on the connection string, given to node-postgres as it is (its `sslmode` follows node-postgres,
+ * see docs/replicas.md); PG* environment variables fill in what the string leaves out, as with libpq.
+ */
+export function createStorePool(url: string, options: StorePoolOptions = {}): pg.Pool {
+  const pool = new pg.Pool({
+    connectionString: url,
+    application_name: options.applicationName ?? 'cronops',
+    max: options.max ?? 10,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 5000,
+    statement_timeout: options.statementTimeoutMs ?? 15_000,
+    idleTimeoutMillis: 30_000,
+    keepAlive: true,
+  });
+  // An idle client whose connection dropped emits here; the next query reports the outage.
+  pool.on('error', () => undefined);
+  return pool;
+}

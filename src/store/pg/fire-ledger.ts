@@ -1,0 +1,243 @@
+// The FireLedger on PostgreSQL: a fire is made "durable" by claiming its (schedule, instant) in the shared
+// database; the replica whose claim wins starts it, the others drop it. No leader: every replica races.
+import type pg from 'pg';
+import { pino } from 'pino';
+import type { FireLedger } from '../../daemon/fire-ledger.js';
+import type { FireIntent } from '../../history/journal.js';
+import type { RunRecord } from '../../history/store.js';
+import type { Clock } from '../../shared/clock.js';
+import { SchedulerError } from '../../shared/errors.js';
+import type { Logger } from '../../shared/logger.js';
+import { CLAIM_SQL, DB_NOW_SQL, OWN_CLAIMS_SQL } from './claim-sql.js';
+import { redactSecrets } from './connection.js';
+
+export interface PgFireLedgerOptions {
+  pool: pg.Pool;
+  /** For keeping the password out of messages. */
+  url: string;
+  replicaId: string;
+  clock: Clock;
+  /** @default a silent logger */
+  logger?: Logger;
+  /** The database refuses a claim further ahead of its instant than this (by its own clock). @default 2000 */
+  maxLeadMs?: number;
+  /** A process starts no earlier than its instant by the database clock when the offset exceeds this. @default 10 */
+  offsetToleranceMs?: number;
+  /** @default setTimeout-based */
+  sleep?: (ms: number) => Promise<void>;
+}
+
+/** The PostgreSQL ledger, plus what status and the reaper need. */
+export interface PgFireLedger extends FireLedger {
+  /** This replica's clock minus the database's, as last measured (ms); 0 until measured. */
+  clockOffsetMs(): number;
+  /** Measure the offset now (a round trip; the midpoint is taken as the database's instant). */
+  measureClockOffset(): Promise<number>;
+  /** Claim statements sent, and their latency, for the benchmark and metrics. */
+  stats(): { statements: number; latenciesMs: readonly number[] };
+  /** Which leftover runs are this host's to recover (their replica is gone): see `livenessOf`. */
+  selectLeftovers?(runs: readonly RunRecord[]): Promise<RunRecord[]>;
+}
+
+/** One fire waiting for its batch's statement. */
+interface Waiting {
+  intent: FireIntent;
+  resolve: () => void;
+  reject: (err: unknown) => void;
+}
+
+/** Latencies kept for stats(). */
+const KEEP_LATENCIES = 10_000;
+
+/** Errors after which the statement may have committed without us hearing of it. */
+function isConnectionLoss(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  if (typeof code === 'string' && /^(08|57P)/.test(code)) return true;
+  const message = error instanceof Error ? error.message : '';
+  return /ECONNRESET|EPIPE|ECONNREFUSED|Connection terminated|connection timeout|timeout exceeded/i.test(
+    message,
+  );
+}
+
+export function createPgFireLedger(options: PgFireLedgerOptions): PgFireLedger {
+  return new ClaimLedger(options);
+}
+
+class ClaimLedger implements PgFireLedger {
+  readonly #o: Required<Omit<PgFireLedgerOptions, 'logger' | 'sleep'>>;
+  readonly #logger: Logger;
+  readonly #sleep: (ms: number) => Promise<void>;
+  #batch: Waiting[] = [];
+  #offsetMs = 0;
+  #healthy = true;
+  #statements = 0;
+  readonly #latencies: number[] = [];
+
+  constructor(options: PgFireLedgerOptions) {
+    this.#o = { maxLeadMs: 2000, offsetToleranceMs: 10, ...options };
+    this.#logger = options.logger ?? pino({ enabled: false });
+    this.#sleep =
+      options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))));
+  }
+
+  /**
+   * Claim each intent. Calls made in the same turn of the event loop share one statement. Each promise
+   * resolves once its claim is committed and the instant has come by the database's clock; rejects with
+   * FIRE_CLAIMED_ELSEWHERE when another replica holds it, and FIRE_NOT_DURABLE when the database cannot
+   * be reached (the fire is not started: never twice).
+   */
+  append(intents: FireIntent[]): Promise<void> {
+    const claims = intents
+      .filter((intent) => intent.trigger !== 'manual')
+      .map(
+        (intent) =>
+          new Promise<void>((resolve, reject) => {
+            if (this.#batch.length === 0) setImmediate(() => void this.#flushBatch());
+            this.#batch.push({ intent, resolve, reject });
+          }),
+      );
+    // Manual runs are started by the replica asked to; their run id is their key.
+    return Promise.all(claims).then(() => undefined);
+  }
+
+  readPending(): Promise<FireIntent[]> {
+    // Claims live in the database; a replica that restarts is a new replica, and the fires of the one
+    // that stopped are recovered by the reaper (interrupted, never re-run).
+    return Promise.resolve([]);
+  }
+
+  checkpoint(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  healthy(): boolean {
+    return this.#healthy;
+  }
+
+  close(): Promise<void> {
+    return Promise.resolve();
+  }
+
+  clockOffsetMs(): number {
+    return this.#offsetMs;
+  }
+
+  async measureClockOffset(): Promise<number> {
+    const before = this.#o.clock.now().getTime();
+    const { rows } = await this.#o.pool.query<{ now: number }>(DB_NOW_SQL);
+    const after = this.#o.clock.now().getTime();
+    this.#offsetMs = (before + after) / 2 - (rows[0]?.now ?? (before + after) / 2);
+    return this.#offsetMs;
+  }
+
+  stats(): { statements: number; latenciesMs: readonly number[] } {
+    return { statements: this.#statements, latenciesMs: this.#latencies };
+  }
+
+  async #flushBatch(): Promise<void> {
+    const batch = this.#batch;
+    this.#batch = [];
+    if (batch.length === 0) return;
+    let results: Map<string, { won: boolean; tooEarly: boolean }>;
+    try {
+      results = await this.#claim(batch.map((w) => w.intent));
+      this.#healthy = true;
+    } catch (error) {
+      this.#healthy = false;
+      const message = redactSecrets(
+        error instanceof Error ? error.message : String(error),
+        this.#o.url,
+      );
+      const failure = new SchedulerError(
+        'FIRE_NOT_DURABLE',
+        `the fire could not be claimed in the store: ${message}`,
+      );
+      for (const waiting of batch) waiting.reject(failure);
+      return;
+    }
+    const early: Waiting[] = [];
+    for (const waiting of batch) {
+      const result = results.get(waiting.intent.runId);
+      if (result?.won) void this.#resolveAtInstant(waiting);
+      else if (result?.tooEarly) early.push(waiting);
+      else
+        waiting.reject(
+          new SchedulerError(
+            'FIRE_CLAIMED_ELSEWHERE',
+            `${waiting.intent.schedule} at ${waiting.intent.scheduledAt} is claimed by another replica`,
+            { schedule: waiting.intent.schedule },
+          ),
+        );
+    }
+    if (early.length > 0) void this.#claimAgainLater(early);
+  }
+
+  /** The claim statement; after a lost acknowledgement, once more, recognising claims that are ours. */
+  async #claim(intents: FireIntent[]): Promise<Map<string, { won: boolean; tooEarly: boolean }>> {
+    const params = [
+      intents.map((i) => i.schedule),
+      intents.map((i) => i.scheduledAt),
+      intents.map((i) => i.runId),
+      intents.map((i) => i.trigger),
+      intents.map((i) => i.specHash),
+      this.#o.replicaId,
+      this.#o.maxLeadMs / 1000,
+    ];
+    const started = performance.now();
+    let rows: { runId: string; won: boolean; tooEarly: boolean }[];
+    let retried = false;
+    try {
+      rows = (await this.#o.pool.query(CLAIM_SQL, params)).rows;
+    } catch (error) {
+      if (!isConnectionLoss(error)) throw error;
+      this.#logger.warn(
+        { fires: intents.length },
+        'claim acknowledgement lost; claiming again and checking which claims are ours',
+      );
+      retried = true;
+      rows = (await this.#o.pool.query(CLAIM_SQL, params)).rows;
+    }
+    this.#statements += retried ? 2 : 1;
+    this.#latencies.push(performance.now() - started);
+    if (this.#latencies.length > KEEP_LATENCIES) this.#latencies.shift();
+    const results = new Map(
+      rows.map((row) => [row.runId, { won: row.won, tooEarly: row.tooEarly }]),
+    );
+    if (retried) {
+      // A conflict may be our own first statement, committed before the connection dropped: the run id
+      // (made by this replica) says whose claim it is.
+      const lost = rows.filter((row) => !row.won && !row.tooEarly).map((row) => row.runId);
+      if (lost.length > 0) {
+        const own = await this.#o.pool.query<{ runId: string }>(OWN_CLAIMS_SQL, [lost]);
+        for (const { runId } of own.rows) results.set(runId, { won: true, tooEarly: false });
+      }
+    }
+    return results;
+  }
+
+  /** Resolve at the instant by the database's clock (later than the local one on a fast replica). */
+  async #resolveAtInstant(waiting: Waiting): Promise<void> {
+    if (this.#offsetMs > this.#o.offsetToleranceMs) {
+      const due = Date.parse(waiting.intent.scheduledAt) + this.#offsetMs;
+      const wait = due - this.#o.clock.now().getTime();
+      if (wait > 0) await this.#sleep(wait);
+    }
+    waiting.resolve();
+  }
+
+  /** Claims the database refused as early (this clock runs ahead): try again once it allows them. */
+  async #claimAgainLater(early: Waiting[]): Promise<void> {
+    await this.measureClockOffset().catch(() => undefined);
+    const first = Math.min(...early.map((w) => Date.parse(w.intent.scheduledAt)));
+    const wait = first + this.#offsetMs - this.#o.maxLeadMs / 2 - this.#o.clock.now().getTime();
+    this.#logger.warn(
+      { fires: early.length, clockOffsetMs: Math.round(this.#offsetMs) },
+      'claims refused as too early by the database clock; this clock runs ahead; claiming again',
+    );
+    await this.#sleep(Math.max(wait, 50));
+    for (const waiting of early) {
+      if (this.#batch.length === 0) setImmediate(() => void this.#flushBatch());
+      this.#batch.push(waiting);
+    }
+  }
+}
