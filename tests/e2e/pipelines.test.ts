@@ -218,7 +218,11 @@ describe('e2e/pipelines', { timeout: 90_000 }, () => {
           .filter((l) => l.includes('"awaitingStart":true'))
           .map(
             (l) =>
-              JSON.parse(l) as { runId: string; schedule: string; upstream: { runId: string } },
+              JSON.parse(l.slice(l.indexOf('{'))) as {
+                runId: string;
+                schedule: string;
+                upstream: { runId: string };
+              },
           );
         const down = lines.find((l) => l.schedule === 'down');
         const strict = lines.find(
