@@ -1,18 +1,12 @@
 // The daemon's view of the manifest directory: the current and last good version of every file.
-import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import type { Stats } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import {
   isManifestFileName,
-  MAX_MANIFEST_BYTES,
-  parseManifestText,
-  readManifestFile,
   resolveSchedules,
   type LoadedSchedule,
   type ManifestIssue,
   type ParsedFile,
-  type ScheduleDocument,
 } from '../manifest/load.js';
 import type { ResolveMemo, ResolveResult } from '../manifest/resolve.js';
 import { compareIssues } from '../manifest/issue.js';
@@ -20,31 +14,9 @@ import { fingerprintSchedule } from '../reconcile/fingerprint.js';
 import type { DesiredSchedule, DesiredState } from '../reconcile/desired.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { fallBackOnBrokenAfter } from './after-fallback.js';
+import { keepRunningDuplicates } from './duplicate-names.js';
+import { readFileVersion, type FileState } from './file-version.js';
 import type { ParseCacheReader } from './parse-cache.js';
-
-/** One manifest file as the daemon last read it. */
-export interface FileState {
-  file: string;
-  /** The version read last (may be invalid). */
-  current: ParsedFile;
-  /** SHA-256 of the text of `current`: an unchanged file is not parsed again. */
-  textHash: string;
-  /** The newest version that was valid; its schedules keep running while `current` is invalid. */
-  lastGood: ParsedFile | undefined;
-  /** Device, inode, size, mtime and ctime of the version read: an unchanged file is not read again. */
-  signature: string;
-  /**
-   * The file had not been modified for `settleMs` when it was read, so an equal signature later really
-   * means an unchanged file. A file read right after a write is read again next time, because a second
-   * write within the same timestamp tick would keep size and times equal.
-   */
-  settled: boolean;
-  /** The text declares `kind: Defaults` (known even when the file does not parse). */
-  declaresDefaults: boolean;
-}
-
-/** A document line `kind: Defaults`, quoted or not, with an optional comment. */
-const DEFAULTS_KIND = /^kind:\s*(['"]?)Defaults\1\s*(#.*)?$/m;
 
 /** Per-file result for the status: ok, or its errors with line and column. */
 export interface FileReport {
@@ -96,15 +68,6 @@ const noCounts = (): ReloadCounts => ({
 
 /** Files stat'ed and read at the same time. */
 const IO_CONCURRENCY = 64;
-/** A file still changing after this many stat → read → stat rounds is taken as last read. */
-const READ_ATTEMPTS = 3;
-
-type ReadResult = Omit<FileState, 'file' | 'lastGood'> & {
-  parsedNow: boolean;
-  readNow: boolean;
-  cachedNow?: boolean;
-};
-
 /**
  * Reads the directory and keeps the last good version of each file. Every reload lists the whole
  * directory. A full reload stats every manifest; a reload told which files changed (the names of a
@@ -211,7 +174,11 @@ export class ConfigState {
       return !only || !previous || !previous.settled || only.has(names[index] as string);
     });
     const checked = await mapWithConcurrency(toCheck, IO_CONCURRENCY, (path) =>
-      this.#read(path, this.#files.get(path), force),
+      readFileVersion(path, this.#files.get(path), force, {
+        clock: this.#clock,
+        settleMs: this.#settleMs,
+        parseCache: this.#parseCache,
+      }),
     );
     const results = new Map(toCheck.map((path, index) => [path, checked[index]]));
     counts.checked = toCheck.length;
@@ -379,150 +346,6 @@ export class ConfigState {
     built.degraded ??= { ...built.running, degraded: true };
     return built.degraded;
   }
-
-  /** stat → read → stat, again while the file changes under the read; unchanged files are reused. */
-  async #read(
-    path: string,
-    previous: FileState | undefined,
-    force: boolean,
-  ): Promise<ReadResult | undefined> {
-    let text: string | undefined;
-    let signature = '';
-    let settled = false;
-    for (let attempt = 0; attempt < READ_ATTEMPTS; attempt += 1) {
-      const startedMs = this.#clock.now().getTime();
-      const before = await stat(path).catch(() => undefined);
-      if (!before?.isFile()) return undefined;
-      signature = signatureOf(before);
-      if (!force && previous?.settled && previous.signature === signature) {
-        return { ...previous, readNow: false, parsedNow: false };
-      }
-      settled = startedMs - before.mtimeMs >= this.#settleMs;
-      if (before.size > MAX_MANIFEST_BYTES) {
-        return {
-          current: await readManifestFile(path),
-          textHash: '',
-          signature,
-          settled,
-          declaresDefaults: false,
-          readNow: true,
-          parsedNow: true,
-        };
-      }
-      try {
-        text = await readFile(path, 'utf8');
-      } catch {
-        // Unreadable (permissions) or gone: the loader words the issue; a vanished file is dropped.
-        const current = await readManifestFile(path);
-        if (current.issues.some((issue) => issue.message.includes('no such file')))
-          return undefined;
-        return {
-          current,
-          textHash: '',
-          signature,
-          settled: false,
-          declaresDefaults: false,
-          readNow: true,
-          parsedNow: true,
-        };
-      }
-      const after = await stat(path).catch(() => undefined);
-      if (!after?.isFile()) return undefined;
-      if (signatureOf(after) === signature) break;
-      // Written to while it was read: read the newer version.
-      signature = signatureOf(after);
-      settled = false;
-    }
-    const body = text ?? '';
-    const textHash = createHash('sha256').update(body).digest('hex');
-    if (previous && previous.textHash === textHash) {
-      return {
-        current: previous.current,
-        textHash,
-        signature,
-        settled,
-        declaresDefaults: previous.declaresDefaults,
-        readNow: true,
-        parsedNow: false,
-      };
-    }
-    const cached = this.#parseCache?.get(path, textHash);
-    return {
-      current: cached ?? parseManifestText(path, body, textHash),
-      textHash,
-      signature,
-      settled,
-      declaresDefaults: DEFAULTS_KIND.test(body),
-      readNow: true,
-      parsedNow: cached === undefined,
-      cachedNow: cached !== undefined,
-    };
-  }
-}
-
-/** Identity of one version of a file as far as stat can tell. */
-function signatureOf(info: Stats): string {
-  return `${info.dev}:${info.ino}:${info.size}:${info.mtimeMs}:${info.ctimeMs}`;
-}
-
-/**
- * resolveSchedules keeps the first of two equal names by file path. When the other one is the one
- * already running, drop the newcomer's document before resolving, so a new file can never take over a
- * running schedule, and report the newcomer exactly as resolveSchedules would.
- */
-export function keepRunningDuplicates(
-  files: readonly ParsedFile[],
-  running: Pick<ReadonlyMap<string, string | undefined>, 'get'>,
-): { files: ParsedFile[]; issues: ManifestIssue[] } {
-  const seen = new Set<string>();
-  const twice = new Set<string>();
-  for (const file of files) {
-    for (const doc of file.documents) {
-      if (doc.kind !== 'Schedule') continue;
-      if (seen.has(doc.name)) twice.add(doc.name);
-      else seen.add(doc.name);
-    }
-  }
-  if (twice.size === 0) return { files: [...files], issues: [] };
-  const byName = new Map<string, ScheduleDocument[]>();
-  for (const file of files) {
-    for (const doc of file.documents) {
-      if (doc.kind !== 'Schedule' || !twice.has(doc.name)) continue;
-      const list = byName.get(doc.name);
-      if (list) list.push(doc);
-      else byName.set(doc.name, [doc]);
-    }
-  }
-  const dropped = new Set<ScheduleDocument>();
-  const issues: ManifestIssue[] = [];
-  for (const [name, docs] of byName) {
-    if (docs.length < 2) continue;
-    const keep = docs.find((doc) => doc.file === running.get(name));
-    if (keep === undefined || keep === docs[0]) continue;
-    for (const doc of docs) {
-      if (doc === keep) continue;
-      dropped.add(doc);
-      issues.push({
-        file: doc.file,
-        line: doc.nameLine,
-        col: doc.nameCol,
-        path: 'metadata.name',
-        message: `duplicate schedule name "${name}": defined at ${keep.file}:${keep.nameLine}:${keep.nameCol} and at ${doc.file}:${doc.nameLine}:${doc.nameCol}; names must be unique`,
-      });
-    }
-  }
-  if (dropped.size === 0) return { files: [...files], issues };
-  return {
-    files: files.map((file) =>
-      file.documents.some((doc) => dropped.has(doc as ScheduleDocument))
-        ? {
-            ...file,
-            documents: file.documents.filter((doc) => !dropped.has(doc as ScheduleDocument)),
-          }
-        : file,
-    ),
-    issues,
-  };
 }
 
 async function mapWithConcurrency<T, R>(

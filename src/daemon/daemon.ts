@@ -1,7 +1,6 @@
 // The daemon: the one place where the real adapters are wired together.
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { Logger } from 'pino';
 import { createFireJournal, mergeJournalHealth } from '../history/journal.js';
 import type { HistoryStore } from '../history/store.js';
 import { createLowdbHistoryStore } from '../history/lowdb-store.js';
@@ -9,8 +8,8 @@ import type { JobTarget } from '../reconcile/apply.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import { runTask } from '../runtime/run-job.js';
 import { deliverNotification } from '../runtime/notify.js';
-import { systemTimers, type Timers } from '../runtime/timers.js';
-import { systemClock, systemStopwatch, type Clock, type Stopwatch } from '../shared/clock.js';
+import { systemTimers } from '../runtime/timers.js';
+import { systemClock, systemStopwatch } from '../shared/clock.js';
 import { logWritten } from '../shared/logger.js';
 import { buildDefinitionsDocument } from '../status/definitions.js';
 import {
@@ -28,6 +27,7 @@ import {
 import { ConfigState } from './config-state.js';
 import type { DaemonEvent } from './daemon-events.js';
 import type { FireLedger } from './fire-ledger.js';
+import type { DaemonOptions } from './daemon-options.js';
 import { rateFires } from './fire-rate.js';
 import { Firing } from './firing.js';
 import { recoverInterrupted, recoverLedger, trimLedger } from './recovery.js';
@@ -38,38 +38,7 @@ import { serveStatus } from './serve-status.js';
 import { RunManager, type RunEvent } from './runs.js';
 import { ScheduleInputs, type ScheduleInputSources } from './status-inputs.js';
 import { describeScheduleOnce, UpcomingFires } from './upcoming.js';
-import { watchConfigDir, type ConfigWatcher, type WatchMode } from './watch.js';
-
-export interface DaemonOptions {
-  /** The manifest directory. */
-  configDir: string;
-  /** Where history and status.json live. */
-  stateDir: string;
-  /** "HOST:PORT", or null for no HTTP endpoint. */
-  listen: string | null;
-  /** @default 'auto' */
-  watch?: WatchMode;
-  /** @default null (no cap) */
-  maxConcurrentRuns?: number | null;
-  /** How long running runs may finish on SIGTERM before they are terminated. @default 30_000 */
-  shutdownGraceMs?: number;
-  logger: Logger;
-  version: string;
-  /** @default systemClock */
-  clock?: Clock;
-  /** @default systemTimers */
-  timers?: Timers;
-  /** Elapsed time no clock step moves, to notice steps. @default systemStopwatch */
-  stopwatch?: Stopwatch;
-  /** Injected for tests: the history store. @default lowdb files under stateDir/history */
-  history?: HistoryStore;
-  /** Injected for tests: the fire ledger. @default the fsynced journal stateDir/fires.journal */
-  journal?: FireLedger;
-  /** How far ahead of an instant its fire is made durable (a PostgreSQL claim needs a round trip). @default 50 */
-  prepareLeadMs?: number;
-  /** Enables "run now" (POST /api/v1/schedules/{name}/trigger) with this bearer token. @default null (disabled) */
-  triggerToken?: string | null;
-}
+import { watchConfigDir, type ConfigWatcher } from './watch.js';
 
 /** How far ahead of an instant its fire is made durable, so the process starts without waiting. */
 const PREPARE_LEAD_MS = 50;
@@ -139,6 +108,7 @@ export class Daemon {
       maxConcurrentRuns: null,
       shutdownGraceMs: 30_000,
       triggerToken: null,
+      allowedHosts: [],
       timers: systemTimers,
       prepareLeadMs: PREPARE_LEAD_MS,
       stopwatch: systemStopwatch,
@@ -293,6 +263,7 @@ export class Daemon {
     if (this.#o.listen !== null) {
       this.#server = await serveStatus({
         listen: this.#o.listen,
+        allowedHosts: this.#o.allowedHosts,
         logger: log,
         history: this.#o.history,
         snapshots: this.#snapshots,
@@ -429,7 +400,6 @@ export class Daemon {
     };
   }
 
-  /** Trim the ledger to what the flushed history may not hold yet. */
   /** Size the fire journal's reserve for a day of the loaded schedules' fires (docs/design/fire-journal.md). */
   #reserveJournal(): void {
     const now = this.#o.clock.now();
@@ -440,6 +410,7 @@ export class Daemon {
     });
   }
 
+  /** Trim the ledger to what the flushed history may not hold yet. */
   async #checkpoint(): Promise<void> {
     try {
       const cutoff = this.#o.clock.now().getTime() - CHECKPOINT_KEEP_MS;
@@ -510,3 +481,4 @@ export class Daemon {
 }
 
 export type { DaemonEvent } from './daemon-events.js';
+export type { DaemonOptions } from './daemon-options.js';

@@ -11,6 +11,8 @@ import type { StartResult } from './runs.js';
 export interface ServeStatusOptions {
   /** "HOST:PORT". */
   listen: string;
+  /** Extra Host header values the endpoint accepts (--allowed-hosts). */
+  allowedHosts: readonly string[];
   logger: Logger;
   history: HistoryStore;
   snapshots: SnapshotCache;
@@ -31,6 +33,7 @@ export async function serveStatus(
   const { startStatusServer } = await import('../status/http.js');
   return startStatusServer({
     listen: options.listen,
+    allowedHosts: options.allowedHosts,
     getSnapshot: options.getSnapshot,
     logger: options.logger,
     history: options.history,

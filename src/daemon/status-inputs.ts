@@ -125,6 +125,8 @@ function buildEntry(
     runs: state.summary.runs,
     counts: state.summary.counts,
     specHash: job.hash,
+    ...(job.spec.activeFrom !== undefined ? { activeFrom: job.spec.activeFrom } : {}),
+    ...(job.spec.activeUntil !== undefined ? { activeUntil: job.spec.activeUntil } : {}),
   };
 }
 

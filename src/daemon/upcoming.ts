@@ -1,6 +1,6 @@
 // The next few instants of each schedule, and its expression in words, cached for the status.
 import { describeSchedule } from '../cron/describe.js';
-import { iterateFires } from '../cron/fires.js';
+import { nextActiveFires, toActiveWindow } from '../cron/active-window.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 
 /** How many upcoming instants the status shows per schedule. */
@@ -28,11 +28,9 @@ export class UpcomingFires {
     const first = cached?.fires[0];
     if (cached && cached.job === job && first && first.getTime() > now.getTime())
       return cached.fires;
-    const fires: Date[] = [];
-    for (const at of iterateFires(job.compiled, job.spec.timezone, now)) {
-      fires.push(at);
-      if (fires.length >= NEXT_FIRES_SHOWN) break;
-    }
+    // The firing engine's rule: only fires inside activeFrom/activeUntil (none once it has ended).
+    const window = toActiveWindow(job.spec);
+    const fires = nextActiveFires(job.compiled, job.spec.timezone, now, window, NEXT_FIRES_SHOWN);
     this.#cache.set(job.name, { job, fires });
     return fires;
   }

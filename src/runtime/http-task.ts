@@ -2,7 +2,7 @@
 import type { Clock } from '../shared/clock.js';
 import type { RunOutcome } from './outcome.js';
 import { OutputTail, redactSecrets } from './output-tail.js';
-import type { AttemptResult } from './run-job.js';
+import type { AttemptResult } from './attempt-result.js';
 
 /** An http task, already rendered. */
 export interface HttpTask {

@@ -1,4 +1,5 @@
 // The fire planner: whether the instants of a schedule that came due run, as catch-up or missed. Pure.
+import { toActiveWindow } from '../cron/active-window.js';
 import { countFiresBetween, iterateFires } from '../cron/fires.js';
 import type { CompiledSchedule } from '../cron/types.js';
 import type { JobSpec } from '../manifest/schema.js';
@@ -168,11 +169,10 @@ function describeMissed(
   return `${fires} ${one ? 'was' : 'were'} passed over: ${policy}`;
 }
 
+/** The window as the views read it too (cron/active-window.ts): one rule for firing and showing. */
 function readWindow(policy: FirePolicy): { from: number; until: number } {
-  return {
-    from: policy.activeFrom ? Date.parse(policy.activeFrom) : Number.NEGATIVE_INFINITY,
-    until: policy.activeUntil ? Date.parse(policy.activeUntil) : Number.POSITIVE_INFINITY,
-  };
+  const window = toActiveWindow(policy);
+  return { from: window.fromMs, until: window.untilMs };
 }
 
 /** The fire just before `at` (not before `floor`), for the end of a missed gap. */

@@ -3,6 +3,7 @@ import { statSync } from 'node:fs';
 import type * as ExecaModule from 'execa';
 import type { Clock } from '../shared/clock.js';
 import { describeAbort, MAX_TIMER_MS, runHttpTask } from './http-task.js';
+import type { AttemptResult } from './attempt-result.js';
 import type { HttpTask } from './http-task.js';
 import { toRunOutcome } from './outcome.js';
 import type { RunOutcome } from './outcome.js';
@@ -28,26 +29,7 @@ export interface TaskInvocation {
   input?: string;
 }
 
-/** What one attempt did. */
-export interface AttemptResult {
-  outcome: RunOutcome;
-  /** The main process's exit code; null when killed by a signal, never started, or http. */
-  exitCode: number | null;
-  /** The signal that ended the main process (`SIGTERM`, …), or null. */
-  signal: string | null;
-  /** The last bytes of the combined output (http: status line + body tail), secrets redacted. */
-  outputTail: string;
-  startedAt: Date;
-  finishedAt: Date;
-  /** One line saying why it did not succeed; absent on success. Secrets redacted. */
-  error?: string;
-  /** The main process's pid, which is also its process group id. */
-  pid?: number;
-  /** /proc/<pid>/stat start time of the main process, for orphan reaping. */
-  processStartTime?: number;
-  /** http tasks: the response status. */
-  httpStatus?: number;
-}
+export type { AttemptResult } from './attempt-result.js';
 
 /** Called as soon as the process exists, so the caller can persist it before anything else happens. */
 export type SpawnListener = (info: {

@@ -1,6 +1,6 @@
 // The read-only JSON API under /api/v1 (schedules, definitions, runs, one run) plus /metrics and the event stream: routes and query parsing.
-import { RUN_STATUSES, type RunQuery, type RunRecord, type RunStatus } from '../history/store.js';
-import type { RouteContext, RouteResponse, StatusRoute } from './http.js';
+import { RUN_STATUSES, type RunQuery, type RunStatus } from '../history/store.js';
+import type { RouteContext, RouteResponse, RunReader, StatusRoute } from './route-types.js';
 import { buildApiRun } from './run-view.js';
 import { prepareBodyInSteps } from './snapshot-cache.js';
 import type { StatusSchedule } from './snapshot.js';
@@ -9,13 +9,6 @@ import type { StatusSchedule } from './snapshot.js';
 export const DEFAULT_RUNS_LIMIT = 50;
 /** The largest `limit` accepted. */
 export const MAX_RUNS_LIMIT = 500;
-
-/** What the run list endpoints read: the history store (which may read its files), or anything with the same two queries. */
-export interface RunReader {
-  /** Newest first (by id), across schedules. */
-  listRuns(query: RunQuery): RunRecord[] | Promise<RunRecord[]>;
-  getRun(id: string): RunRecord | undefined | Promise<RunRecord | undefined>;
-}
 
 /** A parsed run-list request. */
 export interface RunListRequest {

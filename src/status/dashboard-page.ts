@@ -1,6 +1,6 @@
 // The read-only dashboard served at GET / (SPEC 7): one self-contained HTML page, styles and script inline.
 import { createHash } from 'node:crypto';
-import { DASHBOARD_SCRIPT } from './dashboard-script.js';
+import { loadDashboardScript } from './dashboard-script.js';
 import { DASHBOARD_STYLE } from './dashboard-style.js';
 
 /** The `Content-Type` to serve the page with. */
@@ -40,7 +40,8 @@ export function renderDashboardPage(): string {
 }
 
 function buildPage(): string {
-  const policy = buildDashboardPolicy(DASHBOARD_SCRIPT, DASHBOARD_STYLE);
+  const script = loadDashboardScript();
+  const policy = buildDashboardPolicy(script, DASHBOARD_STYLE);
   return `<!doctype html>
 <html lang="en">
 <head>
@@ -84,6 +85,7 @@ function buildPage(): string {
         <input type="search" id="schedule-filter" placeholder="Filter schedules…" autocomplete="off" spellcheck="false">
         <label class="visually-hidden" for="label-filter">Label</label>
         <select id="label-filter"><option value="">All labels</option></select>
+        <label class="toggle"><input type="checkbox" id="problems-only"> Problems only</label>
       </div>
     </div>
     <div class="table-wrap" id="schedules-table"><p class="empty">Loading schedules…</p></div>
@@ -117,7 +119,7 @@ function buildPage(): string {
   </section>
 </main>
 <dialog class="run-view" id="run-view" aria-labelledby="rv-title"></dialog>
-<script>${DASHBOARD_SCRIPT}</script>
+<script>${script}</script>
 </body>
 </html>
 `;

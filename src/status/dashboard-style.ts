@@ -124,6 +124,7 @@ main { max-width: 1280px; margin: 0 auto; padding: 20px 24px 48px; display: grid
 input[type='search'], input[type='datetime-local'], select {
   height: 30px; padding: 3px 8px; border: 1px solid var(--border); border-radius: 6px; background: var(--panel); font-size: 13px; min-width: 0;
 }
+label.toggle { display: inline-flex; align-items: center; gap: 6px; font-size: 13px; color: var(--muted); white-space: nowrap; }
 input[type='search'] { width: 220px; }
 .btn {
   display: inline-flex; align-items: center; gap: 6px; height: 30px; padding: 0 12px; border: 1px solid var(--border);
@@ -168,7 +169,7 @@ td .sub { display: block; color: var(--muted); font-size: 12px; margin-top: 1px;
 .st-interrupted, .h-stale, .h-degraded, .h-clock-anomaly { --c: var(--warn); }
 .st-running, .st-pending { --c: var(--info); }
 .st-missed { --c: var(--violet); }
-.st-skipped, .st-cancelled, .h-suspended { --c: var(--neutral); }
+.st-skipped, .st-cancelled, .h-suspended, .h-inactive { --c: var(--neutral); }
 .chips { display: flex; flex-wrap: wrap; gap: 4px; }
 .chip {
   display: inline-flex; align-items: center; max-width: 100%; padding: 1px 7px; border: 1px solid var(--border); border-radius: 5px;
@@ -196,6 +197,8 @@ svg { display: block; }
 .timeline .tick { stroke: var(--accent); stroke-width: 2; stroke-linecap: round; }
 .timeline .tick.computed { opacity: 0.75; }
 .timeline .band { fill: var(--accent); opacity: 0.28; }
+.timeline .cadence { fill: var(--accent); opacity: 0.12; }
+.timeline .cadence-label { fill: var(--text); font-size: 11px; font-weight: 600; }
 .timeline .now { stroke: var(--fail); stroke-width: 1.5; }
 .timeline text.now-label { fill: var(--fail); font-weight: 600; }
 .timeline .lane-note { fill: var(--faint); font-style: italic; }
@@ -264,6 +267,14 @@ dialog.run-view::backdrop { background: rgba(15, 20, 28, 0.5); }
   table.cards td.empty { display: block; text-align: center; }
   table.cards td.empty::before { content: none; }
   .row-running td:first-child { box-shadow: none; }
+  /* Compact schedule cards: name, when, next, last and health; the rest is in the run view and the wide layout. */
+  table.t-schedules.cards td[data-label='Time zone'],
+  table.t-schedules.cards td[data-label='Durations'],
+  table.t-schedules.cards td[data-label='Labels'],
+  table.t-schedules.cards td .expr,
+  table.t-schedules.cards td.card-title .sub { display: none; }
+  table.t-schedules.cards tr { padding: 6px 12px; }
+  table.t-schedules.cards td { padding: 1px 0; }
   dialog.run-view { width: 100vw; max-width: 100vw; max-height: 100vh; height: 100vh; margin: 0; border-radius: 0; }
 }
 @media (prefers-reduced-motion: no-preference) {

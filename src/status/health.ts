@@ -1,10 +1,12 @@
-// The health word of a schedule (ok, failing, stale, suspended, degraded, clock-anomaly), decided from its runs and `now`.
+// The health word of a schedule (ok, failing, stale, clock-anomaly, inactive, suspended, degraded), decided from its runs, its window and `now`.
+import type { WindowPhase } from '../cron/active-window.js';
 import type { RunRecord, RunStatus } from '../history/store.js';
 
 /** What the status says about one schedule, in order of precedence (first wins). */
 export const HEALTH_WORDS = [
   'degraded',
   'suspended',
+  'inactive',
   'clock-anomaly',
   'failing',
   'stale',
@@ -28,6 +30,8 @@ export interface HealthInput {
   degraded: boolean;
   /** `spec.suspend: true`. */
   suspended: boolean;
+  /** Where now lies in activeFrom/activeUntil. @default 'active' */
+  window?: WindowPhase;
   /** `spec.maxSuccessAge` in milliseconds; without it a schedule is never stale. */
   maxSuccessAge?: number | undefined;
   /** The schedule's retained runs, oldest first. */
@@ -37,12 +41,15 @@ export interface HealthInput {
 }
 
 /**
- * The health word. Precedence: degraded > suspended > clock-anomaly > failing > stale > ok.
+ * The health word. Precedence: degraded > suspended > inactive > clock-anomaly > failing > stale > ok.
  *
+ * - `inactive`: outside its activeFrom/activeUntil window (not started yet, or ended): it fires nothing.
  * - `clock-anomaly`: the clock stepped back behind the schedule's last fire, and it waits (up to 3 hours)
  *   for `clockWaitUntil` so that no instant runs twice.
  * - `failing`: the newest run with an outcome (succeeded, failed, timedOut, interrupted)
- *   did not succeed. Skipped, missed and cancelled runs carry no outcome and are looked past.
+ *   did not succeed. Skipped, missed and cancelled runs carry no outcome and are looked past,
+ *   except that a schedule whose runs never complete is failing too: every final run so far was
+ *   cancelled (killed by Replace, by shutdown), or the newest CANCELLED_STREAK of them were.
  * - `stale`: `maxSuccessAge` is set and either the last success finished more than
  *   `maxSuccessAge` before `now`, or there is no success and the oldest retained run was
  *   scheduled more than `maxSuccessAge` before `now`. A schedule with no runs at all is not stale.
@@ -50,11 +57,29 @@ export interface HealthInput {
 export function healthOf(input: HealthInput, now: Date): HealthWord {
   if (input.degraded) return 'degraded';
   if (input.suspended) return 'suspended';
+  if (input.window !== undefined && input.window !== 'active') return 'inactive';
   if (input.clockWaitUntil !== undefined) return 'clock-anomaly';
+  if (neverCompletes(input.runs)) return 'failing';
   const outcome = findNewestRun(input.runs, OUTCOME_STATUSES);
   if (outcome !== undefined && FAILING_STATUSES.includes(outcome.status)) return 'failing';
   if (isStale(input, now)) return 'stale';
   return 'ok';
+}
+
+/** This many cancelled runs in a row, newest first, make a schedule that never completes. */
+export const CANCELLED_STREAK = 3;
+
+/** Every final run was cancelled, or the newest CANCELLED_STREAK were. */
+function neverCompletes(runs: readonly RunRecord[]): boolean {
+  let cancelled = 0;
+  for (let index = runs.length - 1; index >= 0; index -= 1) {
+    const status = runs[index]?.status;
+    if (status === undefined || !LAST_RUN_STATUSES.includes(status)) continue;
+    if (status !== 'cancelled') return false;
+    cancelled += 1;
+    if (cancelled >= CANCELLED_STREAK) return true;
+  }
+  return cancelled > 0;
 }
 
 /** The newest run in a final state other than skipped or missed (cancelled counts). */

@@ -1,7 +1,7 @@
 // The status document (SPEC 7) built from the daemon's state: pure, so file.ts and http.ts only serialise it.
-import type { HistoryHealth, RunRecord, RunStatus, RunTrigger } from '../history/store.js';
+import { selectWindowPhase, toActiveWindow } from '../cron/active-window.js';
+import type { RunRecord, RunStatus } from '../history/store.js';
 import { RUN_STATUSES } from '../history/store.js';
-import type { ManifestIssue } from '../manifest/load.js';
 // The formatter alone, from the dependency-free module: the status needs none of the loader's code.
 import { formatIssue } from '../manifest/issue.js';
 import {
@@ -12,208 +12,24 @@ import {
   selectLastSuccess,
   type HealthWord,
 } from './health.js';
+import {
+  STATUS_FORMAT,
+  type StatusFile,
+  type StatusInput,
+  type StatusRun,
+  type StatusSchedule,
+  type StatusSnapshot,
+} from './snapshot-types.js';
 
-/** The format of the status document; raised only when a field changes meaning or disappears. */
-export const STATUS_FORMAT = 1;
-
-/** Everything the status is built from; the daemon gathers it, nothing here reads it itself. */
-export interface StatusInput {
-  now: Date;
-  daemon: {
-    version: string;
-    pid: number;
-    startedAt: Date;
-    configDir: string;
-    stateDir: string;
-    watchMode: 'auto' | 'poll' | 'off';
-    listen: string | null;
-    maxConcurrentRuns: number | null;
-    shuttingDown: boolean;
-    /** Clock anomalies (steps back, watermarks ahead of the clock) since start-up. */
-    clockAnomalies?: { total: number; last?: ClockAnomalyInput };
-  };
-  lastReconcile?: {
-    at: Date;
-    ok: boolean;
-    created: number;
-    updated: number;
-    removed: number;
-    unchanged: number;
-    errors: number;
-    trigger: string;
-  };
-  files: { file: string; ok: boolean; issues: ManifestIssue[]; schedules: string[] }[];
-  schedules: ({
-    name: string;
-    file: string;
-    description?: string;
-    schedule: string;
-    humanSchedule: string;
-    timezone: string;
-    suspended: boolean;
-    degraded: boolean;
-    labels: Record<string, string>;
-    concurrencyPolicy: string;
-    /** Milliseconds. */
-    maxSuccessAge?: number;
-    /** The next few instants. */
-    nextFires: Date[];
-    /** After a clock step back: the instant this fixed-time schedule waits for. */
-    clockWaitUntil?: Date;
-    running: readonly { runId: string; startedAt: Date; attempt: number }[];
-    /** Fires waiting (Queue policy or --max-concurrent-runs). */
-    queued: number;
-    /**
-     * The runs the status looks at, oldest first: the schedule's whole history, or its history summary's runs
-     * (which hold the newest of every status and the oldest; output tails are never needed).
-     */
-    runs: readonly RunRecord[];
-    /** Retained runs by status; counted from `runs` when absent (they must then be the whole history). */
-    counts?: Record<RunStatus, number>;
-    /** The fingerprint of the running version (reconcile/fingerprint.ts): `cronops plan` compares it. */
-    specHash?: string;
-  } & Pick<StatusSchedule, 'after' | 'afterBlocked'>)[];
-  history: HistoryHealth;
-}
-
-/** A run as the status shows it: no output tails, no task details. */
-export interface StatusRun {
-  id: string;
-  status: RunStatus;
-  trigger: RunTrigger;
-  scheduledAt: string;
-  startedAt: string | null;
-  finishedAt: string | null;
-  durationMs: number | null;
-  /** Number of attempts made. */
-  attempts: number;
-  /** Exit code of the last attempt; null when it had none (signal, spawn error, not started). */
-  exitCode: number | null;
-  /** Signal that ended the last attempt, if any. */
-  signal: string | null;
-  reason: string | null;
-  /** For `missed` records: how many fires the gap held, and its first and last instants. */
-  missed: { count: number; first: string; last: string } | null;
-}
-
-/** One schedule in the status document. */
-export interface StatusSchedule {
-  name: string;
-  file: string;
-  description: string | null;
-  schedule: string;
-  humanSchedule: string;
-  timezone: string;
-  suspended: boolean;
-  degraded: boolean;
-  labels: Record<string, string>;
-  concurrencyPolicy: string;
-  maxSuccessAgeMs: number | null;
-  health: HealthWord;
-  /** ISO 8601 UTC instants. */
-  nextFires: string[];
-  /** After a clock step back: the instant this fixed-time schedule waits for (health `clock-anomaly`). */
-  clockWaitUntil: string | null;
-  running: { runId: string; startedAt: string; attempt: number; elapsedMs: number }[];
-  queued: number;
-  /** `spec.after`, when it has one: the schedules whose runs start this one. */
-  after?: { schedule: string; when: string }[];
-  /** Present when it never runs by `after` now, saying why (its file is invalid, see `files`). */
-  afterBlocked?: string;
-  /** The newest run in a final state other than skipped/missed. */
-  lastRun: StatusRun | null;
-  /** The newest record of any status (including running, skipped, missed). */
-  lastEvent: StatusRun | null;
-  lastSuccess: { id: string; finishedAt: string; durationMs: number | null } | null;
-  /** Retained runs by status; every status is present. */
-  counts: Record<RunStatus, number>;
-  /**
-   * The fingerprint of the running version; it changes exactly when a reload updates the schedule. Its
-   * resolved spec (for `cronops plan`'s field-level diff) is in the definitions document (definitions.ts).
-   */
-  specHash?: string;
-}
-
-/** One manifest file in the status document. */
-export interface StatusFile {
-  file: string;
-  ok: boolean;
-  schedules: string[];
-  errors: {
-    line: number;
-    col: number;
-    path: string;
-    message: string;
-    /** `file:line:col: path: message`, exactly as `cronops validate` prints it. */
-    text: string;
-  }[];
-}
-
-/** The last clock anomaly, as the daemon reports it. */
-export interface ClockAnomalyInput {
-  at: Date;
-  cause: 'startup' | 'reload' | 'clock-step';
-  /** How far the clock went back (or how far the newest watermark was ahead of it). */
-  stepMs: number;
-  /** The schedules whose watermark was ahead of the clock. */
-  schedules: string[];
-}
-
-/** The status document: JSON-ready, instants as ISO 8601 UTC strings. */
-export interface StatusSnapshot {
-  statusFormat: typeof STATUS_FORMAT;
-  version: string;
-  pid: number;
-  startedAt: string;
-  generatedAt: string;
-  uptimeMs: number;
-  configDir: string;
-  stateDir: string;
-  watch: 'auto' | 'poll' | 'off';
-  listen: string | null;
-  maxConcurrentRuns: number | null;
-  shuttingDown: boolean;
-  /** Clock anomalies since start-up and the last one (shown in the dashboard header). */
-  clock: {
-    anomalies: number;
-    lastAnomaly: {
-      at: string;
-      cause: ClockAnomalyInput['cause'];
-      stepMs: number;
-      schedules: string[];
-    } | null;
-  };
-  ready: boolean;
-  /** Why the daemon is not ready; empty when ready. */
-  notReadyReasons: string[];
-  lastReconcile: {
-    at: string;
-    ok: boolean;
-    trigger: string;
-    created: number;
-    updated: number;
-    removed: number;
-    unchanged: number;
-    errors: number;
-  } | null;
-  history: {
-    writable: boolean;
-    lastError: string | null;
-    pendingWrites: number;
-    corrupt: { file: string; movedTo: string; error: string; at: string }[];
-  };
-  files: StatusFile[];
-  summary: {
-    schedules: number;
-    byHealth: Record<HealthWord, number>;
-    running: number;
-    queued: number;
-    files: number;
-    invalidFiles: number;
-  };
-  /** Sorted by name. */
-  schedules: StatusSchedule[];
-}
+export { STATUS_FORMAT } from './snapshot-types.js';
+export type {
+  ClockAnomalyInput,
+  StatusFile,
+  StatusInput,
+  StatusRun,
+  StatusSchedule,
+  StatusSnapshot,
+} from './snapshot-types.js';
 
 /**
  * Entries of the previous snapshot, by schedule name, with the key and the input they were built for.
@@ -251,7 +67,13 @@ function selectMemoKey(schedule: StatusInput['schedules'][number], now: Date): s
     schedule.clockWaitUntil?.getTime() ?? '',
     // Staleness moves with the clock: such entries are rebuilt once a second at most.
     schedule.maxSuccessAge === undefined ? '' : Math.floor(now.getTime() / 1000),
+    // So does the active window's phase.
+    hasWindow(schedule) ? Math.floor(now.getTime() / 1000) : '',
   ].join('|');
+}
+
+function hasWindow(schedule: StatusInput['schedules'][number]): boolean {
+  return schedule.activeFrom !== undefined || schedule.activeUntil !== undefined;
 }
 
 /** Build the status document. Pure: the same input always gives the same document. */
@@ -263,7 +85,11 @@ export function buildStatusSnapshot(input: StatusInput, memo?: StatusScheduleMem
     .map((schedule) => {
       if (!memo) return buildStatusSchedule(schedule, now);
       const cached = memo.get(schedule.name);
-      if (cached?.input === schedule && schedule.maxSuccessAge === undefined) {
+      if (
+        cached?.input === schedule &&
+        schedule.maxSuccessAge === undefined &&
+        !hasWindow(schedule)
+      ) {
         memoized += 1;
         return cached.entry;
       }
@@ -407,6 +233,13 @@ function buildStatusSchedule(
   now: Date,
 ): StatusSchedule {
   const { runs } = schedule;
+  const window = selectWindowPhase(
+    toActiveWindow(schedule),
+    now,
+    // No fire left before activeUntil: it has ended (a suspended one shows no fires at all).
+    schedule.nextFires[0]?.getTime() ??
+      (schedule.activeUntil !== undefined && !schedule.suspended ? Infinity : undefined),
+  );
   const lastRun = selectLastRun(runs);
   const lastEvent = runs[runs.length - 1];
   const lastSuccess = selectLastSuccess(runs);
@@ -440,6 +273,7 @@ function buildStatusSchedule(
       {
         degraded: schedule.degraded,
         suspended: schedule.suspended,
+        window,
         maxSuccessAge: schedule.maxSuccessAge,
         runs,
         clockWaitUntil: schedule.clockWaitUntil,
@@ -448,6 +282,9 @@ function buildStatusSchedule(
     ),
     clockWaitUntil: schedule.clockWaitUntil?.toISOString() ?? null,
     nextFires: schedule.nextFires.map((at) => at.toISOString()),
+    activeFrom: schedule.activeFrom ?? null,
+    activeUntil: schedule.activeUntil ?? null,
+    window,
     running: schedule.running.map((run) => ({
       runId: run.runId,
       startedAt: run.startedAt.toISOString(),

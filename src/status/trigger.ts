@@ -1,22 +1,7 @@
 // "Run now" (POST /api/v1/schedules/{name}/trigger): the one write, present only with a trigger token, checked in constant time.
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
-import type { RouteResponse, StatusRoute } from './http.js';
-
-/** What starting a manual run answered (the daemon's StartResult). */
-export interface TriggerResult {
-  runId: string;
-  /** started: running now; waiting: queued behind a run or the global cap; skipped: not run (see reason). */
-  outcome: 'started' | 'waiting' | 'skipped';
-  reason?: string;
-}
-
-export interface TriggerOptions {
-  /** The bearer token a request must carry. */
-  token: string;
-  /** Start a manual run of `name` under its concurrency policy; undefined when no such schedule is loaded. */
-  start(name: string): TriggerResult | undefined;
-}
+import type { RouteResponse, StatusRoute, TriggerOptions, TriggerResult } from './route-types.js';
 
 /** How a request's credentials compare with the token. */
 export type BearerCheck = 'ok' | 'missing' | 'wrong';

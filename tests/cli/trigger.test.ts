@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { interpretTriggerAnswer, registerTriggerCommand } from '../../src/cli/commands/trigger.js';
 import { startStatusServer, type StatusServer } from '../../src/status/http.js';
 import { buildStatusSnapshot } from '../../src/status/snapshot.js';
-import type { TriggerResult } from '../../src/status/trigger.js';
+import type { TriggerResult } from '../../src/status/route-types.js';
 import { runCommand } from './run-command.js';
 
 const TOKEN = 'cli-trigger-token-0123456789';

@@ -147,11 +147,17 @@ describe('e2e/dashboard', () => {
       null,
       WAIT,
     );
-    // The timeline has one lane per schedule and ticks or bands for the every-second jobs.
+    // The timeline has one lane per schedule: a tick for the daily job, and a cadence label,
+    // not a solid band, for each every-second job.
+    await page.waitForSelector('#timeline-chart text.lane-name', WAIT);
     expect(await page.locator('#timeline-chart text.lane-name').count()).toBe(3);
+    expect(await page.locator('#timeline-chart .tick').count()).toBe(1);
+    expect(await page.locator('#timeline-chart .band').count()).toBe(0);
     expect(
-      await page.locator('#timeline-chart .band, #timeline-chart .tick').count(),
-    ).toBeGreaterThan(1);
+      await page
+        .locator('#timeline-chart text.cadence-label')
+        .evaluateAll((labels) => labels.map((label) => label.textContent)),
+    ).toEqual(['every 1s', 'every 1s']);
   });
 
   it('shows config errors with file:line:col and the message', async () => {

@@ -12,10 +12,10 @@ import {
 import type { StatusEvent } from '../../src/status/events.js';
 import {
   startStatusServer,
-  type DefinitionsSource,
   type StatusServer,
   type StatusServerOptions,
 } from '../../src/status/http.js';
+import type { DefinitionsSource } from '../../src/status/route-types.js';
 import {
   buildStatusSnapshot,
   type StatusInput,

@@ -2,12 +2,8 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startStatusServer, type StatusServer } from '../../src/status/http.js';
 import { buildStatusSnapshot } from '../../src/status/snapshot.js';
-import {
-  checkBearerToken,
-  handleTriggerRequest,
-  type TriggerOptions,
-  type TriggerResult,
-} from '../../src/status/trigger.js';
+import type { TriggerOptions, TriggerResult } from '../../src/status/route-types.js';
+import { checkBearerToken, handleTriggerRequest } from '../../src/status/trigger.js';
 
 const TOKEN = 'c2f1e0d9b8a7c6d5e4f3a2b1';
 
@@ -199,13 +195,13 @@ describe('status/trigger', () => {
     // Announces 1 GB but sends a few bytes: the answer must not wait for the rest.
     const answer = await sendRaw(
       server.port,
-      `POST /api/v1/schedules/backup/trigger HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 1000000000\r\n\r\n{"a":`,
+      `POST /api/v1/schedules/backup/trigger HTTP/1.1\r\nHost: localhost:${server.port}\r\nAuthorization: Bearer ${TOKEN}\r\nContent-Length: 1000000000\r\n\r\n{"a":`,
     );
     expect(answer).toMatch(/^HTTP\/1\.1 202 /);
     expect(answer.toLowerCase()).toContain('connection: close');
     const continued = await sendRaw(
       server.port,
-      `POST /api/v1/schedules/busy/trigger HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TOKEN}\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n`,
+      `POST /api/v1/schedules/busy/trigger HTTP/1.1\r\nHost: localhost:${server.port}\r\nAuthorization: Bearer ${TOKEN}\r\nExpect: 100-continue\r\nContent-Length: 10\r\n\r\n`,
     );
     expect(continued).toMatch(/^HTTP\/1\.1 409 /);
     expect(continued).not.toContain('100 Continue');

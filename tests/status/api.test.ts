@@ -1,12 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { selectRuns } from '../../src/history/query.js';
 import type { RunRecord } from '../../src/history/store.js';
-import {
-  parseRunListQuery,
-  selectRunPage,
-  type RunListRequest,
-  type RunReader,
-} from '../../src/status/api.js';
+import { parseRunListQuery, selectRunPage, type RunListRequest } from '../../src/status/api.js';
+import type { RunReader } from '../../src/status/route-types.js';
 import { buildApiRun } from '../../src/status/run-view.js';
 
 function run(

@@ -42,11 +42,41 @@ const ok4 = run('01D', 'succeeded', '2026-03-10T11:45:00.000Z', '2026-03-10T11:4
 const oldMissed = run('00Y', 'missed', '2026-03-09T00:00:00.000Z');
 const oldFail = run('00Z', 'failed', '2026-03-09T00:00:00.000Z', '2026-03-09T00:01:00.000Z');
 
+const cancelledA = run('01E', 'cancelled', '2026-03-10T11:50:00.000Z', '2026-03-10T11:51:00.000Z');
+const cancelledB = run('01F', 'cancelled', '2026-03-10T11:51:00.000Z', '2026-03-10T11:52:00.000Z');
+const cancelledC = run('01G', 'cancelled', '2026-03-10T11:52:00.000Z', '2026-03-10T11:53:00.000Z');
+
 const base: HealthInput = { degraded: false, suspended: false, runs: [] };
 
 describe('status/health', () => {
   it.each<{ title: string; input: HealthInput; health: string }>([
     { title: 'no runs, no maxSuccessAge', input: base, health: 'ok' },
+    { title: 'before activeFrom', input: { ...base, window: 'not-started' }, health: 'inactive' },
+    {
+      title: 'after activeUntil, even when failing',
+      input: { ...base, window: 'ended', runs: [ok1, fail2] },
+      health: 'inactive',
+    },
+    {
+      title: 'suspended wins over inactive',
+      input: { ...base, suspended: true, window: 'ended' },
+      health: 'suspended',
+    },
+    {
+      title: 'every finished run cancelled (a Replace job that never completes)',
+      input: { ...base, runs: [cancelledA, cancelledB] },
+      health: 'failing',
+    },
+    {
+      title: 'the newest 3 finished runs cancelled, after a success',
+      input: { ...base, runs: [ok1, cancelledA, cancelledB, cancelledC] },
+      health: 'failing',
+    },
+    {
+      title: 'one cancelled run after a success is still ok',
+      input: { ...base, runs: [ok1, cancelledA] },
+      health: 'ok',
+    },
     {
       title: 'no runs with maxSuccessAge: not stale (age unknown)',
       input: { ...base, maxSuccessAge: HOUR },

@@ -2,14 +2,9 @@ import { connect } from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SchedulerError } from '../../src/shared/errors.js';
 import { createLogger } from '../../src/shared/logger.js';
-import {
-  matchRoutePath,
-  parseListenAddress,
-  parseListenOption,
-  routeStatusRequest,
-  startStatusServer,
-  type StatusServer,
-} from '../../src/status/http.js';
+import { startStatusServer, type StatusServer } from '../../src/status/http.js';
+import { parseListenAddress, parseListenOption } from '../../src/status/listen-address.js';
+import { matchRoutePath, routeStatusRequest } from '../../src/status/routes.js';
 import {
   buildStatusSnapshot,
   type StatusInput,
@@ -302,7 +297,8 @@ describe('status/http', () => {
       const server = await start();
       const withBody = await sendRaw(
         server.port,
-        'GET /status HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000\r\n\r\n' + 'a'.repeat(100),
+        `GET /status HTTP/1.1\r\nHost: localhost:${server.port}\r\nContent-Length: 1000000\r\n\r\n` +
+          'a'.repeat(100),
       );
       expect(withBody).toMatch(/^HTTP\/1\.1 413 /);
       expect(withBody.toLowerCase()).toContain('connection: close');
@@ -310,7 +306,7 @@ describe('status/http', () => {
 
       const expectContinue = await sendRaw(
         server.port,
-        'POST /status HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n',
+        `POST /status HTTP/1.1\r\nHost: localhost:${server.port}\r\nExpect: 100-continue\r\nContent-Length: 5\r\n\r\n`,
       );
       expect(expectContinue).toMatch(/^HTTP\/1\.1 405 /);
       expect(expectContinue).not.toContain('100 Continue');
@@ -320,7 +316,7 @@ describe('status/http', () => {
       const server = await start();
       const response = await sendRaw(
         server.port,
-        `GET /status HTTP/1.1\r\nHost: x\r\nX-Big: ${'b'.repeat(20 * 1024)}\r\n\r\n`,
+        `GET /status HTTP/1.1\r\nHost: localhost:${server.port}\r\nX-Big: ${'b'.repeat(20 * 1024)}\r\n\r\n`,
       );
       expect(response).toMatch(/^HTTP\/1\.1 431 /);
     });
@@ -328,7 +324,9 @@ describe('status/http', () => {
     it('cuts off a client that sends its headers byte by byte', async () => {
       const server = await start({ headersTimeoutMs: 300, requestTimeoutMs: 1_000 });
       const request =
-        'GET /status HTTP/1.1\r\nHost: x\r\nX-Slow: ' + 'z'.repeat(10_000) + '\r\n\r\n';
+        `GET /status HTTP/1.1\r\nHost: localhost:${server.port}\r\nX-Slow: ` +
+        'z'.repeat(10_000) +
+        '\r\n\r\n';
       const startedAt = Date.now();
       const received = await new Promise<string>((resolve) => {
         const socket = connect(server.port, '127.0.0.1');
@@ -401,7 +399,7 @@ describe('status/http', () => {
         socket.once('data', (chunk) => resolve(chunk.toString())),
       );
       const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()));
-      socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n');
+      socket.write(`GET /healthz HTTP/1.1\r\nHost: localhost:${server.port}\r\n\r\n`);
       expect(await firstResponse).toMatch(/^HTTP\/1\.1 200 /);
       await server.close();
       await closed;

@@ -176,7 +176,15 @@ describe('status/snapshot', () => {
       files: [{ file: 'schedules.d/main.yaml', ok: true, schedules: ['backup'], errors: [] }],
       summary: {
         schedules: 1,
-        byHealth: { degraded: 0, suspended: 0, 'clock-anomaly': 0, failing: 1, stale: 0, ok: 0 },
+        byHealth: {
+          degraded: 0,
+          suspended: 0,
+          inactive: 0,
+          'clock-anomaly': 0,
+          failing: 1,
+          stale: 0,
+          ok: 0,
+        },
         running: 1,
         queued: 1,
         files: 1,
@@ -194,6 +202,9 @@ describe('status/snapshot', () => {
           degraded: false,
           labels: { team: 'data', tier: 'critical' },
           concurrencyPolicy: 'Forbid',
+          activeFrom: null,
+          activeUntil: null,
+          window: 'active',
           maxSuccessAgeMs: 26 * HOUR,
           health: 'failing',
           nextFires: ['2026-03-10T13:00:00.000Z', '2026-03-10T14:00:00.000Z'],
@@ -308,7 +319,15 @@ describe('status/snapshot', () => {
     ]);
     expect(snapshot.summary).toEqual({
       schedules: 4,
-      byHealth: { degraded: 0, suspended: 1, 'clock-anomaly': 0, failing: 1, stale: 0, ok: 2 },
+      byHealth: {
+        degraded: 0,
+        suspended: 1,
+        inactive: 0,
+        'clock-anomaly': 0,
+        failing: 1,
+        stale: 0,
+        ok: 2,
+      },
       running: 2,
       queued: 2,
       files: 2,

@@ -1,7 +1,7 @@
 // `cronops healthcheck`: ask the running daemon's /healthz at the address it listens on; the container's HEALTHCHECK.
 import { request } from 'node:http';
 import { Option, type Command } from 'commander';
-import { parseListenOption } from '../../status/http.js';
+import { parseListenOption } from '../../status/listen-address.js';
 import { writeErr, writeOut } from '../output.js';
 
 /** How long the probe waits for an answer: under Docker's default HEALTHCHECK timeout of 5 s. */

@@ -3,6 +3,7 @@ import { Option, type Command } from 'commander';
 import { Daemon } from '../../daemon/daemon.js';
 import type { WatchMode } from '../../daemon/watch.js';
 import { parseDuration } from '../../manifest/units.js';
+import { parseAllowedHosts } from '../../status/host-check.js';
 import { createLogger, type LogFormat } from '../../shared/logger.js';
 import { createUsageError } from '../output.js';
 import { readVersion } from '../version.js';
@@ -12,6 +13,7 @@ interface RunFlags {
   dir: string;
   stateDir: string;
   listen: string;
+  allowedHosts?: string;
   watch: WatchMode;
   maxConcurrentRuns?: string;
   shutdownGrace: string;
@@ -43,6 +45,12 @@ export function registerRunCommand(program: Command): void {
       new Option('--listen <addr>', 'HOST:PORT of the read-only status endpoint, or "off"')
         .env('CRONOPS_LISTEN')
         .default('127.0.0.1:8787'),
+    )
+    .addOption(
+      new Option(
+        '--allowed-hosts <hosts>',
+        'extra Host header values the endpoint answers (comma-separated, name or name:port), e.g. the name of a proxy in front of it',
+      ).env('CRONOPS_ALLOWED_HOSTS'),
     )
     .addOption(
       new Option('--watch <mode>', 'reload on changes: auto (inotify), poll, off (SIGHUP only)')
@@ -164,6 +172,7 @@ async function runDaemon(flags: RunFlags): Promise<void> {
     configDir: flags.dir,
     stateDir: flags.stateDir,
     listen: flags.listen === 'off' ? null : flags.listen,
+    allowedHosts: parseAllowedHosts(flags.allowedHosts),
     watch: flags.watch,
     maxConcurrentRuns,
     shutdownGraceMs,

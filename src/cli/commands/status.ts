@@ -241,14 +241,28 @@ export function formatRelativeTime(atMs: number, nowMs: number): string {
   return delta > 0 ? `in ${text}` : `${text} ago`;
 }
 
+/** `2026-12-06 21:00Z`: an activeFrom/activeUntil bound, to the minute (seconds when it has them). */
+function formatInstant(iso: string | null): string {
+  if (iso === null) return '-';
+  const text = new Date(iso)
+    .toISOString()
+    .replace('T', ' ')
+    .replace(/\.000Z$/, 'Z');
+  return text.replace(/:00Z$/, 'Z');
+}
+
 /** One row of the table for a schedule. */
 export function buildStatusRow(schedule: StatusSchedule, nowMs: number): string[] {
   const zone = schedule.timezone === 'UTC' ? '' : ` (${schedule.timezone})`;
   const next = schedule.suspended
     ? 'suspended'
-    : schedule.nextFires[0] === undefined
-      ? 'never'
-      : formatRelativeTime(Date.parse(schedule.nextFires[0]), nowMs);
+    : schedule.window === 'ended'
+      ? `ended ${formatInstant(schedule.activeUntil)}`
+      : schedule.window === 'not-started'
+        ? `starts ${formatInstant(schedule.activeFrom)}`
+        : schedule.nextFires[0] === undefined
+          ? 'never'
+          : formatRelativeTime(Date.parse(schedule.nextFires[0]), nowMs);
   const running = schedule.running[0];
   const last = schedule.lastRun ?? schedule.lastEvent;
   let lastText = '-';

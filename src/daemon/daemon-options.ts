@@ -1,0 +1,40 @@
+// The daemon's options: what `cronops run` configures, with the defaults the daemon applies.
+import type { Logger } from 'pino';
+import type { HistoryStore } from '../history/store.js';
+import type { Timers } from '../runtime/timers.js';
+import type { Clock, Stopwatch } from '../shared/clock.js';
+import type { FireLedger } from './fire-ledger.js';
+import type { WatchMode } from './watch.js';
+
+export interface DaemonOptions {
+  /** The manifest directory. */
+  configDir: string;
+  /** Where history and status.json live. */
+  stateDir: string;
+  /** "HOST:PORT", or null for no HTTP endpoint. */
+  listen: string | null;
+  /** Extra Host header values the endpoint accepts (--allowed-hosts). @default [] */
+  allowedHosts?: readonly string[];
+  /** @default 'auto' */
+  watch?: WatchMode;
+  /** @default null (no cap) */
+  maxConcurrentRuns?: number | null;
+  /** How long running runs may finish on SIGTERM before they are terminated. @default 30_000 */
+  shutdownGraceMs?: number;
+  logger: Logger;
+  version: string;
+  /** @default systemClock */
+  clock?: Clock;
+  /** @default systemTimers */
+  timers?: Timers;
+  /** Elapsed time no clock step moves, to notice steps. @default systemStopwatch */
+  stopwatch?: Stopwatch;
+  /** Injected for tests: the history store. @default lowdb files under stateDir/history */
+  history?: HistoryStore;
+  /** Injected for tests: the fire ledger. @default the fsynced journal stateDir/fires.journal */
+  journal?: FireLedger;
+  /** How far ahead of an instant its fire is made durable (a PostgreSQL claim needs a round trip). @default 50 */
+  prepareLeadMs?: number;
+  /** Enables "run now" (POST /api/v1/schedules/{name}/trigger) with this bearer token. @default null (disabled) */
+  triggerToken?: string | null;
+}
