@@ -13,10 +13,13 @@ export const STRINGIFY_OPTIONS = {
 } as const;
 
 /**
- * Plain in every case: starts with a letter, `_` or `/`, then only letters, digits and `_./-`.
- * Such a text is never a YAML 1.1 number, date or indicator; it can only be a boolean or null word.
+ * Plain in every case: starts with a letter, `_` or `/`, then only letters, digits, `_./-` and
+ * single inner spaces. Such a text is never a YAML 1.1 number, date or indicator, and holds no
+ * `: ` or ` #`; it can only be a boolean or null word.
  */
-const SAFE_PLAIN = /^[A-Za-z_/][A-Za-z0-9_./-]*$/;
+const SAFE_PLAIN = /^[A-Za-z_/][A-Za-z0-9_./-]*(?: [A-Za-z0-9_./-]+)*$/;
+/** A key: as SAFE_PLAIN, without spaces and not starting with `/`. */
+const SAFE_KEY = /^[A-Za-z_][A-Za-z0-9_./-]*$/;
 /** The YAML 1.1 boolean and null words that SAFE_PLAIN lets through (compared in lowercase). */
 const RESERVED_WORDS = new Set(['y', 'n', 'yes', 'no', 'on', 'off', 'true', 'false', 'null']);
 
@@ -52,8 +55,7 @@ export function createBlockYamlWriter(): BlockYamlWriter {
     return text;
   };
   const writeKey = (key: string): string => {
-    if (SAFE_PLAIN.test(key) && key[0] !== '/' && !RESERVED_WORDS.has(key.toLowerCase()))
-      return key;
+    if (SAFE_KEY.test(key) && !RESERVED_WORDS.has(key.toLowerCase())) return key;
     throw new NeedsLibrary();
   };
   const writeInline = (value: unknown): string | undefined => {
