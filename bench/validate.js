@@ -1,4 +1,5 @@
-// Benchmark of `cronops validate` on a large directory: 1,000 files × 10 schedules, end to end and in process.
+// Benchmark of `cronops validate` on a large directory: 1,000 files × 10 schedules (2,000 of them in
+// `after` chains), end to end and in process; the same directory without chains is the floor.
 // Run with `node bench/validate.js` after `npx tsc -p tsconfig.build.json`.
 import { spawnSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
@@ -11,6 +12,9 @@ const FILES = 1_000;
 const SCHEDULES_PER_FILE = 10;
 const RUNS = 5;
 const TARGET_MS = 3_000;
+/** Schedules 0 and 1 of every file are in chains of CHAIN_LENGTH steps, one step per file. */
+const CHAINED_PER_FILE = 2;
+const CHAIN_LENGTH = 10;
 
 const CLI = fileURLToPath(new URL('../dist/cli/main.js', import.meta.url));
 const LOAD = new URL('../dist/manifest/load.js', import.meta.url);
@@ -50,9 +54,23 @@ const ZONES = [
 const POLICIES = ['Forbid', 'Allow', 'Replace', 'Queue'];
 
 /** The i-th schedule document: one of three task kinds, with templates, params, secrets and notifications. */
-function renderSchedule(file, index) {
+const nameOf = (file, index) => `job-${String(file).padStart(4, '0')}-${index}`;
+
+/**
+ * What starts the schedule: its expression, or for a chained step after the root, `after` the step in
+ * the file before (every third one with times of its own as well, every seventh when: failed).
+ */
+function renderTrigger(file, index, expression, chains) {
+  const step = file % CHAIN_LENGTH;
+  if (!chains || index >= CHAINED_PER_FILE || step === 0) return `  schedule: '${expression}'\n`;
+  const when = file % 7 === 0 ? 'failed' : 'succeeded';
+  const own = file % 3 === 0 ? `  schedule: '${expression}'\n` : '';
+  return `${own}  after:\n    - schedule: ${nameOf(file - 1, index)}\n      when: ${when}\n`;
+}
+
+function renderSchedule(file, index, chains) {
   const n = file * SCHEDULES_PER_FILE + index;
-  const name = `job-${String(file).padStart(4, '0')}-${index}`;
+  const name = nameOf(file, index);
   const expression = EXPRESSIONS[n % EXPRESSIONS.length];
   const header = `apiVersion: cronops/v1
 kind: Schedule
@@ -61,8 +79,7 @@ metadata:
   description: Generated schedule ${n} for the validate benchmark
   labels: { team: team-${n % 7}, tier: ${n % 3 === 0 ? 'critical' : 'normal'} }
 spec:
-  schedule: '${expression}'
-  timezone: ${ZONES[n % ZONES.length]}
+${renderTrigger(file, index, expression, chains)}  timezone: ${ZONES[n % ZONES.length]}
   concurrencyPolicy: ${POLICIES[n % POLICIES.length]}
   startingDeadline: ${1 + (n % 4)}h
   timeout: ${5 + (n % 50)}m
@@ -79,7 +96,7 @@ spec:
     env:
       PGHOST: db-${n % 5}.internal
       PGPASSWORD: { fromEnv: PGPASSWORD }
-      RUN_LABEL: '{{ name }}-{{ runId }}-{{ attempt }}'
+      RUN_LABEL: '{{ name }}-{{ runId }}-{{ attempt }}'${chains && index < CHAINED_PER_FILE && file % CHAIN_LENGTH !== 0 ? "\n      UPSTREAM: '{{ upstream.schedule }}/{{ upstream.runId }} at {{ logicalTime }}'" : ''}
   output: { maxBytes: 64KiB }
   history: { successfulRunsLimit: 20, failedRunsLimit: 50 }
 `;
@@ -104,7 +121,7 @@ spec:
   }
 }
 
-async function generateDirectory() {
+async function generateDirectory(chains) {
   const dir = await mkdtemp(join(tmpdir(), 'cronops-bench-validate-'));
   await writeFile(
     join(dir, '00-defaults.yaml'),
@@ -125,7 +142,7 @@ spec:
   for (let file = 0; file < FILES; file += 1) {
     const documents = [];
     for (let index = 0; index < SCHEDULES_PER_FILE; index += 1)
-      documents.push(renderSchedule(file, index));
+      documents.push(renderSchedule(file, index, chains));
     await writeFile(
       join(dir, `schedules-${String(file).padStart(4, '0')}.yaml`),
       documents.join('---\n'),
@@ -183,10 +200,13 @@ async function timeInProcess(dir) {
 
 const format = (ms) => `${Math.round(ms)} ms`;
 
-const dir = await generateDirectory();
+const dir = await generateDirectory(true);
+const floorDir = await generateDirectory(false);
 try {
   const cli = timeCli(dir);
   const inProcess = await timeInProcess(dir);
+  const floor = timeCli(floorDir);
+  const floorInProcess = await timeInProcess(floorDir);
   const cliMedian = median(cli.durations);
   const verdict = cliMedian < TARGET_MS ? 'PASS' : 'FAIL';
   const load = loadavg()
@@ -194,17 +214,20 @@ try {
     .join(' / ');
   const row = (label, result) =>
     `| ${label} | ${format(median(result.durations))} | ${result.cpu.length > 0 ? format(median(result.cpu)) : 'n/a'} | ${result.durations.map(format).join(', ')} |`;
+  const chained = FILES * CHAINED_PER_FILE;
   const lines = [
-    '## validate: 1,000 files × 10 schedules',
+    '## validate: 1,000 files × 10 schedules, 2,000 of them in `after` chains',
     '',
-    `${FILES + 1} files (one \`Defaults\`), ${FILES * SCHEDULES_PER_FILE} schedules: ${EXPRESSIONS.length} cron/macro/@every expressions, ${ZONES.length} zones, command/shell/http tasks with templates, params, secrets and notifications. Median of ${RUNS} runs; Node ${process.version}, ${cpus().length} CPUs, load average ${load} (1/5/15 min) at the end.`,
+    `${FILES + 1} files (one \`Defaults\`), ${FILES * SCHEDULES_PER_FILE} schedules: ${EXPRESSIONS.length} cron/macro/@every expressions, ${ZONES.length} zones, command/shell/http tasks with templates, params, secrets and notifications. ${chained} schedules are in ${chained / CHAIN_LENGTH} chains of ${CHAIN_LENGTH} steps across ${CHAIN_LENGTH} files (\`after\`, some with times of their own too, some \`when: failed\`, \`{{ upstream.* }}\` templates). Floor: the same directory with every schedule on its own times (no \`after\`), measured in the same run. Median of ${RUNS} runs; Node ${process.version}, ${cpus().length} CPUs, load average ${load} (1/5/15 min) at the end.`,
     '',
     '| Measurement | Wall (median) | CPU user+sys (median) | Wall, each run |',
     '| --- | ---: | ---: | --- |',
     row('`node dist/cli/main.js validate DIR` (process start included)', cli),
     row('`loadManifestDir(DIR)` in process', inProcess),
+    row('floor: `validate` of the same directory without chains', floor),
+    row('floor: `loadManifestDir` without chains', floorInProcess),
     '',
-    `CLI output: \`${cli.output}\`; schedules loaded in process: ${inProcess.schedules}.`,
+    `CLI output: \`${cli.output}\`; schedules loaded in process: ${inProcess.schedules}. Chains cost ${format(median(inProcess.durations) - median(floorInProcess.durations))} in process over the floor.`,
     '',
     `Target: end to end (wall, median) under ${TARGET_MS / 1000} s. **${verdict}**`,
   ];
@@ -212,4 +235,5 @@ try {
   if (verdict === 'FAIL') process.exitCode = 1;
 } finally {
   await rm(dir, { recursive: true, force: true });
+  await rm(floorDir, { recursive: true, force: true });
 }

@@ -6,7 +6,9 @@
 // (a devDependency). The daemon runs on copies of schedules.d/ and of the example manifests in a
 // temp directory. To have some history to show, the sample jobs and one example (whose program is
 // not installed here, so its runs fail) first fire every few seconds for a while; the daemon then
-// restarts on the manifests exactly as written, on the same state directory.
+// restarts on the manifests exactly as written, on the same state directory. A generated fleet.yaml
+// brings the dashboard to FLEET_TOTAL schedules (some failing, two every second, one whose active
+// window has ended) to show it at scale; the desktop image has "Problems only" switched on.
 /* global document, window, fetch -- used in functions that run in the page */
 import { spawn } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
@@ -19,6 +21,8 @@ const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const CLI = join(ROOT, 'dist/cli/main.js');
 const IMAGES = join(ROOT, 'docs/images');
 const HISTORY_SECONDS = 40;
+const FLEET_TOTAL = 50;
+const FLEET_NAMES = ['etl', 'report', 'backup', 'sync', 'cleanup', 'export', 'digest', 'rotate'];
 const CHROMIUM_ARGS = [
   '--headless',
   '--no-sandbox',
@@ -50,6 +54,44 @@ async function copyManifests(dir) {
       await copyFile(join(ROOT, 'examples', name), join(dir, name));
     }
   }
+}
+
+/** One generated schedule of the fleet: its index picks its kind. */
+function buildFleetSchedule(index) {
+  const name = `${FLEET_NAMES[index % FLEET_NAMES.length]}-${String(index).padStart(2, '0')}`;
+  const spec = { task: { shell: 'true' } };
+  if (index === 0)
+    Object.assign(spec, { schedule: '0 4 * * *', activeUntil: '2026-01-01T00:00:00Z' });
+  else if (index === 1) spec.schedule = '@every 1s';
+  else if (index === 2)
+    Object.assign(spec, {
+      schedule: '@every 1s',
+      task: { shell: 'echo "upstream timed out" >&2; exit 1' },
+    });
+  else if (index % 9 === 4)
+    Object.assign(spec, {
+      schedule: '@every 7s',
+      task: { shell: 'echo "no route to host" >&2; exit 1' },
+    });
+  else if (index % 3 === 0)
+    Object.assign(spec, {
+      schedule: `${(index * 7) % 60} ${index % 24} * * *`,
+      timezone: 'Europe/Berlin',
+    });
+  else spec.schedule = `*/${(index % 4) * 5 + 10} * * * *`;
+  return JSON.stringify({ apiVersion: 'cronops/v1', kind: 'Schedule', metadata: { name }, spec });
+}
+
+/** Add fleet.yaml to `dir` so that it holds FLEET_TOTAL schedules in all. */
+async function writeFleet(dir) {
+  let count = 0;
+  for (const name of await readdir(dir)) {
+    count += ((await readFile(join(dir, name), 'utf8')).match(/^kind: Schedule$/gm) ?? []).length;
+  }
+  const docs = Array.from({ length: Math.max(0, FLEET_TOTAL - count) }, (_, i) =>
+    buildFleetSchedule(i),
+  );
+  await writeFile(join(dir, 'fleet.yaml'), docs.join('\n---\n') + '\n');
 }
 
 /** Switch the SPEED_UPS schedules to their fast form (`fast: true`) or back to the text as written. */
@@ -114,6 +156,7 @@ async function main() {
   let context;
   try {
     await copyManifests(dir);
+    await writeFleet(dir);
     await setSpeed(dir, true);
     process.stdout.write(`building ${HISTORY_SECONDS} s of history…\n`);
     daemon = startDaemon(dir, state, 'off');
@@ -128,13 +171,15 @@ async function main() {
       headless: true,
       args: CHROMIUM_ARGS,
       colorScheme: 'light',
-      viewport: { width: 1280, height: 800 },
+      viewport: { width: 1400, height: 1000 },
     });
     await mkdir(IMAGES, { recursive: true });
 
     const desktop = await context.newPage();
     await desktop.goto(url);
     await waitForDashboard(desktop);
+    await desktop.locator('#problems-only').check();
+    await sleep(500);
     // The whole page down to the first dozen runs of the history.
     const bottom = await desktop.evaluate(() => {
       const rows = document.querySelectorAll('[data-run-row]');
@@ -144,7 +189,7 @@ async function main() {
     await desktop.screenshot({
       path: join(IMAGES, 'dashboard.png'),
       fullPage: true,
-      clip: { x: 0, y: 0, width: 1280, height: bottom },
+      clip: { x: 0, y: 0, width: 1400, height: bottom },
     });
 
     const phone = await context.newPage();

@@ -43,6 +43,7 @@ class VixieOrDescriptor extends ExpressionDescriptor {
 
 /** One line of text saying when the schedule fires, e.g. "At 02:30" or "Every 90 seconds". */
 export function describeSchedule(schedule: CompiledSchedule): string {
+  if (schedule.kind === 'after') return schedule.source;
   if (schedule.kind === 'every') {
     const parsed = parseEveryDuration(schedule.source.split(/\s+/)[1] ?? '');
     return parsed.ok

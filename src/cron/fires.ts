@@ -177,11 +177,17 @@ function* iterateCronMs(
   }
 }
 
+/** A schedule with no clock times (it runs only after others) never fires by the clock. */
+function* iterateNoFires(): Generator<number> {
+  yield* [];
+}
+
 function iterateMs(
   schedule: CompiledSchedule,
   timeZone: string,
   afterMs: number,
 ): Generator<number> {
+  if (schedule.kind === 'after') return iterateNoFires();
   return schedule.kind === 'every'
     ? iterateEveryMs(schedule.everyMs, afterMs)
     : iterateCronMs(schedule, timeZone, afterMs);
@@ -227,7 +233,7 @@ export function countFiresBetween(
 ): FireCount {
   const afterMs = checkAfter(after);
   const untilMs = checkAfter(until);
-  if (untilMs <= afterMs) return { count: 0 };
+  if (untilMs <= afterMs || schedule.kind === 'after') return { count: 0 };
   if (schedule.kind === 'every') {
     const period = schedule.everyMs;
     const first = (Math.floor(afterMs / period) + 1) * period;

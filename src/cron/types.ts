@@ -43,6 +43,12 @@ export type CompiledSchedule =
       source: string;
       /** The period in milliseconds (>= 1000), counted from the Unix epoch. */
       everyMs: number;
+    }
+  | {
+      /** No clock times: the schedule runs only after other schedules' runs (`spec.after`). */
+      kind: 'after';
+      /** What starts it, as shown in place of an expression: "after extract (succeeded)". */
+      source: string;
     };
 
 export type CompileResult =

@@ -8,11 +8,12 @@ import {
   type ManifestIssue,
   type ParsedFile,
 } from '../manifest/load.js';
-import type { ResolveMemo } from '../manifest/resolve.js';
+import type { ResolveMemo, ResolveResult } from '../manifest/resolve.js';
 import { compareIssues } from '../manifest/issue.js';
 import { fingerprintSchedule } from '../reconcile/fingerprint.js';
 import type { DesiredSchedule, DesiredState } from '../reconcile/desired.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { fallBackOnBrokenAfter } from './after-fallback.js';
 import { keepRunningDuplicates } from './duplicate-names.js';
 import { readFileVersion, type FileState } from './file-version.js';
 import type { ParseCacheReader } from './parse-cache.js';
@@ -99,6 +100,8 @@ export class ConfigState {
   #rescanNext = true;
   /** Schedules resolved by the snapshot being built. */
   #resolvedCount = 0;
+  /** The version of each file last run with its `after` links intact: where an edit that breaks them falls back. */
+  readonly #afterGood = new Map<string, ParsedFile>();
   /** Parses kept from an earlier start, consulted before parsing a file (see useParseCache). */
   #parseCache: ParseCacheReader | undefined;
   /** What the last reload did. */
@@ -241,20 +244,38 @@ export class ConfigState {
     const degradedFiles = new Set(
       states.filter((s) => s.current.issues.length > 0 && s.lastGood).map((s) => s.file),
     );
+    let used = effective;
     let resolved = resolveSchedules(effective, this.#resolveMemo);
     let steeredIssues: ManifestIssue[] = [];
     // Only a name defined twice can be steered to the file already running it: resolve again then.
     if (resolved.duplicates > 0) {
       const steered = keepRunningDuplicates(effective, this.#runningFiles);
       if (steered.issues.length > 0) {
+        used = steered.files;
         resolved = resolveSchedules(steered.files, this.#resolveMemo);
         steeredIssues = steered.issues;
       }
     }
+    const afterFallback = fallBackOnBrokenAfter(
+      used,
+      resolved,
+      (file) => this.#afterGood.get(file),
+      (files) => resolveSchedules(files, this.#resolveMemo),
+    );
+    resolved = afterFallback.resolved;
+    this.#rememberAfterGood(afterFallback.files, resolved);
+    for (const file of afterFallback.fellBack) degradedFiles.add(file);
     const desired = new Map<string, DesiredSchedule>();
     const namesByFile = new Map<string, string[]>();
     for (const schedule of resolved.schedules) {
-      desired.set(schedule.name, this.#toDesired(schedule, degradedFiles.has(schedule.file)));
+      const blocked = resolved.afterBroken.get(schedule.name);
+      desired.set(
+        schedule.name,
+        blocked === undefined
+          ? this.#toDesired(schedule, degradedFiles.has(schedule.file))
+          : // Rare: a new object per snapshot is fine. Its file is invalid; it never runs by `after`.
+            { ...this.#toDesired(schedule, true), afterBlocked: blocked },
+      );
       const list = namesByFile.get(schedule.file);
       if (list) list.push(schedule.name);
       else namesByFile.set(schedule.file, [schedule.name]);
@@ -279,6 +300,7 @@ export class ConfigState {
       }
     }
     steeredIssues.forEach(addIssue);
+    afterFallback.setAside.forEach(addIssue);
     resolved.issues.forEach(addIssue);
     const files: FileReport[] = states.map((s) => {
       const issues = (issuesByFile.get(s.file) ?? []).sort(compareIssues);
@@ -291,6 +313,16 @@ export class ConfigState {
     });
     const issues = [...issuesByFile.values()].flat().sort(compareIssues);
     return { desired, files, issues };
+  }
+
+  /** Remember the version of every file whose `after` links all hold; forget files that are gone. */
+  #rememberAfterGood(files: readonly ParsedFile[], resolved: ResolveResult): void {
+    const broken = new Set<string>();
+    for (const schedule of resolved.schedules)
+      if (resolved.afterBroken.has(schedule.name)) broken.add(schedule.file);
+    for (const file of files) if (!broken.has(file.file)) this.#afterGood.set(file.file, file);
+    for (const file of this.#afterGood.keys())
+      if (!this.#files.has(file)) this.#afterGood.delete(file);
   }
 
   /**

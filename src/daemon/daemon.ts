@@ -229,14 +229,16 @@ export class Daemon {
     }
     // A shard read later (a query, a write) can settle its summary: the status shows the result.
     this.#unsubscribeHistory = history.subscribe(() => this.#writeStatus());
-    await recoverLedger(history, this.#o.journal);
-    const { reaped } = await recoverInterrupted({
+    const { resumable } = await recoverLedger(history, this.#o.journal);
+    const resuming = new Set(resumable.map((intent) => intent.runId));
+    const recovered = await recoverInterrupted({
       history,
       clock: this.#o.clock,
       logger: log,
       ledger: this.#o.journal,
+      resuming,
     });
-    this.#reaping = reaped;
+    this.#reaping = recovered.reaped;
     if (this.#stopping) return;
     try {
       await trimLedger(history, this.#o.journal, Number.POSITIVE_INFINITY);
@@ -276,6 +278,7 @@ export class Daemon {
     this.#started = true;
     await this.#parseCache.withCache(() => this.reload('startup'));
     if (this.#stopping) return;
+    this.#runs.resumeAfter(resumable, recovered.interrupted);
     this.#firing.watchClock();
     // Every schedule is in the fire loop: from here on fires start. The watcher comes next (chokidar
     // stats every file, about a second for 1,000 files), so it does not hold up the first fires.

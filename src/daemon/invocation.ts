@@ -22,6 +22,10 @@ export interface InvocationRun {
   attempt: number;
   trigger: string;
   scheduledAt: Date;
+  /** Trigger `after`: the run whose end started this one, its chain, and the chain's logical time. */
+  upstream?: { schedule: string; runId: string; status: string };
+  chainId?: string;
+  logicalTime?: Date;
 }
 
 export type InvocationResult =
@@ -36,7 +40,34 @@ export function templateContextFor(spec: JobSpec, run: InvocationRun): TemplateC
     scheduledTime: run.scheduledAt,
     timeZone: spec.timezone,
     params: spec.params,
+    ...(run.logicalTime !== undefined && { logicalTime: run.logicalTime }),
+    ...(run.upstream !== undefined && { upstream: run.upstream }),
   });
+}
+
+/** The chain fields of a run record started by `after`, as an invocation takes them. */
+export function describeChain(record: {
+  upstream?: { schedule: string; runId: string; status: string };
+  chainId?: string;
+  logicalTime?: string;
+}): Pick<InvocationRun, 'upstream' | 'chainId' | 'logicalTime'> {
+  return {
+    ...(record.upstream !== undefined && { upstream: record.upstream }),
+    ...(record.chainId !== undefined && { chainId: record.chainId }),
+    ...(record.logicalTime !== undefined && { logicalTime: new Date(record.logicalTime) }),
+  };
+}
+
+/** The environment a run started by `after` gets besides the usual CRONOPS_* variables. */
+function describeChainEnv(run: InvocationRun): Record<string, string> {
+  if (run.upstream === undefined) return {};
+  return {
+    CRONOPS_UPSTREAM_SCHEDULE: run.upstream.schedule,
+    CRONOPS_UPSTREAM_RUN_ID: run.upstream.runId,
+    CRONOPS_UPSTREAM_STATUS: run.upstream.status,
+    CRONOPS_CHAIN_ID: run.chainId ?? run.upstream.runId,
+    CRONOPS_LOGICAL_TIME: (run.logicalTime ?? run.scheduledAt).toISOString(),
+  };
 }
 
 /**
@@ -61,6 +92,7 @@ export function buildInvocation(
     CRONOPS_SCHEDULED_TIME: run.scheduledAt.toISOString(),
     CRONOPS_ATTEMPT: String(run.attempt),
     CRONOPS_TRIGGER: run.trigger,
+    ...describeChainEnv(run),
   };
   const task = spec.task;
   let invocationTask: TaskInvocation['task'];

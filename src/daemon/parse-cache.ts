@@ -6,7 +6,7 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import type { ParsedFile } from '../manifest/resolve.js';
-import { compileScheduleCached } from '../manifest/schedule-expression.js';
+import { compileSpecSchedule } from '../manifest/validate.js';
 
 /** The file in the state directory. */
 export const PARSE_CACHE_FILE = 'manifest-cache.jsonl';
@@ -126,7 +126,7 @@ export class ParseCache implements ParseCacheReader {
     // One compiled expression per distinct expression, shared as a fresh parse shares it (less memory).
     for (const doc of parsed.documents) {
       if (doc.kind !== 'Schedule') continue;
-      const compiled = compileScheduleCached(doc.spec.schedule);
+      const compiled = compileSpecSchedule(doc.spec);
       if (!compiled.ok || !isDeepStrictEqual(compiled.schedule, doc.compiled)) return undefined;
       doc.compiled = compiled.schedule;
     }

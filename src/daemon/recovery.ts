@@ -15,14 +15,34 @@ const ORPHAN_GRACE_MS = 5_000;
 /**
  * Fires the ledger holds but the history does not: the daemon stopped around their instant. They are
  * recorded `pending` (and become `interrupted` below) and move the watermark, so that they never run twice.
+ * A downstream fire of `after` made durable at its upstream's end but never started is returned instead,
+ * to be started (or recorded missed) once the schedules are loaded; and the upstream's final status it
+ * carries is restored when the history lost it.
  */
-export async function recoverLedger(history: HistoryStore, ledger: FireLedger): Promise<void> {
-  for (const intent of await ledger.readPending()) {
-    if (intent.trigger !== 'manual') {
+export async function recoverLedger(
+  history: HistoryStore,
+  ledger: FireLedger,
+): Promise<{ resumable: FireIntent[] }> {
+  const intents = await ledger.readPending();
+  const started = new Set(
+    intents.filter((i) => i.trigger === 'after' && !i.awaitingStart).map((i) => i.runId),
+  );
+  const resumable: FireIntent[] = [];
+  for (const intent of intents) {
+    // `after` fires are not on the schedule's clock: they never move its watermark.
+    if (intent.trigger !== 'manual' && intent.trigger !== 'after') {
       const watermark = history.lastScheduledAt(intent.schedule);
       if (watermark === undefined || watermark < intent.scheduledAt) {
         void history.setLastScheduledAt(intent.schedule, intent.scheduledAt);
       }
+    }
+    if (intent.upstream !== undefined) await restoreUpstream(history, intent);
+    if (intent.awaitingStart) {
+      if (started.has(intent.runId)) continue;
+      const run = await history.getRun(intent.runId, { schedule: intent.schedule });
+      if (run === undefined || (run.status === 'pending' && run.attempts.length === 0))
+        resumable.push(intent);
+      continue;
     }
     if (intent.settled || (await history.hasRun(intent.schedule, intent.runId))) continue;
     void history.recordRun({
@@ -34,8 +54,29 @@ export async function recoverLedger(history: HistoryStore, ledger: FireLedger): 
       reason: JOURNAL_ONLY,
       attempts: [],
       specHash: intent.specHash,
+      ...(intent.upstream !== undefined && { upstream: intent.upstream }),
+      ...(intent.chainId !== undefined && { chainId: intent.chainId }),
+      ...(intent.logicalTime !== undefined && { logicalTime: intent.logicalTime }),
     });
   }
+  return { resumable };
+}
+
+/** The upstream's final record did not reach the history before a crash: the downstream's intent has it. */
+async function restoreUpstream(history: HistoryStore, intent: FireIntent): Promise<void> {
+  const link = intent.upstream;
+  if (link === undefined) return;
+  const run = await history.getRun(link.runId, { schedule: link.schedule });
+  if (run === undefined || (run.status !== 'running' && run.status !== 'pending')) return;
+  await history.recordRun({
+    ...run,
+    status: link.status as RunRecord['status'],
+    finishedAt: intent.scheduledAt,
+    ...(run.startedAt
+      ? { durationMs: Date.parse(intent.scheduledAt) - Date.parse(run.startedAt) }
+      : {}),
+    reason: `${run.reason ? `${run.reason}; ` : ''}final status recovered from the fire journal (the daemon stopped right after the run ended)`,
+  });
 }
 
 /**
@@ -48,13 +89,17 @@ export async function recoverInterrupted(deps: {
   clock: Clock;
   logger: Logger;
   ledger?: FireLedger;
-}): Promise<{ reaped: Promise<void> }> {
+  /** Runs left `pending` that are started again (durable `after` fires): not interrupted. */
+  resuming?: ReadonlySet<string>;
+}): Promise<{ reaped: Promise<void>; interrupted: RunRecord[] }> {
   const { history, clock, logger } = deps;
   // The summaries' counts leave out every shard without such runs: only crashed schedules are read.
-  const found = await history.listRuns({ status: ['running', 'pending'] });
+  const found = (await history.listRuns({ status: ['running', 'pending'] })).filter(
+    (run) => deps.resuming?.has(run.id) !== true,
+  );
   // With replicas sharing the history, only the runs of replicas that are gone are leftovers.
   const leftovers = (await deps.ledger?.selectLeftovers?.(found)) ?? found;
-  if (leftovers.length === 0) return { reaped: Promise.resolve() };
+  if (leftovers.length === 0) return { reaped: Promise.resolve(), interrupted: [] };
   const now = clock.now().toISOString();
   const interrupted = leftovers.map((run) => describeInterrupted(run, now, undefined));
   for (const run of interrupted) {
@@ -84,7 +129,8 @@ export async function recoverInterrupted(deps: {
     },
     (err: unknown) => logger.error({ err }, 'could not terminate leftover processes'),
   );
-  return { reaped };
+  // Those that had started ended now: what is after them (`when: finished`) starts.
+  return { reaped, interrupted: interrupted.filter((run) => run.startedAt !== undefined) };
 }
 
 function describeInterrupted(run: RunRecord, now: string, killed: number | undefined): RunRecord {
@@ -120,6 +166,12 @@ export async function selectRecorded(
   const recorded = new Set<string>();
   const saved = new Map<string, () => boolean>();
   for (const intent of intents) {
+    if (intent.awaitingStart) {
+      // Kept until it starts, or until the history says it ended without starting (skipped, dropped).
+      const run = await history.getRun(intent.runId, { schedule: intent.schedule });
+      if (run !== undefined && run.status !== 'pending') recorded.add(intent.runId);
+      continue;
+    }
     if (intent.settled || Date.parse(intent.scheduledAt) >= cutoffMs) continue;
     if (!(await history.hasRun(intent.schedule, intent.runId))) continue;
     recorded.add(intent.runId);

@@ -6,7 +6,7 @@ import type { AttemptResult, runTask as RunTaskFn } from '../runtime/run-job.js'
 import type { Clock } from '../shared/clock.js';
 import { retryDelayMs } from './backoff.js';
 import { describeNotDurable, isClaimedElsewhere } from './fire-ledger.js';
-import { buildInvocation, type SecretSource } from './invocation.js';
+import { buildInvocation, describeChain, type SecretSource } from './invocation.js';
 import type { RunRecorder } from './run-records.js';
 
 /** A run that was launched: its process may be starting, running, or between attempts. */
@@ -14,6 +14,8 @@ export interface ActiveRun {
   record: RunRecord;
   /** Resolves when the fire's intent is durable in the ledger; rejects when it cannot be. */
   committed: Promise<void>;
+  /** Makes the start itself durable right before the process (a fire made durable earlier by `after`). */
+  beforeStart?: () => Promise<void>;
   job: DesiredSchedule;
   abort: AbortController;
   /** Why it was aborted, which decides its final status. */
@@ -45,6 +47,7 @@ export async function executeRun(run: ActiveRun, deps: RunExecutionDeps): Promis
   // The fire is durable (ledger) before the process exists; usually it was made so before the instant.
   try {
     await run.committed;
+    if (run.beforeStart && !signal.aborted) await run.beforeStart();
   } catch (err) {
     if (isClaimedElsewhere(err)) {
       // Another replica runs this fire and records it; here it only moves the watermark.
@@ -136,6 +139,7 @@ async function runAttempt(
       attempt,
       trigger: record.trigger,
       scheduledAt: new Date(record.scheduledAt),
+      ...describeChain(record),
     },
     deps.secrets,
   );

@@ -7,7 +7,12 @@ import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { deliverNotification as DeliverFn } from '../runtime/notify.js';
 import type { NotificationPlan } from '../runtime/notify-policy.js';
 import type { Clock } from '../shared/clock.js';
-import { resolveRendered, templateContextFor, type SecretSource } from './invocation.js';
+import {
+  describeChain,
+  resolveRendered,
+  templateContextFor,
+  type SecretSource,
+} from './invocation.js';
 
 /** A notification event a schedule can ask for. */
 export type NotifyEvent = NotifySpec['on'][number];
@@ -39,6 +44,7 @@ export class Notifier {
         attempt: Math.max(1, record.attempts.length),
         trigger: record.trigger,
         scheduledAt: new Date(record.scheduledAt),
+        ...describeChain(record),
       });
       const render = (text: string): string => renderTemplate(text, context);
       const resolved = target.webhook

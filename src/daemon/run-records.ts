@@ -21,6 +21,8 @@ export interface RunRecorderOptions {
   /** A new run id (sortable). */
   newRunId: () => string;
   onEvent?: ((event: RunEvent) => void) | undefined;
+  /** A run ended (its final record): what `spec.after` starts. */
+  onFinished?: ((job: DesiredSchedule, record: RunRecord) => void) | undefined;
 }
 
 /** Records runs (moving the schedule's watermark when asked) and emits their events. */
@@ -69,6 +71,8 @@ export class RunRecorder {
       severe?: boolean;
       id?: string;
       trigger?: RunTrigger;
+      /** Trigger `after`: the link of the fire that is missed. */
+      link?: Pick<RunRecord, 'upstream' | 'chainId' | 'logicalTime'>;
     } = {},
   ): RunRecord {
     const now = this.#o.clock.now().toISOString();
@@ -83,6 +87,7 @@ export class RunRecorder {
       specHash: job.hash,
       missed: { count: gap.count, first: gap.first.toISOString(), last: gap.last.toISOString() },
       finishedAt: now,
+      ...options.link,
     };
     const plan = this.#planNotifications(job, record);
     this.record(record, options.watermark);
@@ -104,6 +109,7 @@ export class RunRecorder {
     this.record(record);
     this.emit('run:finished', record);
     this.#o.notifier.notify(job, record, plan);
+    this.#o.onFinished?.(job, record);
   }
 
   /**

@@ -9,6 +9,7 @@ import { isFireable, planDueFires, type FireTrigger } from '../runtime/plan-fire
 import { planSlot, planStart, type StartPlan } from '../runtime/plan-start.js';
 import type { DueFires } from '../runtime/scheduler.js';
 import type { Clock } from '../shared/clock.js';
+import { buildAfterIntent, Downstreams } from './downstream.js';
 import { WaitingFires, type PendingFire } from './waiting-fires.js';
 import type { FireLedger } from './fire-ledger.js';
 import type { SecretSource } from './invocation.js';
@@ -64,6 +65,7 @@ export class RunManager {
   readonly #notifier: Notifier;
   readonly #recorder: RunRecorder;
   readonly #exec: RunExecutionDeps;
+  readonly #downstreams: Downstreams;
   readonly #prepared = new PreparedFires();
   readonly #fires: FireFactory;
   /** Catch-up releases put off until just after a regular instant. */
@@ -94,6 +96,17 @@ export class RunManager {
       notifier: this.#notifier,
       newRunId: () => this.#fires.newRunId(),
       onEvent: this.#o.onEvent,
+      onFinished: (job, record) => this.#downstreams.onEnded(job, record),
+    });
+    this.#downstreams = new Downstreams({
+      clock,
+      recorder: this.#recorder,
+      job: (name) => this.#jobs.get(name),
+      newRunId: () => this.#fires.newRunId(),
+      append: (intents) => this.#fires.append(intents),
+      stopping: () => this.#stopping,
+      startState: (name) => this.#startState(name),
+      carryOut: (job, fire, plan, commit) => this.#carryOut(job, fire, plan, commit, undefined),
     });
     this.#waiting = new WaitingFires(this.#recorder);
     this.#exec = {
@@ -111,6 +124,7 @@ export class RunManager {
   /** Create or update the definition used by future fires; in-flight runs keep the version they started with. */
   define(job: DesiredSchedule): void {
     this.#jobs.set(job.name, job);
+    this.#downstreams.define(job);
     this.#o.history.setRetention(job.name, job.spec.history);
   }
 
@@ -118,6 +132,7 @@ export class RunManager {
   undefine(name: string): void {
     const job = this.#jobs.get(name);
     this.#jobs.delete(name);
+    this.#downstreams.undefine(name);
     this.#prepared.forget(name);
     if (job) this.#waiting.dropAll(job, 'the schedule was removed before the fire started');
   }
@@ -148,6 +163,11 @@ export class RunManager {
 
   get runningCount(): number {
     return this.#running;
+  }
+
+  /** After a restart: start (or record missed) durable `after` fires, and what is after interrupted runs. */
+  resumeAfter(intents: readonly FireIntent[], interrupted: readonly RunRecord[]): void {
+    if (!this.#stopping) this.#downstreams.resume(intents, interrupted);
   }
 
   /**
@@ -355,6 +375,9 @@ export class RunManager {
       job,
       abort: new AbortController(),
       done: Promise.resolve(),
+      ...(record.trigger === 'after' && {
+        beforeStart: () => this.#fires.append([buildAfterIntent(record, false)]),
+      }),
     };
     const set = this.#active.get(job.name) ?? new Set<ActiveRun>();
     set.add(run);

@@ -14,10 +14,19 @@ export interface FireIntent {
    * it into a record.
    */
   settled?: true;
+  /** Trigger `after`: the run whose end made this fire, its chain and the chain's logical time. */
+  upstream?: { schedule: string; runId: string; status: string };
+  chainId?: string;
+  logicalTime?: string;
+  /**
+   * Trigger `after`: durable since its upstream ended, not started yet. Its start is a second intent
+   * with the same run id without this mark; one left alone is started after a restart (or missed).
+   */
+  awaitingStart?: true;
 }
 
 /**
- * What a checkpoint keeps: intents at or after `cutoffMs` as they are (their runs may not be in a
+ * What a checkpoint keeps: `after` fires still awaiting their start; intents at or after `cutoffMs` as they are (their runs may not be in a
  * flushed history yet), and of the older ones that `isRecorded` (their run is in the history, or they
  * are settled already) the newest scheduled fire of each schedule, settled. Older ones that were never
  * recorded (prepared for an instant that a reload then moved) are dropped. Intents that `isUnsaved` (their
@@ -32,10 +41,23 @@ export function compactIntents(
 ): FireIntent[] {
   const recent: FireIntent[] = [];
   const newest = new Map<string, FireIntent>();
+  const started = new Set(
+    intents.filter((i) => i.trigger === 'after' && !i.awaitingStart).map((i) => i.runId),
+  );
   for (const intent of intents) {
-    if (Date.parse(intent.scheduledAt) >= cutoffMs || (!intent.settled && isUnsaved(intent))) {
+    if (intent.awaitingStart) {
+      // An `after` fire waiting to start stays, however old, until it starts or ends unstarted.
+      if (!started.has(intent.runId) && !isRecorded(intent)) recent.push(intent);
+    } else if (
+      Date.parse(intent.scheduledAt) >= cutoffMs ||
+      (!intent.settled && isUnsaved(intent))
+    ) {
       recent.push(intent);
-    } else if (intent.trigger !== 'manual' && (intent.settled || isRecorded(intent))) {
+    } else if (
+      intent.trigger !== 'manual' &&
+      intent.trigger !== 'after' &&
+      (intent.settled || isRecorded(intent))
+    ) {
       const known = newest.get(intent.schedule);
       if (!known || known.scheduledAt < intent.scheduledAt) newest.set(intent.schedule, intent);
     }

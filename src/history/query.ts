@@ -4,6 +4,8 @@ import type { RunQuery, RunRecord } from './store.js';
 /** Whether one run passes every filter of the query except `limit`, `schedule` and `schedules`. */
 export function matchesRunQuery(run: RunRecord, query: RunQuery): boolean {
   if (query.before !== undefined && !(run.id < query.before)) return false;
+  if (query.chain !== undefined && run.id !== query.chain && run.chainId !== query.chain)
+    return false;
   if (query.status !== undefined && query.status.length > 0 && !query.status.includes(run.status))
     return false;
   if (query.since !== undefined || query.until !== undefined) {

@@ -27,8 +27,16 @@ export const RUN_STATUSES = [
   'cancelled',
 ] as const satisfies readonly RunStatus[];
 
-/** Why a run was started. */
-export type RunTrigger = 'schedule' | 'catchup' | 'manual' | 'retry';
+/** Why a run was started; `after`: the end of a run of a schedule in its `spec.after`. */
+export type RunTrigger = 'schedule' | 'catchup' | 'manual' | 'retry' | 'after';
+
+/** For a run started by `spec.after`: the run whose end started it. */
+export interface UpstreamLink {
+  schedule: string;
+  runId: string;
+  /** That run's final status. */
+  status: string;
+}
 
 /** One process started for a run. */
 export interface AttemptRecord {
@@ -69,6 +77,12 @@ export interface RunRecord {
   specHash: string;
   /** For status 'missed': one record per gap of missed fires. */
   missed?: { count: number; first: string; last: string };
+  /** Trigger `after`: the run whose end started this one. */
+  upstream?: UpstreamLink;
+  /** Trigger `after`: the id of the chain's first run (a run without it is its own chain's first run). */
+  chainId?: string;
+  /** Trigger `after`: the chain's first run's scheduledAt; date templates read it. */
+  logicalTime?: string;
   /** The replica that recorded the run (PostgreSQL store: `cronops run --store`); absent on a single node. */
   replica?: string;
   /**
@@ -104,6 +118,8 @@ export interface RunQuery {
   limit?: number;
   /** Cursor: only runs with id < before (the id of the last run of the previous page). */
   before?: string;
+  /** Only the runs of one chain: the run with this id and every run whose chainId it is. */
+  chain?: string;
 }
 
 /** Whether history reaches the disk, for the status file and /readyz. */

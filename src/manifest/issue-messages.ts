@@ -184,8 +184,11 @@ export function describeZodIssue(
     }
   }
 
-  if (custom)
-    return [{ path, mode: issue.code === 'invalid_key' ? 'key' : 'value', message: issue.message }];
+  if (custom) {
+    // A custom issue about a field that is not there ("schedule" or "after") points at its parent.
+    const mode = issue.code === 'invalid_key' ? 'key' : at.found ? 'value' : 'parent';
+    return [{ path, mode, message: issue.message }];
+  }
 
   switch (issue.code) {
     case 'invalid_type': {

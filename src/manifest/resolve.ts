@@ -2,6 +2,7 @@
 import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import type { CompiledSchedule } from '../cron/types.js';
+import { checkAfterGraph, type AfterNode } from './after-graph.js';
 import { findForeignFileIssue } from './foreign-file.js';
 import { compareIssues, type ManifestIssue } from './issue.js';
 import { mergeDefaults, mergeDefaultsLabels } from './merge.js';
@@ -47,6 +48,11 @@ export interface ResolveResult {
   issues: ManifestIssue[];
   /** Schedule documents passed over because an earlier one (by file path, then position) has their name. */
   duplicates: number;
+  /**
+   * Schedules whose `after` names no loaded schedule, itself, a cycle or a chain too deep, with the
+   * reason (also in `issues`). They stay in `schedules`; they never run by `after`.
+   */
+  afterBroken: Map<string, string>;
 }
 
 function formatSize(bytes: number): string {
@@ -128,7 +134,11 @@ function applyDefaults(doc: ScheduleDocument, defaults: DefaultsDocument): Resol
   const issues: ManifestIssue[] = [];
   for (const site of defaults.paramTemplates) {
     if (isOverridden(site, doc.specInput)) continue;
-    for (const problem of checkTemplateText(site.text, doc.spec.params)) {
+    for (const problem of checkTemplateText(
+      site.text,
+      doc.spec.params,
+      doc.spec.after !== undefined,
+    )) {
       issues.push({
         ...at,
         path: site.path,
@@ -221,6 +231,7 @@ export function resolveSchedules(files: readonly ParsedFile[], memo?: ResolveMem
   }
   const schedules: LoadedSchedule[] = [];
   const byName = new Map<string, ScheduleDocument>();
+  const afterNodes: AfterNode[] = [];
   let duplicates = 0;
   // The directory of the previous document's file: a file's documents share it, and dirname() is not free.
   let lastFile: string | undefined;
@@ -247,9 +258,20 @@ export function resolveSchedules(files: readonly ParsedFile[], memo?: ResolveMem
       byName.set(doc.name, doc);
       const resolved = resolveDocument(doc, defaults, memo);
       if (resolved.issues.length > 0) issues.push(...resolved.issues);
-      if (resolved.schedule) schedules.push(resolved.schedule);
+      if (resolved.schedule) {
+        schedules.push(resolved.schedule);
+        const after = doc.spec.after;
+        if (after !== undefined)
+          afterNodes.push({ name: doc.name, file: doc.file, after, at: doc.afterAt ?? [] });
+      }
     }
   }
+  let afterBroken = new Map<string, string>();
+  if (afterNodes.length > 0) {
+    const graph = checkAfterGraph(afterNodes, new Set(schedules.map((s) => s.name)));
+    issues.push(...graph.issues);
+    afterBroken = graph.broken;
+  }
   issues.sort(compareIssues);
-  return { schedules, issues, duplicates };
+  return { schedules, issues, duplicates, afterBroken };
 }

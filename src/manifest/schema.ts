@@ -1,5 +1,6 @@
 // The manifest's single source of truth: the zod schema, the types users write and the resolved types the daemon runs.
 import { z } from 'zod';
+import { afterListSchema, type AfterSpec } from './after-schema.js';
 import { checkTimeZone } from './timezone.js';
 import { compileScheduleCached, formatScheduleError } from './schedule-expression.js';
 import { describeValue } from './issue-messages.js';
@@ -24,6 +25,8 @@ export {
   type TaskSpec,
 } from './task-schema.js';
 
+export { AFTER_WHEN, type AfterSpec, type AfterWhen } from './after-schema.js';
+
 export const API_VERSION = 'cronops/v1';
 
 /** `metadata.name`: a DNS label, like Kubernetes object names. */
@@ -40,7 +43,10 @@ export const BACKOFF_KINDS = ['none', 'fixed', 'linear', 'exponential'] as const
 
 /** A schedule's spec with every default applied: durations in ms, sizes in bytes, instants as ISO strings. */
 export interface JobSpec {
-  schedule: string;
+  /** The clock times; absent for a schedule that runs only after others (see `after`). */
+  schedule?: string;
+  /** The schedules whose runs start this one; absent when none. */
+  after?: AfterSpec[];
   timezone: string;
   suspend: boolean;
   concurrencyPolicy: 'Allow' | 'Forbid' | 'Replace' | 'Queue';
@@ -101,7 +107,7 @@ const scheduleExpressionSchema = z
   )
   .meta({
     description:
-      'When to fire: 5-field cron (min hour dom month dow), 6-field cron with seconds first, @yearly/@annually, @monthly, @weekly, @daily/@midnight, @hourly, or "@every <duration>". Quote it in YAML.',
+      'When to fire: 5-field cron (min hour dom month dow), 6-field cron with seconds first, @yearly/@annually, @monthly, @weekly, @daily/@midnight, @hourly, or "@every <duration>". Quote it in YAML. Optional when "after" is given.',
   });
 
 const instantSchema = (description: string) =>
@@ -194,6 +200,21 @@ const sharedSpecFields = {
   }),
 };
 
+/** A schedule needs times of its own, upstreams, or both. */
+function checkScheduleOrAfter(
+  spec: { schedule?: string | undefined; after?: unknown },
+  ctx: z.RefinementCtx,
+): void {
+  if (spec.schedule !== undefined || spec.after !== undefined) return;
+  ctx.addIssue({
+    code: 'custom',
+    path: ['schedule'],
+    input: spec,
+    message:
+      'missing required field "schedule" (or "after", to run after another schedule\'s runs)',
+  });
+}
+
 function checkActiveWindow(
   spec: { activeFrom?: string | undefined; activeUntil?: string | undefined },
   ctx: z.RefinementCtx,
@@ -217,7 +238,8 @@ function checkActiveWindow(
 /** A Schedule's spec: input as written, output the resolved JobSpec. */
 export const JobSpecSchema = z
   .strictObject({
-    schedule: scheduleExpressionSchema,
+    schedule: scheduleExpressionSchema.optional(),
+    after: afterListSchema.optional(),
     ...sharedSpecFields,
     timezone: sharedSpecFields.timezone.default('UTC'),
     suspend: sharedSpecFields.suspend.default(false),
@@ -257,9 +279,15 @@ export const JobSpecSchema = z
     maxSuccessAge: sharedSpecFields.maxSuccessAge.optional(),
     notify: sharedSpecFields.notify.default([]),
   })
-  .check(z.superRefine((spec, ctx) => checkActiveWindow(spec, ctx)))
+  .check(
+    z.superRefine((spec, ctx) => {
+      checkScheduleOrAfter(spec, ctx);
+      checkActiveWindow(spec, ctx);
+    }),
+  )
   .transform((spec): JobSpec => ({
-    schedule: spec.schedule,
+    ...(spec.schedule !== undefined && { schedule: spec.schedule }),
+    ...(spec.after !== undefined && { after: spec.after }),
     timezone: spec.timezone,
     suspend: spec.suspend,
     concurrencyPolicy: spec.concurrencyPolicy,
@@ -278,7 +306,11 @@ export const JobSpecSchema = z
     ...(spec.maxSuccessAge !== undefined && { maxSuccessAge: spec.maxSuccessAge }),
     notify: spec.notify,
   }))
-  .meta({ description: 'What to run and when.' });
+  .meta({
+    description: 'What to run and when.',
+    // What checkScheduleOrAfter says, for editors: times of its own, upstreams, or both.
+    anyOf: [{ required: ['schedule'] }, { required: ['after'] }],
+  });
 
 /** A Defaults spec: any spec field except schedule, params and the task kind; nothing is defaulted. */
 export const DefaultsSpecSchema = z

@@ -21,6 +21,10 @@ export const TEMPLATE_VARIABLES = [
   'weekday',
   'week',
   'timestamp',
+  'logicalTime',
+  'upstream.schedule',
+  'upstream.runId',
+  'upstream.status',
 ] as const;
 
 export type TemplateVariable = (typeof TEMPLATE_VARIABLES)[number];
@@ -44,6 +48,10 @@ export interface TemplateContextInput {
   /** The schedule's IANA zone, for the local date and time variables. */
   timeZone: string;
   params: Record<string, unknown>;
+  /** The chain root's scheduled instant: the date and time variables read it. @default scheduledTime */
+  logicalTime?: Date;
+  /** The run that started this one, for a run started by `spec.after`. */
+  upstream?: { schedule: string; runId: string; status: string };
 }
 
 /** A piece of a template string: literal text, or one `{{ expression }}` and its source text. */
@@ -147,8 +155,13 @@ function checkExpression(
   expression: string,
   source: string,
   params: Record<string, unknown> | undefined,
+  hasAfter: boolean | undefined,
 ): string | undefined {
-  if (KNOWN.has(expression)) return undefined;
+  if (KNOWN.has(expression)) {
+    return hasAfter === false && expression.startsWith('upstream.')
+      ? `template "${source}" is set only for a schedule with "after" (it names the run that started this one)`
+      : undefined;
+  }
   if (expression === 'params') {
     return `template "${source}" needs a path, like "{{ params.retentionDays }}"`;
   }
@@ -165,7 +178,7 @@ function checkExpression(
   }
   const [head = '', ...rest] = expression.split('.');
   const closest =
-    rest.length > 0
+    rest.length > 0 && head !== 'upstream'
       ? findClosest(head, ['params']) && `params.${rest.join('.')}`
       : findClosest(expression, TEMPLATE_VARIABLES);
   return closest
@@ -183,17 +196,19 @@ export function findTemplateProblems(text: string, params: Record<string, unknow
 
 /**
  * Like `findTemplateProblems`; with `params` undefined only the variable names are checked
- * (used for Defaults, whose params paths are checked against each schedule later).
+ * (used for Defaults, whose params paths are checked against each schedule later). `hasAfter`
+ * false makes `upstream.*` an error; undefined leaves it to the merge (Defaults).
  */
 export function checkTemplateText(
   text: string,
   params: Record<string, unknown> | undefined,
+  hasAfter?: boolean,
 ): string[] {
   if (!text.includes('{{')) return [];
   const { parts, problems } = splitTemplate(text);
   for (const part of parts) {
     if ('expression' in part) {
-      const problem = checkExpression(part.expression, part.source, params);
+      const problem = checkExpression(part.expression, part.source, params, hasAfter);
       if (problem !== undefined) problems.push(problem);
     }
   }
@@ -203,6 +218,11 @@ export function checkTemplateText(
 /** Whether `text` uses `{{ params.… }}` (so it must be checked against each schedule's params). */
 export function usesParams(text: string): boolean {
   return /\{\{\s*params[.\s}]/.test(text);
+}
+
+/** Whether `text` uses `{{ upstream.… }}` (so a Defaults string is checked against each schedule's `after`). */
+export function usesUpstream(text: string): boolean {
+  return /\{\{\s*upstream\./.test(text);
 }
 
 function renderValue(value: unknown): string {
@@ -262,7 +282,8 @@ function computeIsoWeek(year: number, month: number, day: number): number {
 
 /** The values of every template variable for one run; date and time variables in the schedule's zone. */
 export function buildTemplateContext(input: TemplateContextInput): TemplateContext {
-  const instant = input.scheduledTime;
+  // A chain's steps share the root's date: a night's pipeline keeps one date past midnight.
+  const instant = input.logicalTime ?? input.scheduledTime;
   const wholeSecondMs = Math.floor(instant.getTime() / 1000) * 1000;
   // From the offsets the firing engine caches per zone and day: no ICU reading per run (about 0.1 ms).
   const offsetMs = offsetAt(input.timeZone, wholeSecondMs);
@@ -278,7 +299,7 @@ export function buildTemplateContext(input: TemplateContextInput): TemplateConte
       runId: input.runId,
       attempt: String(input.attempt),
       trigger: input.trigger,
-      scheduledTime: instant.toISOString(),
+      scheduledTime: input.scheduledTime.toISOString(),
       date,
       time: `${pad(wall.hour)}:${pad(wall.minute)}`,
       datetime: `${date}T${pad(wall.hour)}:${pad(wall.minute)}:${pad(wall.second)}${offset}`,
@@ -289,6 +310,10 @@ export function buildTemplateContext(input: TemplateContextInput): TemplateConte
       weekday: WEEKDAY_NAMES[weekday] ?? '',
       week: pad(computeIsoWeek(wall.year, wall.month, wall.day)),
       timestamp: String(Math.floor(instant.getTime() / 1000)),
+      logicalTime: instant.toISOString(),
+      'upstream.schedule': input.upstream?.schedule ?? '',
+      'upstream.runId': input.upstream?.runId ?? '',
+      'upstream.status': input.upstream?.status ?? '',
     },
     params: input.params,
   };

@@ -1,5 +1,6 @@
 // One YAML document → a validated Schedule or Defaults, or every issue it has, each with its position.
-import type { CompiledSchedule } from '../cron/types.js';
+import type { CompileResult, CompiledSchedule } from '../cron/types.js';
+import { describeAfter } from './after-schema.js';
 import { SchedulerError } from '../shared/errors.js';
 import { describeValue, describeZodIssue, type UnknownFieldExplainer } from './issue-messages.js';
 import type { ManifestIssue } from './issue.js';
@@ -14,7 +15,7 @@ import {
   type ScheduleMetadata,
 } from './schema.js';
 import { findClosest } from './suggest.js';
-import { checkTemplateText, usesParams } from './templates.js';
+import { checkTemplateText, usesParams, usesUpstream } from './templates.js';
 import { findShellTemplateProblems } from './shell-templates.js';
 import { formatPath, type PathSegment, type YamlDocument } from './yaml.js';
 
@@ -51,6 +52,8 @@ export interface ScheduleDocument extends DocumentBase {
   metadata: ScheduleMetadata;
   spec: JobSpec;
   compiled: CompiledSchedule;
+  /** Where each `spec.after[i].schedule` value is (parallel to `spec.after`); absent without `after`. */
+  afterAt?: { line: number; col: number }[];
 }
 
 /** A valid Defaults document. */
@@ -76,7 +79,7 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 const explainDefaultsField: UnknownFieldExplainer = (parentPath, key) => {
   const at = formatPath(parentPath);
-  if (at === 'spec' && (key === 'schedule' || key === 'params')) {
+  if (at === 'spec' && (key === 'schedule' || key === 'params' || key === 'after')) {
     return `a Defaults document cannot set "${key}"; set it in each Schedule`;
   }
   if (at === 'spec.task' && (TASK_KINDS as readonly string[]).includes(key)) {
@@ -227,11 +230,17 @@ export function validateDocument(file: string, doc: YamlDocument): DocumentValid
         ? root.spec.params
         : {}
       : undefined;
+  // Defaults cannot know whether a schedule has upstreams: their `upstream.*` is checked when merged.
+  const hasAfter =
+    kind === 'Schedule' ? isRecord(root.spec) && root.spec.after !== undefined : undefined;
   const paramTemplates: TemplateSite[] = [];
   for (const site of collectTemplateStrings(root.spec)) {
-    const problems = checkTemplateText(site.text, params);
+    const problems = checkTemplateText(site.text, params, hasAfter);
     if (isShellSite(site.path)) problems.push(...findShellTemplateProblems(site.text));
-    const keep = kind === 'Defaults' && problems.length === 0 && usesParams(site.text);
+    const keep =
+      kind === 'Defaults' &&
+      problems.length === 0 &&
+      (usesParams(site.text) || usesUpstream(site.text));
     if (problems.length === 0 && !keep) continue;
     const position = doc.locate(site.path, 'value');
     const path = formatPath(site.path);
@@ -260,14 +269,15 @@ export function validateDocument(file: string, doc: YamlDocument): DocumentValid
       },
     };
   }
-  const compiled = compileScheduleCached(parsed.spec.schedule);
+  const compiled = compileSpecSchedule(parsed.spec);
   if (!compiled.ok)
     throw new SchedulerError(
       'INTERNAL',
-      `schedule "${parsed.spec.schedule}" passed validation but does not compile`,
+      `schedule "${parsed.spec.schedule ?? ''}" passed validation but does not compile`,
       { file },
     );
   const namePosition = doc.locate(['metadata', 'name'], 'value');
+  const after = parsed.spec.after;
   return {
     ok: true,
     document: {
@@ -279,6 +289,21 @@ export function validateDocument(file: string, doc: YamlDocument): DocumentValid
       metadata: parsed.metadata,
       spec: parsed.spec,
       compiled: compiled.schedule,
+      ...(after !== undefined && {
+        afterAt: after.map((_, index) => doc.locate(['spec', 'after', index, 'schedule'], 'value')),
+      }),
     },
+  };
+}
+
+/**
+ * A spec's clock times compiled: its expression, or for a schedule with only `after` the kind that
+ * never fires by the clock. Shared with the parse cache, which rebuilds what a fresh parse would.
+ */
+export function compileSpecSchedule(spec: Pick<JobSpec, 'schedule' | 'after'>): CompileResult {
+  if (spec.schedule !== undefined) return compileScheduleCached(spec.schedule);
+  return {
+    ok: true,
+    schedule: { kind: 'after', source: describeAfter(spec.after ?? []) },
   };
 }

@@ -7,6 +7,11 @@ export interface DesiredSchedule extends LoadedSchedule {
   hash: string;
   /** Its file is invalid now and this is the last good version of it. */
   degraded: boolean;
+  /**
+   * Why its `after` cannot be followed (an upstream that is gone, a cycle, a chain too deep): it never
+   * runs by `after`, only by its own times. Absent when its upstreams are all there (or it has none).
+   */
+  afterBlocked?: string;
 }
 
 /** Every wanted schedule, by name (a schedule is identified by its name, not by its file). */

@@ -49,6 +49,8 @@ const PORTABLE_PART = /^(?:\?|(?:\*|\d+(?:-\d+)?)(?:\/\d+)?)$/;
  */
 export function mapCronSchedule(compiled: CompiledSchedule, timezone: string): CronScheduleMapping {
   if (compiled.kind === 'every') return mapEvery(compiled.source, compiled.everyMs);
+  if (compiled.kind === 'after')
+    return { ok: false, reason: `it has no times of its own: it runs ${compiled.source}` };
   const source = compiled.source;
   const special = [...compiled.fields.dayOfMonth, ...compiled.fields.dayOfWeek].filter(
     (value): value is string => typeof value === 'string',

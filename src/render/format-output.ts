@@ -1,5 +1,5 @@
 // The text `render kubernetes` prints: a multi-document YAML on stdout, one line per error or warning on stderr.
-import { stringify } from 'yaml';
+import { createBlockYamlWriter } from './block-yaml.js';
 import { STORE_SECRET_KEY } from './build-cron-job.js';
 import type { RenderError, RenderResult, RenderWarning } from './render-kubernetes.js';
 
@@ -40,14 +40,10 @@ export function formatHeader(result: RenderResult, storeSecret: string | undefin
   return lines;
 }
 
-/**
- * YAML 1.1 output: Kubernetes tools read YAML as 1.1 (go-yaml), where `on`, `no` or `yes` are
- * booleans, so such strings must be quoted to stay strings. No anchors or aliases, no folding.
- */
-const STRINGIFY_OPTIONS = { version: '1.1', lineWidth: 0, aliasDuplicateObjects: false } as const;
-
 /** Every object as one YAML document, after the header comment. */
 export function formatRenderedYaml(result: RenderResult, storeSecret: string | undefined): string {
-  const documents = result.objects.map((object) => stringify(object, STRINGIFY_OPTIONS));
+  // YAML 1.1, as the `yaml` library prints it (see block-yaml.ts and docs/design/render-kubernetes.md).
+  const writer = createBlockYamlWriter();
+  const documents = result.objects.map((object) => writer.writeDocument(object));
   return `${formatHeader(result, storeSecret).join('\n')}\n---\n${documents.join('---\n')}`;
 }

@@ -48,9 +48,9 @@ export interface PlanResumeInput {
   reason: 'startup' | 'reload' | 'clock-step';
 }
 
-/** Wildcard schedules (minute or hour starts with `*`, and `@every`) follow elapsed time. */
+/** Wildcard schedules (minute or hour starts with `*`, and `@every`) follow elapsed time; `after` has no times to wait for. */
 export function isWildcardSchedule(compiled: CompiledSchedule): boolean {
-  return compiled.kind === 'every' || !compiled.fixedTime;
+  return compiled.kind !== 'cron' || !compiled.fixedTime;
 }
 
 /**

@@ -14,7 +14,7 @@ export type FirePolicy = Pick<
 };
 
 /** What starts a fire: its instant came due (`schedule`), a gap is caught up (`catchup`), a person (`manual`). */
-export type FireTrigger = 'schedule' | 'catchup' | 'manual';
+export type FireTrigger = 'schedule' | 'catchup' | 'manual' | 'after';
 
 /** `catchUp: all` queues at most this many of a gap's newest instants; older ones are missed. */
 export const CATCH_UP_LIMIT = 100;

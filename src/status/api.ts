@@ -23,6 +23,8 @@ export interface RunListRequest {
   limit: number;
   /** Only runs older than this id (the `nextCursor` of the previous page). */
   cursor?: string;
+  /** Only the runs of the chain started by this run (`spec.after`). */
+  chain?: string;
 }
 
 /** A query string the endpoint cannot use: which parameter, and what was expected. */
@@ -48,7 +50,7 @@ export function parseRunListQuery(
 ): { ok: true; request: RunListRequest } | { ok: false; problem: QueryProblem } {
   const known = options.perSchedule
     ? ['status', 'since', 'until', 'limit', 'cursor']
-    : ['status', 'schedule', 'label', 'since', 'until', 'limit', 'cursor'];
+    : ['status', 'schedule', 'label', 'chain', 'since', 'until', 'limit', 'cursor'];
   for (const name of new Set(params.keys())) {
     if (!known.includes(name)) {
       return fail(name, `unknown parameter "${name}" (expected ${known.join(', ')})`);
@@ -114,6 +116,13 @@ export function parseRunListQuery(
     }
     request.cursor = cursor;
   }
+  const chain = params.get('chain');
+  if (chain !== null) {
+    if (!RUN_ID.test(chain)) {
+      return fail('chain', `chain: expected the id of a chain's first run, got "${chain}"`);
+    }
+    request.chain = chain;
+  }
   return { ok: true, request };
 }
 
@@ -152,6 +161,7 @@ export async function selectRunPage(
     ...(request.since ? { since: request.since } : {}),
     ...(request.until ? { until: request.until } : {}),
     ...(request.cursor ? { before: request.cursor } : {}),
+    ...(request.chain ? { chain: request.chain } : {}),
   };
   // One query, even for many schedules: the store reads only the shards that hold the newest runs.
   const found =

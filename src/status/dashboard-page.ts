@@ -94,7 +94,7 @@ function buildPage(): string {
   <section class="panel" id="timeline" aria-labelledby="timeline-title">
     <div class="panel-head">
       <h2 id="timeline-title">Next 24 hours</h2>
-      <p class="note" id="timeline-desc">Upcoming fires per schedule, in <span id="timeline-zone">local time</span>. Fires close together show as a band.</p>
+      <p class="note" id="timeline-desc">Upcoming fires per schedule, in <span id="timeline-zone">local time</span>. Fires close together show as a band; a schedule firing more than 144 times a day shows its cadence.</p>
     </div>
     <div class="panel-body timeline-wrap" id="timeline-chart"></div>
   </section>

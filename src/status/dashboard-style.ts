@@ -273,8 +273,24 @@ dialog.run-view::backdrop { background: rgba(15, 20, 28, 0.5); }
   table.t-schedules.cards td[data-label='Labels'],
   table.t-schedules.cards td .expr,
   table.t-schedules.cards td.card-title .sub { display: none; }
-  table.t-schedules.cards tr { padding: 6px 12px; }
-  table.t-schedules.cards td { padding: 1px 0; }
+  /* Three lines a card: name and health; when and next run; last run. */
+  table.t-schedules.cards tr {
+    display: grid; grid-template-columns: minmax(0, 1fr) minmax(0, 1fr); column-gap: 12px; row-gap: 2px;
+    padding: 6px 12px;
+  }
+  table.t-schedules.cards td { padding: 0; }
+  table.t-schedules.cards td.card-title { grid-area: 1 / 1; padding: 0; overflow-wrap: anywhere; }
+  table.t-schedules.cards td[data-label='Health'] { grid-area: 1 / 2; }
+  table.t-schedules.cards td[data-label='When'] { grid-area: 2 / 1; display: block; text-align: left; overflow-wrap: anywhere; }
+  table.t-schedules.cards td[data-label='Next run'] { grid-area: 2 / 2; }
+  table.t-schedules.cards td[data-label='Last run'] { grid-area: 3 / 1 / 4 / 3; }
+  table.t-schedules.cards td[data-label='Health']::before,
+  table.t-schedules.cards td[data-label='Next run']::before,
+  table.t-schedules.cards td[data-label='When']::before { content: none; }
+  table.t-schedules.cards td[data-label='Next run'] .sub,
+  table.t-schedules.cards td[data-label='Last run'] .sub { display: none; }
+  table.t-schedules.cards td[data-label='Next run'] > *,
+  table.t-schedules.cards td[data-label='Health'] > * { grid-column: 1 / -1; }
   dialog.run-view { width: 100vw; max-width: 100vw; max-height: 100vh; height: 100vh; margin: 0; border-radius: 0; }
 }
 @media (prefers-reduced-motion: no-preference) {

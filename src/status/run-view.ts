@@ -32,6 +32,12 @@ export interface ApiRun {
   /** For `missed` records: how many fires the gap held, and its first and last instants. */
   missed: { count: number; first: string; last: string } | null;
   attempts: ApiAttempt[];
+  /** Trigger `after` only: the run whose end started this one. */
+  upstream?: { schedule: string; runId: string; status: string };
+  /** Trigger `after` only: the id of the chain's first run (`/api/v1/runs?chain=ID`). */
+  chainId?: string;
+  /** Trigger `after` only: the chain's first run's scheduledAt. */
+  logicalTime?: string;
 }
 
 /**
@@ -63,5 +69,8 @@ export function buildApiRun(run: RunRecord, options: { outputTails: boolean }): 
       pid: attempt.pid ?? null,
       ...(options.outputTails ? { outputTail: attempt.outputTail ?? null } : {}),
     })),
+    ...(run.upstream !== undefined && { upstream: { ...run.upstream } }),
+    ...(run.chainId !== undefined && { chainId: run.chainId }),
+    ...(run.logicalTime !== undefined && { logicalTime: run.logicalTime }),
   };
 }

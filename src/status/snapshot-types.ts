@@ -63,6 +63,10 @@ export interface StatusInput {
     counts?: Record<RunStatus, number>;
     /** The fingerprint of the running version (reconcile/fingerprint.ts): `cronops plan` compares it. */
     specHash?: string;
+    /** `spec.after`: the schedules whose runs start this one. */
+    after?: readonly { schedule: string; when: string }[];
+    /** Why it never runs by `after` now (an upstream that is gone, a cycle, a chain too deep). */
+    afterBlocked?: string;
     /** `spec.activeFrom` / `spec.activeUntil` (ISO instants): the schedule fires only inside them. */
     activeFrom?: string | undefined;
     activeUntil?: string | undefined;
@@ -116,6 +120,10 @@ export interface StatusSchedule {
   clockWaitUntil: string | null;
   running: { runId: string; startedAt: string; attempt: number; elapsedMs: number }[];
   queued: number;
+  /** `spec.after`, when it has one: the schedules whose runs start this one. */
+  after?: { schedule: string; when: string }[];
+  /** Present when it never runs by `after` now, saying why (its file is invalid, see `files`). */
+  afterBlocked?: string;
   /** The newest run in a final state other than skipped/missed. */
   lastRun: StatusRun | null;
   /** The newest record of any status (including running, skipped, missed). */

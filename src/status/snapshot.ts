@@ -267,6 +267,8 @@ function buildStatusSchedule(
     labels: sortLabels(schedule.labels),
     concurrencyPolicy: schedule.concurrencyPolicy,
     maxSuccessAgeMs: schedule.maxSuccessAge ?? null,
+    ...(schedule.after !== undefined && { after: schedule.after.map((entry) => ({ ...entry })) }),
+    ...(schedule.afterBlocked !== undefined && { afterBlocked: schedule.afterBlocked }),
     health: healthOf(
       {
         degraded: schedule.degraded,

@@ -74,9 +74,12 @@ export function buildTimelineLane(schedule: StatusSchedule, from: Date): Timelin
     lane.fires = fires.map((ms) => new Date(ms).toISOString());
     return lane;
   }
+  const gaps = new Map<number, number>();
   let gap = Infinity;
   for (let index = 1; index < fires.length; index += 1) {
-    gap = Math.min(gap, (fires[index] ?? 0) - (fires[index - 1] ?? 0));
+    const between = (fires[index] ?? 0) - (fires[index - 1] ?? 0);
+    gaps.set(between, (gaps.get(between) ?? 0) + 1);
+    gap = Math.min(gap, between);
   }
   const end = Math.min(toMs - 1, window.untilMs);
   let last = fires[fires.length - 1] ?? from.getTime();
@@ -87,10 +90,23 @@ export function buildTimelineLane(schedule: StatusSchedule, from: Date): Timelin
   return {
     name: schedule.name,
     fires: null,
-    everyMs: gap,
+    everyMs: findCommonGap(gaps),
     first: new Date(fires[0] ?? from.getTime()).toISOString(),
     last: new Date(last).toISOString(),
   };
+}
+
+/**
+ * The cadence to label a frequent lane with: the most common gap between fires (the smaller one on a
+ * tie), so that a schedule every 9 minutes of the hour reads "every 9m" although once an hour its fires are 6 minutes apart.
+ */
+export function findCommonGap(gaps: ReadonlyMap<number, number>): number {
+  let best = Infinity;
+  let bestCount = 0;
+  for (const [gap, count] of gaps) {
+    if (count > bestCount || (count === bestCount && gap < best)) [best, bestCount] = [gap, count];
+  }
+  return best;
 }
 
 /** The timeline of every schedule, from `now` (rounded down to the minute). */

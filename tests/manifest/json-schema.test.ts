@@ -32,7 +32,9 @@ describe('manifest/json-schema', () => {
     expect(descend(scheduleDoc as Json, 'properties', 'kind')).toMatchObject({ const: 'Schedule' });
     expect(descend(defaultsDoc as Json, 'properties', 'kind')).toMatchObject({ const: 'Defaults' });
     const spec = descend(scheduleDoc as Json, 'properties', 'spec');
-    expect(spec.required).toEqual(['schedule', 'task']);
+    expect(spec.required).toEqual(['task']);
+    expect(spec.anyOf).toEqual([{ required: ['schedule'] }, { required: ['after'] }]);
+    expect(descend(spec, 'properties', 'after')).toMatchObject({ type: 'array', minItems: 1 });
     expect(spec.additionalProperties).toBe(false);
     const properties = spec.properties as Record<string, Json>;
     for (const [name, property] of Object.entries(properties)) {

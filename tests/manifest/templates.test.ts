@@ -116,6 +116,10 @@ describe('manifest/templates', () => {
         weekday,
         week,
         timestamp,
+        logicalTime: instant,
+        'upstream.schedule': '',
+        'upstream.runId': '',
+        'upstream.status': '',
       });
     },
   );
@@ -168,7 +172,7 @@ describe('manifest/templates', () => {
     [
       '{{ .Names }}',
       [
-        'unknown template variable "{{ .Names }}" (known: name, runId, attempt, trigger, scheduledTime, date, time, datetime, year, month, monthName, day, weekday, week, timestamp, params.PATH; write \\{{ for a literal "{{")',
+        'unknown template variable "{{ .Names }}" (known: name, runId, attempt, trigger, scheduledTime, date, time, datetime, year, month, monthName, day, weekday, week, timestamp, logicalTime, upstream.schedule, upstream.runId, upstream.status, params.PATH; write \\{{ for a literal "{{")',
       ],
     ],
     [

@@ -24,6 +24,39 @@ function report(text: string): string[] {
 }
 
 describe('manifest/validate', () => {
+  it('accepts a schedule with only after, and one with both, with upstream templates', () => {
+    const parsed = parseManifestText(
+      FILE,
+      [
+        schedule('  after: [{ schedule: extract, when: failed }]')
+          .replace('  schedule: "30 2 * * *"\n', '')
+          .replace('[pg_dump, -Fc]', '[echo, "{{ upstream.schedule }} {{ upstream.status }}"]'),
+        schedule('  after: [{ schedule: extract }, { schedule: load, when: finished }]')
+          .replace('nightly-db-backup', 'both')
+          .replace('[pg_dump, -Fc]', '[echo, "{{ logicalTime }} {{ upstream.runId }}"]'),
+      ].join('---\n'),
+    );
+    expect(parsed.issues).toEqual([]);
+    const [afterOnly, both] = parsed.documents;
+    expect(afterOnly).toMatchObject({
+      kind: 'Schedule',
+      spec: { after: [{ schedule: 'extract', when: 'failed' }] },
+      compiled: { kind: 'after', source: 'after extract (failed)' },
+      afterAt: [{ line: 8, col: 23 }],
+    });
+    expect(afterOnly?.kind === 'Schedule' && afterOnly.spec.schedule).toBeUndefined();
+    expect(both).toMatchObject({
+      spec: {
+        schedule: '30 2 * * *',
+        after: [
+          { schedule: 'extract', when: 'succeeded' },
+          { schedule: 'load', when: 'finished' },
+        ],
+      },
+      compiled: { kind: 'cron' },
+    });
+  });
+
   it('accepts a valid schedule', () => {
     const parsed = parseManifestText(FILE, schedule());
     expect(parsed.issues).toEqual([]);
@@ -67,8 +100,66 @@ describe('manifest/validate', () => {
     ],
     [
       'a missing required field, at its parent',
+      schedule().replace('  task:\n    command: [pg_dump, -Fc]\n', ''),
+      [`${FILE}:5:1: spec.task: missing required field "task"`],
+    ],
+    [
+      'neither schedule nor after, at the spec',
       schedule().replace('  schedule: "30 2 * * *"\n', ''),
-      [`${FILE}:5:1: spec.schedule: missing required field "schedule"`],
+      [
+        `${FILE}:5:1: spec.schedule: missing required field "schedule" (or "after", to run after another schedule's runs)`,
+      ],
+    ],
+    [
+      'an empty after list',
+      schedule('  after: []'),
+      [
+        `${FILE}:9:3: spec.after: expected at least one upstream, like [{ schedule: extract }]; remove "after" instead`,
+      ],
+    ],
+    [
+      'an upstream listed twice',
+      schedule('  after:', '    - schedule: extract', '    - { schedule: extract, when: failed }'),
+      [
+        `${FILE}:11:19: spec.after[1].schedule: "extract" is already listed at after[0]; list an upstream once (when: finished covers both outcomes)`,
+      ],
+    ],
+    [
+      'an unknown when',
+      schedule('  after: [{ schedule: extract, when: success }]'),
+      [
+        `${FILE}:9:38: spec.after[0].when: expected one of succeeded, failed, finished, got "success"`,
+      ],
+    ],
+    [
+      'upstream templates in a schedule without after',
+      schedule().replace('[pg_dump, -Fc]', '[pg_dump, "{{ upstream.runId }}"]'),
+      [
+        `${FILE}:8:24: spec.task.command[1]: template "{{ upstream.runId }}" is set only for a schedule with "after" (it names the run that started this one)`,
+      ],
+    ],
+    [
+      'a misspelt upstream template',
+      schedule('  after: [{ schedule: extract }]').replace(
+        '[pg_dump, -Fc]',
+        '[pg_dump, "{{ upstream.runid }}"]',
+      ),
+      [
+        `${FILE}:8:24: spec.task.command[1]: unknown template variable "{{ upstream.runid }}" (did you mean "{{ upstream.runId }}"?)`,
+      ],
+    ],
+    [
+      'after in Defaults',
+      [
+        'apiVersion: cronops/v1',
+        'kind: Defaults',
+        'spec:',
+        '  after: [{ schedule: extract }]',
+        '',
+      ].join('\n'),
+      [
+        `${FILE}:4:3: spec.after: a Defaults document cannot set "after"; set it in each Schedule`,
+      ],
     ],
     [
       'a wrong enum value',

@@ -207,7 +207,7 @@ describe('render/plan-cron-job', () => {
     const { schedules } = loadTexts({ 'a.yaml': scheduleText('job', '0 4 * * *') });
     const chained = {
       ...schedules[0]!,
-      spec: { ...schedules[0]!.spec, after: [{ schedule: 'x' }] },
+      spec: { ...schedules[0]!.spec, after: [{ schedule: 'x', when: 'succeeded' as const }] },
     };
     expect(planCronJob(chained, context)).toEqual({
       ok: false,

@@ -167,7 +167,12 @@ describe('status/api', () => {
         query: 'satus=failed',
         parameter: 'satus',
         message:
-          'unknown parameter "satus" (expected status, schedule, label, since, until, limit, cursor)',
+          'unknown parameter "satus" (expected status, schedule, label, chain, since, until, limit, cursor)',
+      },
+      {
+        query: 'chain=nope',
+        parameter: 'chain',
+        message: 'chain: expected the id of a chain\'s first run, got "nope"',
       },
     ])('refuses ?$query', ({ query, parameter, message }) => {
       expect(parseRunListQuery(new URLSearchParams(query), { perSchedule: false })).toEqual({

@@ -28,6 +28,7 @@ interface HistoryOptions {
   since?: string;
   until?: string;
   limit: string;
+  chain?: string;
   json?: boolean;
   stateDir: string;
   store?: string;
@@ -53,6 +54,10 @@ export function registerHistoryCommand(program: Command): Command {
       'only runs scheduled at or after TIME: an ISO 8601 instant or a duration ago (24h, 7d)',
     )
     .option('--until <time>', 'only runs scheduled before TIME (same forms as --since)')
+    .option(
+      '--chain <id>',
+      'only the runs of one chain (spec.after): its first run and every run it led to',
+    )
     .option('--limit <n>', 'at most N runs (0: all)', '20')
     .option('--json', 'print a JSON array of run records and nothing else')
     .addOption(createStateDirOption())
@@ -65,7 +70,8 @@ Examples:
   $ cronops history --store postgres://cronops@db/cronops   the runs of every replica
   $ cronops history nightly-db-backup --status failed,timedOut --since 7d
   $ cronops history --json --limit 0 | jq '.[] | select(.status == "failed") | .id'
-  $ cronops history --state-dir /var/lib/cronops --since 2026-03-01T00:00:00Z`,
+  $ cronops history --state-dir /var/lib/cronops --since 2026-03-01T00:00:00Z
+  $ cronops history --chain 01JNQ6Z5S8M2W4X7Y9A1B3C5D7   # a pipeline's night, step by step`,
     )
     .action(async (name: string | undefined, options: HistoryOptions) => {
       const query = buildHistoryQuery(name, options, systemClock.now());
@@ -111,11 +117,12 @@ async function listStateDirRuns(stateDir: string, query: RunQuery): Promise<RunR
 /** The query for the command's arguments; throws a usage error for a bad value. */
 export function buildHistoryQuery(
   name: string | undefined,
-  options: Pick<HistoryOptions, 'status' | 'since' | 'until' | 'limit'>,
+  options: Pick<HistoryOptions, 'status' | 'since' | 'until' | 'limit' | 'chain'>,
   now: Date,
 ): RunQuery {
   const query: RunQuery = {};
   if (name !== undefined) query.schedule = name;
+  if (options.chain !== undefined) query.chain = options.chain.trim();
   const statuses = (options.status ?? [])
     .map((status) => status.trim())
     .filter((status) => status !== '');
@@ -159,7 +166,8 @@ export function renderRunTable(runs: readonly RunRecord[]): string[] {
     ...runs.map((run) => [
       run.id,
       run.schedule,
-      run.trigger,
+      // A run started by `after` names the schedule whose run started it.
+      run.upstream === undefined ? run.trigger : `after ${run.upstream.schedule}`,
       formatInstant(run.scheduledAt),
       run.status === 'missed' && run.missed !== undefined
         ? `missed (${run.missed.count})`

@@ -5,6 +5,7 @@ import { compileSchedule } from '../../cron/compile.js';
 import { describeSchedule } from '../../cron/describe.js';
 import { nextFires } from '../../cron/fires.js';
 import type { CompiledSchedule } from '../../cron/types.js';
+import { describeAfter } from '../../manifest/after-schema.js';
 import { formatIssue, loadManifestDir } from '../../manifest/load.js';
 import type { LoadResult } from '../../manifest/load.js';
 import { formatScheduleError } from '../../manifest/schedule-expression.js';
@@ -37,6 +38,8 @@ export interface NextPlan {
   /** True when the clock never fires it (spec.suspend). */
   suspended: boolean;
   instants: Date[];
+  /** What else starts it, for a schedule with both times and `after`: "after extract (succeeded)". */
+  after?: string;
 }
 
 export function registerNextCommand(program: Command): void {
@@ -175,6 +178,8 @@ async function planNamedSchedule(
     timeZone: loaded.spec.timezone,
     suspended: loaded.spec.suspend === true,
     instants: window.until === undefined ? instants : instants.filter((at) => at <= window.until!),
+    ...(loaded.spec.after !== undefined &&
+      loaded.compiled.kind !== 'after' && { after: describeAfter(loaded.spec.after) }),
   };
 }
 
@@ -264,7 +269,8 @@ function resolveTimeZone(zone: string): string {
 
 /** The human output: a heading with the description and zone, then one line per instant. */
 export function renderNextPlan(plan: NextPlan): string[] {
-  const description = describeSchedule(plan.schedule);
+  const description =
+    describeSchedule(plan.schedule) + (plan.after === undefined ? '' : `, and ${plan.after}`);
   const heading = `${plan.name === undefined ? '' : `${plan.name}: `}${description} (${plan.timeZone})`;
   const lines = [plan.suspended ? `${heading} - suspended: the clock does not fire it` : heading];
   const formatter = createZonedFormatter(plan.timeZone);
@@ -273,7 +279,9 @@ export function renderNextPlan(plan: NextPlan): string[] {
   plan.instants.forEach((instant, index) => {
     lines.push(`${(local[index] ?? '').padEnd(width)}  ${formatUtc(instant)}`);
   });
-  if (plan.instants.length === 0) lines.push('(no fire instants)');
+  if (plan.schedule.kind === 'after')
+    lines.push('(no times of its own: it runs when a run of a schedule it is after ends)');
+  else if (plan.instants.length === 0) lines.push('(no fire instants)');
   return lines;
 }
 

@@ -193,7 +193,8 @@ export function renderTimeline(): void {
         y2: height - 4,
       }),
     );
-    if (midnight || d.getHours() % labelEvery === 0) {
+    // No hour or day label so close to the start that it would overlap "now".
+    if ((midnight || d.getHours() % labelEvery === 0) && x - labelWidth >= 36) {
       svg.append(
         svgEl('text', {
           x,
