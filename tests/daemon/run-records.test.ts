@@ -5,47 +5,19 @@ import { Memory } from 'lowdb';
 import { pino } from 'pino';
 import { monotonicFactory } from 'ulid';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { compileSchedule } from '../../src/cron/compile.js';
 import { RunRecorder } from '../../src/daemon/run-records.js';
 import { Notifier } from '../../src/daemon/run-notify.js';
 import { createLowdbHistoryStore } from '../../src/history/lowdb-store.js';
 import type { HistoryStore, RunRecord, RunStatus, ShardFile } from '../../src/history/store.js';
-import type { JobSpec, NotifySpec } from '../../src/manifest/schema.js';
+import type { NotifySpec } from '../../src/manifest/schema.js';
 import type { DesiredSchedule } from '../../src/reconcile/desired.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { job as fixtureJob } from './run-fixture.js';
 
 const logger = pino({ level: 'silent' });
 
 function job(notify: NotifySpec[]): DesiredSchedule {
-  const compiled = compileSchedule('*/1 * * * * *');
-  if (!compiled.ok) throw new Error('bad test schedule');
-  const spec: JobSpec = {
-    schedule: '*/1 * * * * *',
-    timezone: 'UTC',
-    suspend: false,
-    concurrencyPolicy: 'Forbid',
-    startingDeadline: 3_600_000,
-    catchUp: 'latest',
-    jitter: 0,
-    timeout: 60_000,
-    killGracePeriod: 1_000,
-    retries: { limit: 0, backoff: 'none', delay: 0, maxDelay: 0 },
-    params: {},
-    task: { kind: 'shell', shell: 'false', env: {} },
-    output: { maxBytes: 1024 },
-    history: { successfulRunsLimit: 50, failedRunsLimit: 50 },
-    notify,
-  };
-  return {
-    name: 'a',
-    file: 'a.yaml',
-    line: 1,
-    metadata: { name: 'a', labels: {} },
-    spec,
-    compiled: compiled.schedule,
-    hash: 'h-a',
-    degraded: false,
-  };
+  return fixtureJob('a', { task: { kind: 'shell', shell: 'false', env: {} }, notify });
 }
 
 let clock: ManualClock;

@@ -5,51 +5,15 @@ import { join } from 'node:path';
 import { Memory } from 'lowdb';
 import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
-import { compileSchedule } from '../../src/cron/compile.js';
 import { RunManager, type RunEvent } from '../../src/daemon/runs.js';
 import { createLowdbHistoryStore } from '../../src/history/lowdb-store.js';
 import type { FireIntent, FireJournal } from '../../src/history/journal.js';
 import type { HistoryStore, RunRecord, ShardFile } from '../../src/history/store.js';
-import type { JobSpec } from '../../src/manifest/schema.js';
-import type { DesiredSchedule } from '../../src/reconcile/desired.js';
 import type { AttemptResult, RunTaskOptions, TaskInvocation } from '../../src/runtime/run-job.js';
 import { ManualClock } from '../../src/shared/clock.js';
+import { job } from './run-fixture.js';
 
 const logger = pino({ level: 'silent' });
-
-function job(name: string, spec: Partial<JobSpec> = {}): DesiredSchedule {
-  const schedule = spec.schedule ?? '*/1 * * * * *';
-  const compiled = compileSchedule(schedule);
-  if (!compiled.ok) throw new Error('bad test schedule');
-  const full: JobSpec = {
-    schedule,
-    timezone: 'UTC',
-    suspend: false,
-    concurrencyPolicy: 'Forbid',
-    startingDeadline: 3_600_000,
-    catchUp: 'latest',
-    jitter: 0,
-    timeout: 60_000,
-    killGracePeriod: 1_000,
-    retries: { limit: 0, backoff: 'none', delay: 0, maxDelay: 0 },
-    params: {},
-    task: { kind: 'shell', shell: 'echo {{ name }}', env: {} },
-    output: { maxBytes: 1024 },
-    history: { successfulRunsLimit: 50, failedRunsLimit: 50 },
-    notify: [],
-    ...spec,
-  };
-  return {
-    name,
-    file: `${name}.yaml`,
-    line: 1,
-    metadata: { name, labels: {} },
-    spec: full,
-    compiled: compiled.schedule,
-    hash: `h-${name}`,
-    degraded: false,
-  };
-}
 
 /** A task runner whose attempts end when the test says so. */
 class FakeTasks {
