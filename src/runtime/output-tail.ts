@@ -141,7 +141,7 @@ export function redactSecrets(text: string, secrets: readonly string[]): string 
 }
 
 /** Byte ranges covered by any occurrence of any secret (overlapping occurrences included), merged and sorted. */
-function findSecretRanges(data: Buffer, secrets: readonly Buffer[]): [number, number][] {
+export function findSecretRanges(data: Buffer, secrets: readonly Buffer[]): [number, number][] {
   const ranges: [number, number][] = [];
   for (const secret of secrets) {
     for (let at = data.indexOf(secret); at !== -1; at = data.indexOf(secret, at + 1)) {

@@ -1,5 +1,5 @@
 // Redacting secrets from a live byte stream, where a secret can arrive split across two chunks.
-import { REDACTED } from './output-tail.js';
+import { findSecretRanges, REDACTED } from './output-tail.js';
 
 /**
  * Redacts secret values from a stream of chunks as they arrive (`cronops exec` streams a job's output).
@@ -25,7 +25,7 @@ export class StreamRedactor {
     if (this.#secrets.length === 0) return Buffer.from(chunk);
     const data =
       this.#pending.length === 0 ? Buffer.from(chunk) : Buffer.concat([this.#pending, chunk]);
-    const ranges = findRanges(data, this.#secrets);
+    const ranges = findSecretRanges(data, this.#secrets);
     let hold = findHeldStart(data, this.#secrets);
     // A whole occurrence that reaches into the held bytes is held with them, so it is redacted as one.
     for (let changed = true; changed;) {
@@ -45,7 +45,7 @@ export class StreamRedactor {
   end(): Buffer {
     const data = this.#pending;
     this.#pending = Buffer.alloc(0);
-    return redactRanges(data, findRanges(data, this.#secrets));
+    return redactRanges(data, findSecretRanges(data, this.#secrets));
   }
 }
 
@@ -58,24 +58,6 @@ function findHeldStart(data: Buffer, secrets: readonly Buffer[]): number {
       return start;
   }
   return data.length;
-}
-
-/** Merged, sorted byte ranges of every occurrence of every secret. */
-function findRanges(data: Buffer, secrets: readonly Buffer[]): [number, number][] {
-  const ranges: [number, number][] = [];
-  for (const secret of secrets) {
-    for (let at = data.indexOf(secret); at !== -1; at = data.indexOf(secret, at + 1)) {
-      ranges.push([at, at + secret.length]);
-    }
-  }
-  ranges.sort((a, b) => a[0] - b[0]);
-  const merged: [number, number][] = [];
-  for (const range of ranges) {
-    const last = merged.at(-1);
-    if (last && range[0] <= last[1]) last[1] = Math.max(last[1], range[1]);
-    else merged.push([range[0], range[1]]);
-  }
-  return merged;
 }
 
 /** `data` with the ranges inside it replaced by the marker (ranges reaching past its end are not). */
