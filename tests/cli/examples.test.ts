@@ -53,7 +53,7 @@ describe('cli/examples', () => {
 
   it('cronops validate examples passes: the deployment files live in subdirectories it does not read', async () => {
     const result = await runCli(['validate', 'examples']);
-    expect(result.stdout).toBe('ok: 6 files, 8 schedules');
+    expect(result.stdout).toBe('ok: 8 files, 15 schedules');
     expect(result.exitCode).toBe(0);
   });
 
