@@ -447,11 +447,24 @@ class PostgresHistoryStore implements PgHistoryStore {
   /** Summaries and watermarks of the named schedules (undefined: all) from the database. */
   async #refresh(schedules: string[] | undefined): Promise<void> {
     const param = schedules ?? null;
-    const [counts, runs, states] = await Promise.all([
-      this.#pool.query(SUMMARY_COUNTS_SQL, [param]),
-      this.#pool.query<{ record: RunRecord; replica: string | null }>(SUMMARY_RUNS_SQL, [param]),
-      this.#pool.query<{ schedule: string; watermark: Date | null }>(SCHEDULES_SQL, [param]),
-    ]);
+    // One snapshot for the three reads: a run and the watermark written with it are seen together.
+    const client = await this.#pool.connect();
+    let counts, runs, states;
+    try {
+      await client.query('begin isolation level repeatable read read only');
+      counts = await client.query(SUMMARY_COUNTS_SQL, [param]);
+      runs = await client.query<{ record: RunRecord; replica: string | null }>(SUMMARY_RUNS_SQL, [
+        param,
+      ]);
+      states = await client.query<{ schedule: string; watermark: Date | null }>(SCHEDULES_SQL, [
+        param,
+      ]);
+      await client.query('commit');
+    } catch (error) {
+      client.release(true);
+      throw error;
+    }
+    client.release();
     const summaries = buildSummaries(counts.rows, runs.rows.map(fromRunRow));
     const names = new Set([...(schedules ?? []), ...summaries.keys()]);
     for (const row of states.rows) {
