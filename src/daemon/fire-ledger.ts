@@ -13,12 +13,13 @@ import { SchedulerError } from '../shared/errors.js';
  *   code `FIRE_NOT_DURABLE` when they are not. A fire whose intent is not durable is never started: it
  *   is recorded `missed` with the reason and logged at error ("never twice" wins over "never skipped").
  * - `readPending()` returns the intents that may have started since the last checkpoint.
- * - `checkpoint(keep)` replaces what is pending with `keep` (only once the history holds the others).
+ * - `checkpoint(keep, read)` replaces the intents of `read` (a `readPending` result) with `keep`, only once
+ *   the history holds the others; intents appended after that read stay pending.
  */
 export interface FireLedger {
   append(intents: FireIntent[]): Promise<void>;
   readPending(): Promise<FireIntent[]>;
-  checkpoint(keep: FireIntent[]): Promise<void>;
+  checkpoint(keep: FireIntent[], read?: readonly FireIntent[]): Promise<void>;
   /** Whether the last append was made durable. */
   healthy(): boolean;
   /** Reserve, durability and the last problem (the journal; a ledger without a reserve has none). */

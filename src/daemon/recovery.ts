@@ -194,5 +194,5 @@ export async function trimLedger(
   const intents = await ledger.readPending();
   const recorded = await selectRecorded(history, intents, cutoffMs);
   await history.flush();
-  await ledger.checkpoint(compactIntents(intents, cutoffMs, ...recorded));
+  await ledger.checkpoint(compactIntents(intents, cutoffMs, ...recorded), intents);
 }

@@ -45,10 +45,12 @@ export interface FireJournal {
   /** The intents written since the last checkpoint (after a crash: the fires that may have started). */
   readPending(): Promise<FireIntent[]>;
   /**
-   * Keep only `keep`: call only once the history holds every other intent on disk (after a history
-   * flush that left nothing pending). Appends made meanwhile wait and land after it.
+   * Replace the intents of `read` (what `readPending` returned) with `keep`: call only once the history
+   * holds every other intent of `read` on disk (after a history flush that left nothing pending). Intents
+   * appended after that read stay pending; appends made while the checkpoint writes land after it.
+   * Without `read`: every pending intent is replaced.
    */
-  checkpoint(keep: FireIntent[]): Promise<void>;
+  checkpoint(keep: FireIntent[], read?: readonly FireIntent[]): Promise<void>;
   /** Whether the last append reached the disk. */
   healthy(): boolean;
   /** Reserve, durability and the last problem. */
@@ -171,8 +173,13 @@ class FileJournal implements FireJournal {
     return this.#intents.slice();
   }
 
-  checkpoint(keep: FireIntent[]): Promise<void> {
+  checkpoint(kept: FireIntent[], read?: readonly FireIntent[]): Promise<void> {
     return this.#enqueue(async () => {
+      // Intents appended since `read` was taken are not the caller's to drop (same objects: readPending
+      // hands out the journal's own).
+      const seen = read === undefined ? undefined : new Set(read);
+      const keep =
+        seen === undefined ? kept : [...kept, ...this.#intents.filter((intent) => !seen.has(intent))];
       const file = await this.#open();
       if (file === undefined) {
         // No file (an unusable state directory): nothing on disk to trim.

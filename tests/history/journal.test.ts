@@ -175,6 +175,19 @@ describe('history/journal', () => {
     await journal.close();
   });
 
+  it('a checkpoint leaves pending what was appended after the read it was computed from', async () => {
+    const state = await tempState();
+    const journal = createFireJournal(state);
+    await journal.append([intent(1), intent(2)]);
+    const read = await journal.readPending();
+    // A fire made durable while the history was being flushed for this checkpoint.
+    await journal.append([intent(3)]);
+    await journal.checkpoint([intent(2)], read);
+    expect(ids(await journal.readPending())).toEqual(['01RUN000002', '01RUN000003']);
+    await journal.close();
+    expect(ids(await readBack(state))).toEqual(['01RUN000002', '01RUN000003']);
+  });
+
   it('writes in a ring: thousands of appends and checkpoints in a 1 MiB file, every reopen reads what is live', async () => {
     const state = await tempState();
     const journal = createFireJournal(state);
