@@ -1,34 +1,25 @@
 // The real daemon under libfaketime: a clock that was once ahead, a step back and a step forward while running.
-import { rm } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  makeDirs,
   manifest,
   readRuns,
   readStatus,
-  startDaemon,
   stopDaemon,
   waitFor,
   writeManifest,
   type RunningDaemon,
   type StoredRun,
+  useDaemons,
 } from './daemon-harness.js';
 import { faketimeEnv, setFakeClock } from './faketime.js';
 
-const started: RunningDaemon[] = [];
-const roots: string[] = [];
+const daemons = useDaemons('cronops-clock-');
+const { daemon } = daemons;
 
 async function setup() {
-  const dirs = await makeDirs('cronops-clock-');
-  roots.push(dirs.root);
+  const dirs = await daemons.setup();
   return { ...dirs, clockFile: join(dirs.root, 'faketime') };
-}
-
-function daemon(args: string[], env: NodeJS.ProcessEnv = {}) {
-  const d = startDaemon(args, env);
-  started.push(d);
-  return d;
 }
 
 /** Log lines of the daemon, parsed. */
@@ -41,13 +32,6 @@ function logLines(d: RunningDaemon): Record<string, unknown>[] {
 }
 
 type TimedRun = StoredRun & { startedAt?: string; finishedAt?: string };
-
-afterEach(async () => {
-  for (const d of started.splice(0)) {
-    if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
-  }
-  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
-});
 
 describe('e2e/clock-faults', { timeout: 120_000 }, () => {
   it('a clock that was once a year ahead does not silence schedules: the restart fires at once, warns, and shows it', async () => {

@@ -1,9 +1,10 @@
 // Starting the real daemon (the built CLI) on temp directories, and waiting on what it writes.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, readdir, readFile, writeFile, mkdir } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, writeFile, mkdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { afterEach } from 'vitest';
 import { parseShardContent } from '../../src/history/shard-file.js';
 
 export const CLI = resolve('dist/cli/main.js');
@@ -51,6 +52,36 @@ export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): Runnin
     proc.on('exit', (code, signal) => done({ code, signal })),
   );
   return { proc, output: () => out, exited };
+}
+
+/**
+ * The daemons and temp directories of one test file, killed and removed after each test (registers its
+ * own afterEach). `setup()` makes a root with `schedules.d/` and `state/`; `daemon()` starts the CLI.
+ */
+export function useDaemons(prefix?: string): {
+  setup: () => Promise<{ root: string; dir: string; state: string }>;
+  daemon: (args: string[], env?: NodeJS.ProcessEnv) => RunningDaemon;
+} {
+  const started: RunningDaemon[] = [];
+  const roots: string[] = [];
+  afterEach(async () => {
+    for (const d of started.splice(0)) {
+      if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
+    }
+    for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
+  });
+  return {
+    async setup() {
+      const dirs = await makeDirs(prefix);
+      roots.push(dirs.root);
+      return dirs;
+    },
+    daemon(args, env = {}) {
+      const d = startDaemon(args, env);
+      started.push(d);
+      return d;
+    },
+  };
 }
 
 /** Poll `check` until it returns a value (not undefined/false) or `timeoutMs` passes. */

@@ -1,45 +1,24 @@
 // The real daemon, end to end: a built CLI, real manifests, real processes, real signals.
 import { readFile, rm, writeFile, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readJournalFile } from '../../src/history/journal.js';
 import { parseShardContent } from '../../src/history/shard-file.js';
 import {
   JOBS,
   isAlive,
-  makeDirs,
   manifest,
   readRuns,
   readStatus,
-  startDaemon,
   stopDaemon,
   waitFor,
   writeManifest,
   type RunningDaemon,
+  useDaemons,
 } from './daemon-harness.js';
 
 const node = process.execPath;
-const started: RunningDaemon[] = [];
-const roots: string[] = [];
-
-async function setup() {
-  const dirs = await makeDirs();
-  roots.push(dirs.root);
-  return dirs;
-}
-
-function daemon(args: string[]) {
-  const d = startDaemon(args);
-  started.push(d);
-  return d;
-}
-
-afterEach(async () => {
-  for (const d of started.splice(0)) {
-    if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
-  }
-  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
-});
+const { setup, daemon } = useDaemons();
 
 describe('e2e/daemon', { timeout: 60_000 }, () => {
   it('runs every-second schedules and records status, exit code and output; SIGTERM exits 0', async () => {
@@ -421,13 +400,12 @@ describe('e2e/daemon', { timeout: 60_000 }, () => {
         },
       }),
     );
-    const d = startDaemon(
+    const d = daemon(
       ['--dir', dir, '--state-dir', state, '--listen', 'off', '--log-level', 'debug'],
       {
         LEAKY_TOKEN: secret,
       },
     );
-    started.push(d);
     const run = await waitFor('a failed run', async () =>
       (await readRuns(state, 'leaky')).find((r) => r.status === 'failed'),
     );

@@ -11,39 +11,23 @@ import {
   writeFile,
 } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
-  makeDirs,
   manifest,
   readRuns,
   readStatus,
-  startDaemon,
   stopDaemon,
   waitFor,
   writeManifest,
   type RunningDaemon,
+  useDaemons,
 } from './daemon-harness.js';
 
-const started: RunningDaemon[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const d of started.splice(0)) {
-    if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
-  }
-  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
-});
-
-async function setup() {
-  const dirs = await makeDirs('cronops-reload-');
-  roots.push(dirs.root);
-  return dirs;
-}
+const daemons = useDaemons('cronops-reload-');
+const { setup } = daemons;
 
 function daemon(dir: string, state: string, ...extra: string[]): RunningDaemon {
-  const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', 'off', ...extra]);
-  started.push(d);
-  return d;
+  return daemons.daemon(['--dir', dir, '--state-dir', state, '--listen', 'off', ...extra]);
 }
 
 /** Fires every second and exits at once. */

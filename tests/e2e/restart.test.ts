@@ -1,39 +1,20 @@
 // The real daemon after kill -9 with jobs running, and SIGTERM at awkward moments.
-import { rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { afterEach, describe, expect, it } from 'vitest';
 import {
   isAlive,
-  makeDirs,
   manifest,
   readRuns,
-  startDaemon,
   stopDaemon,
   waitFor,
   writeManifest,
-  type RunningDaemon,
+  useDaemons,
 } from './daemon-harness.js';
 
-const started: RunningDaemon[] = [];
-const roots: string[] = [];
+const { setup, daemon } = useDaemons('cronops-restart-');
 const leftovers: number[] = [];
 
-async function setup() {
-  const dirs = await makeDirs('cronops-restart-');
-  roots.push(dirs.root);
-  return dirs;
-}
-
-function daemon(args: string[]) {
-  const d = startDaemon(args);
-  started.push(d);
-  return d;
-}
-
-afterEach(async () => {
-  for (const d of started.splice(0)) {
-    if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
-  }
+afterEach(() => {
   for (const pid of leftovers.splice(0)) {
     try {
       process.kill(-pid, 'SIGKILL');
@@ -41,7 +22,6 @@ afterEach(async () => {
       // already gone
     }
   }
-  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
 });
 
 describe('e2e/restart', { timeout: 120_000 }, () => {
