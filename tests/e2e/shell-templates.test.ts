@@ -1,20 +1,18 @@
 // A template value in a shell task is data, never code: the real daemon and `cronops exec` run a param built
 // to break out of quotes, and it arrives byte for byte while the command it carries never runs.
 import { execFile } from 'node:child_process';
-import { mkdir, readdir, rm } from 'node:fs/promises';
+import { mkdir, readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   CLI,
-  makeDirs,
   manifest,
   readRuns,
-  startDaemon,
   stopDaemon,
   waitFor,
   writeManifest,
-  type RunningDaemon,
+  useDaemons,
 } from './daemon-harness.js';
 
 const run = promisify(execFile);
@@ -30,19 +28,10 @@ const EXPECTED = [
   '',
 ].join('\n');
 
-const started: RunningDaemon[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const d of started.splice(0)) {
-    if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
-  }
-  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
-});
+const { setup, daemon } = useDaemons('cronops-e2e-shell-');
 
 async function setUp(schedule: string): Promise<{ dir: string; state: string; work: string }> {
-  const { root, dir, state } = await makeDirs('cronops-e2e-shell-');
-  roots.push(root);
+  const { root, dir, state } = await setup();
   const work = join(root, 'work');
   await mkdir(work);
   await writeManifest(
@@ -60,8 +49,7 @@ async function setUp(schedule: string): Promise<{ dir: string; state: string; wo
 describe('e2e/shell-templates', { timeout: 60_000 }, () => {
   it('the daemon passes a quote-breaking param intact and runs none of it', async () => {
     const { dir, state, work } = await setUp('*/1 * * * * *');
-    const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
-    started.push(d);
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
     const done = await waitFor(
       'a finished run that started a process',
       async () =>
