@@ -52,5 +52,17 @@ export function describeFireLedgerContract(
       ]);
       await ledger.close();
     });
+
+    it('a checkpoint leaves pending the intents appended after the read it was computed from', async () => {
+      const { ledger, reopen } = await create();
+      await ledger.append([intent('01A', '2026-03-01T12:00:00.000Z')]);
+      const read = await ledger.readPending();
+      await ledger.append([intent('01B', '2026-03-01T12:00:01.000Z')]);
+      await ledger.checkpoint([], read);
+      await ledger.close();
+      const again = await reopen();
+      expect((await again.readPending()).map((i) => i.runId)).toEqual(['01B']);
+      await again.close();
+    });
   });
 }

@@ -98,7 +98,10 @@ export function memoryLedger(): FireLedger & { intents: FireIntent[]; fail?: Err
       ledger.intents.push(...more);
     },
     readPending: async () => [...ledger.intents],
-    checkpoint: async (keep) => void ledger.intents.splice(0, ledger.intents.length, ...keep),
+    checkpoint: async (keep, read) => {
+      const later = read === undefined ? [] : ledger.intents.filter((i) => !read.includes(i));
+      ledger.intents.splice(0, ledger.intents.length, ...keep, ...later);
+    },
     healthy: () => ledger.fail === undefined,
     close: async () => undefined,
   };

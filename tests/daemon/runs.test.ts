@@ -7,42 +7,11 @@ import { pino } from 'pino';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { RunManager, type RunEvent } from '../../src/daemon/runs.js';
 import { createLowdbHistoryStore } from '../../src/history/lowdb-store.js';
-import type { FireIntent, FireJournal } from '../../src/history/journal.js';
 import type { HistoryStore, RunRecord, ShardFile } from '../../src/history/store.js';
-import type { AttemptResult, RunTaskOptions, TaskInvocation } from '../../src/runtime/run-job.js';
 import { ManualClock } from '../../src/shared/clock.js';
-import { job } from './run-fixture.js';
+import { FakeTasks, job, memoryLedger } from './run-fixture.js';
 
 const logger = pino({ level: 'silent' });
-
-/** A task runner whose attempts end when the test says so. */
-class FakeTasks {
-  calls: {
-    invocation: TaskInvocation;
-    options: RunTaskOptions;
-    finish: (r: Partial<AttemptResult>) => void;
-  }[] = [];
-  constructor(private clock: ManualClock) {}
-  run = (invocation: TaskInvocation, options: RunTaskOptions): Promise<AttemptResult> =>
-    new Promise((resolve) => {
-      const startedAt = this.clock.now();
-      const finish = (r: Partial<AttemptResult>) =>
-        resolve({
-          outcome: 'succeeded',
-          exitCode: 0,
-          signal: null,
-          outputTail: '',
-          startedAt,
-          finishedAt: this.clock.now(),
-          ...r,
-        });
-      options.signal?.addEventListener('abort', () =>
-        finish({ outcome: 'killed', exitCode: null, signal: 'SIGTERM' }),
-      );
-      void options.onSpawn?.({ pid: 4242, processStartTime: 1 });
-      this.calls.push({ invocation, options, finish });
-    });
-}
 
 const tick = () => new Promise((r) => setTimeout(r, 0));
 async function settle() {
@@ -55,20 +24,7 @@ let tasks: FakeTasks;
 let events: RunEvent[];
 let sleeps: number[];
 let notifications: { event: string; schedule: string }[];
-let journal: FireJournal & { intents: FireIntent[] };
-
-/** A journal that keeps intents in memory. */
-function memoryJournal(): FireJournal & { intents: FireIntent[] } {
-  const intents: FireIntent[] = [];
-  return {
-    intents,
-    append: async (more) => void intents.push(...more),
-    readPending: async () => [...intents],
-    checkpoint: async (keep) => void intents.splice(0, intents.length, ...keep),
-    healthy: () => true,
-    close: async () => undefined,
-  };
-}
+let journal: ReturnType<typeof memoryLedger>;
 
 function manager(options: { maxConcurrentRuns?: number } = {}) {
   return new RunManager({
@@ -116,7 +72,7 @@ beforeEach(async () => {
   events = [];
   sleeps = [];
   notifications = [];
-  journal = memoryJournal();
+  journal = memoryLedger();
 });
 
 describe('daemon/runs', () => {
