@@ -2,30 +2,8 @@
 import { join } from 'node:path';
 import { SchedulerError } from '../shared/errors.js';
 
-/** Where a run is in its life, or how it ended. */
-export type RunStatus =
-  | 'pending'
-  | 'running'
-  | 'succeeded'
-  | 'failed'
-  | 'timedOut'
-  | 'skipped'
-  | 'missed'
-  | 'interrupted'
-  | 'cancelled';
-
-/** Every RunStatus, in the order they are listed in SPEC 4. */
-export const RUN_STATUSES = [
-  'pending',
-  'running',
-  'succeeded',
-  'failed',
-  'timedOut',
-  'skipped',
-  'missed',
-  'interrupted',
-  'cancelled',
-] as const satisfies readonly RunStatus[];
+export { RUN_STATUSES, type RunStatus } from './run-status.js';
+import { RUN_STATUSES, type RunStatus } from './run-status.js';
 
 /** Why a run was started; `after`: the end of a run of a schedule in its `spec.after`. */
 export type RunTrigger = 'schedule' | 'catchup' | 'manual' | 'retry' | 'after';

@@ -2,6 +2,7 @@
 import type { ApiRun } from '../run-view.js';
 import type { StatusSchedule, StatusSnapshot } from '../snapshot.js';
 import type { TimelineDocument, TimelineLane } from '../timeline.js';
+import { RUN_STATUSES } from '../../history/run-status.js';
 
 export type { ApiRun, StatusSchedule, StatusSnapshot, TimelineDocument, TimelineLane };
 
@@ -19,17 +20,7 @@ export const REQUEST_TIMEOUT_MS = 10000;
 export const PAGE_SIZE = 50;
 export const SPARK_RUNS = 30;
 export const DAY_MS = 86400000;
-export const RUN_STATUSES = [
-  'pending',
-  'running',
-  'succeeded',
-  'failed',
-  'timedOut',
-  'skipped',
-  'missed',
-  'interrupted',
-  'cancelled',
-];
+export { RUN_STATUSES };
 export const OUTCOMES = ['succeeded', 'failed', 'timedOut', 'interrupted', 'cancelled'];
 export const HEALTH_WORDS = [
   'ok',
