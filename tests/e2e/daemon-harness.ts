@@ -40,8 +40,13 @@ export async function writeManifest(dir: string, file: string, ...docs: string[]
   await writeFile(join(dir, file), docs.join('\n---\n'));
 }
 
-export function startDaemon(args: string[], env: NodeJS.ProcessEnv = {}): RunningDaemon {
-  const proc = spawn(process.execPath, [CLI, 'run', '--log-format', 'json', ...args], {
+/** `cronops run` of the built CLI (or of another build's `cli`), JSON logs, output captured. */
+export function startDaemon(
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+  cli: string = CLI,
+): RunningDaemon {
+  const proc = spawn(process.execPath, [cli, 'run', '--log-format', 'json', ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -80,7 +80,15 @@ export function listSecondInstants(fromMs: number, toMs: number): number[] {
 /** Start one replica on the store, tagged REPLICA=name in its jobs' environment. */
 export function startReplica(
   name: string,
-  options: { dir: string; state: string; url: string; lease?: string; faketime?: string },
+  options: {
+    dir: string;
+    state: string;
+    url: string;
+    lease?: string;
+    faketime?: string;
+    /** Another build's dist/cli/main.js (a rolling update between versions). */
+    cli?: string;
+  },
 ): RunningDaemon {
   const args = [
     '--dir',
@@ -97,7 +105,7 @@ export function startReplica(
     '5s',
   ];
   const env = { REPLICA: name };
-  if (options.faketime === undefined) return startDaemon(args, env);
+  if (options.faketime === undefined) return startDaemon(args, env, options.cli);
   return startUnderFaketime(options.faketime, args, { ...env, FAKETIME_DONT_FAKE_MONOTONIC: '1' });
 }
 
