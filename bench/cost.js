@@ -163,9 +163,9 @@ const lines = [
   `Machine at the start: load average ${startLoad.map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min), ` +
     `Node ${process.version}, ${availableParallelism()} cores.`,
   '',
-  `N jobs due together at one second of every minute, for ${MINUTES} whole minutes, the three starters running at once, ` +
+  `N jobs due together at one second of every minute, for ${MINUTES} whole minute${MINUTES === 1 ? '' : 's'}, the three starters running at once, ` +
     `each at its own second (${STARTERS.map((s) => `${s.label} :${String(s.second).padStart(2, '0')}`).join(', ')}). ` +
-    `Every job is \`sh -c '${jobText('ID', 'LOG')}'\`, each starter with its own log; lateness = printed time − instant, ` +
+    "Every job is `sh -c 'echo ID $(date +%s.%N) >> LOG'`, each starter with its own log; lateness = printed time − instant, " +
     'a fire that never ran counts as infinitely late (∞); p99 is nearest-rank. ' +
     "CPU is the starter's own (utime + stime from /proc/<pid>/stat, not its jobs'), " +
     `from ${CPU_LEAD_MS / 1000} s before the first minute to ${CPU_LEAD_MS / 1000} s before the end, ÷ the jobs it started in the window. ` +
@@ -183,6 +183,19 @@ for (const { jobs, results } of busy) {
     );
   }
 }
+// A burst that runs into the next starter's second competes with it: the lead should see that.
+const overlaps = busy.flatMap(({ jobs, results }) =>
+  results.flatMap((r, i) => {
+    const next = STARTERS[(i + 1) % STARTERS.length];
+    const gapMs = (((next.second - r.second + 59) % 60) + 1) * 1000;
+    return r.lastLate >= gapMs
+      ? [
+          `- **N = ${jobs}: ${r.label}'s last start came ${ms(r.lastLate)} ms after its instant, in ${next.label}'s second: the bursts overlapped.**`,
+        ]
+      : [];
+  }),
+);
+if (overlaps.length > 0) lines.push('', ...overlaps);
 lines.push(
   '',
   `Idle: that many schedules loaded, none due for months, CPU over ${IDLE_SECONDS} s (the same seconds for both) ` +
