@@ -3,7 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { registerCalendarCommand, renderCalendar } from '../../src/cli/commands/calendar.js';
-import { placeRuns, type PlacedSchedule } from '../../src/cli/commands/calendar-after.js';
+import {
+  listChain,
+  placeRuns,
+  type PlacedSchedule,
+} from '../../src/cli/commands/calendar-after.js';
 import { buildCalendar, type CalendarSchedule } from '../../src/cli/commands/calendar-model.js';
 import { compileSchedule } from '../../src/cron/compile.js';
 import { createLowdbHistoryStore } from '../../src/history/lowdb-store.js';
@@ -43,15 +47,19 @@ const after = (name: string, when: AfterSpec['when'] = 'succeeded'): AfterSpec[]
 const iso = (ms: number) => new Date(ms).toISOString();
 const at = (text: string) => new Date(text).getTime();
 
+/** The runs of `name` placed in [from, to), each with the chain that leads to it. */
 function place(schedules: PlacedSchedule[], name: string, from: string, to: string) {
-  const byName = new Map(schedules.map((s) => [s.name, s]));
-  const placed = placeRuns(byName, name, at(from), at(to), 100);
-  return placed.runs.map((run) => ({
-    at: iso(run.atMs),
-    path: run.path.map((step) => `${step.schedule}@${iso(step.atMs).slice(11, 16)}`).join(' '),
-    conditions: run.conditions,
-    unknown: run.unknownDurations,
-  }));
+  const placed = placeRuns(schedules, [name], { startMs: at(from), endMs: at(to), limit: 100 });
+  return (placed.get(name)?.runs ?? [])
+    .filter((run) => run.atMs >= at(from))
+    .map((run) => ({
+      at: iso(run.atMs),
+      path: listChain(run)
+        .map((step) => `${step.schedule}@${iso(step.atMs).slice(11, 16)}`)
+        .join(' '),
+      conditions: run.conditions,
+      unknown: run.unknownDurations,
+    }));
 }
 
 describe('cli/calendar-after', () => {

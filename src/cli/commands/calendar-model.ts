@@ -121,6 +121,12 @@ export function buildCalendar(
   const overlaps: CalendarOverlap[] = [];
   const truncated: string[] = [];
   const byName = new Map(schedules.map((schedule) => [schedule.name, schedule]));
+  const downstreams = schedules.filter((s) => s.after !== undefined && s.after.length > 0);
+  const placedRuns = placeRuns(
+    schedules,
+    downstreams.map((s) => s.name),
+    { startMs: fromMs, endMs: toMs, limit: MAX_OVERLAP_FIRES },
+  );
   for (const schedule of sorted) {
     const typicalMs = schedule.typicalMs;
     const lookBackMs = typicalMs !== undefined && typicalMs > 0 ? typicalMs : 0;
@@ -135,7 +141,7 @@ export function buildCalendar(
           truncated.push(schedule.name);
       }
     } else {
-      const placed = placeRuns(byName, schedule.name, fromMs - lookBackMs, toMs, MAX_OVERLAP_FIRES);
+      const placed = placedRuns.get(schedule.name) ?? { runs: [], truncated: false };
       row = buildAfterRow(schedule, schedule.after, placed.runs, byName, window, stepMs);
       if (placed.truncated) truncated.push(schedule.name);
       fires = placed.runs.filter((run) => run.conditions.length === 0).map((run) => run.atMs);
@@ -205,7 +211,7 @@ function buildAfterRow(
     else conditional[column]! += 1;
     run.conditions.forEach((condition) => conditions.add(condition));
     run.unknownDurations.forEach((name) => unknownDurations.add(name));
-    if (first === undefined && run.path.length > 1) first = run;
+    if (first === undefined && run.upstream !== undefined) first = run;
   }
   const marks = sure
     .map((count, column) => {

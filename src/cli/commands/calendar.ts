@@ -21,7 +21,7 @@ import {
   type CalendarRow,
   type CalendarSchedule,
 } from './calendar-model.js';
-import type { PlacedRun } from './calendar-after.js';
+import { listChain, type PlacedRun } from './calendar-after.js';
 
 /** Overlapping schedules printed; the rest are counted. */
 const MAX_OVERLAPS_SHOWN = 50;
@@ -53,12 +53,12 @@ function formatCount(row: CalendarRow): string {
 
 /** `extract 02:00Z +30m00s transform +15m00s load`: the chain that leads to a placed run. */
 function describePath(run: PlacedRun): string {
-  const [root, ...steps] = run.path;
+  const [root, ...steps] = listChain(run);
   if (root === undefined) return '';
   const parts = [`${root.schedule} ${formatWindowInstant(new Date(root.atMs)).slice(11)}`];
   let previous = root;
   for (const step of steps) {
-    const unknown = run.unknownDurations.includes(previous.schedule);
+    const unknown = step.unknownDurations.includes(previous.schedule);
     parts.push(`+${unknown ? '?' : formatDuration(step.atMs - previous.atMs)} ${step.schedule}`);
     previous = step;
   }
