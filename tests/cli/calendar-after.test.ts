@@ -122,7 +122,7 @@ describe('cli/calendar-after', () => {
         {
           at: '2026-03-10T02:31:00.000Z',
           path: 'extract@02:00 alert@02:30 page@02:31',
-          conditions: ['if extract fails'],
+          conditions: ['extract'],
           unknown: [],
         },
       ],
@@ -252,6 +252,21 @@ describe('cli/calendar-after', () => {
       '  load       after transform (succeeded): first 2026-03-10 02:45Z (extract 02:00Z +30m00s transform +15m00s load)',
       '  orphan     after gone (succeeded): gone is not a loaded schedule: it starts nothing; no run after an upstream in the window',
       '  transform  after extract (succeeded): first 2026-03-10 02:30Z (extract 02:00Z +30m00s transform)',
+    ]);
+  });
+
+  it('names a chain of failures, and every step whose duration is unknown, once', () => {
+    const calendar = buildCalendar(
+      [
+        schedule('extract', '0 2 * * *'),
+        schedule('retry', undefined, { after: after('extract', 'failed') }),
+        schedule('page', undefined, { after: after('retry', 'failed') }),
+      ],
+      { from: new Date('2026-03-10T00:00:00Z'), to: new Date('2026-03-11T00:00:00Z'), width: 4 },
+    );
+    const lines = renderCalendar(calendar, { durations: 'none' });
+    expect(lines.filter((line) => line.startsWith('  page '))).toEqual([
+      "  page     after retry (failed): only if extract and retry fail; durations of extract and retry unknown: each step placed at its upstream's start; first 2026-03-10 02:00Z (extract 02:00Z +? retry +? page)",
     ]);
   });
 

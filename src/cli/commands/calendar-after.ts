@@ -23,7 +23,7 @@ export interface PlacedRun {
   atMs: number;
   /** The upstream run whose end starts this one; absent for a fire of the schedule's own times. */
   upstream?: PlacedRun;
-  /** "if extract fails" for every `when: failed` link on the way: the run happens only then. */
+  /** The upstream of every `when: failed` link on the way, root first: the run happens only if all fail. */
   conditions: readonly string[];
   /** Upstreams on the way whose typical duration is unknown: the run is placed at their start instead. */
   unknownDurations: readonly string[];
@@ -162,10 +162,7 @@ function placeSchedule(
         schedule: schedule.name,
         atMs,
         upstream: run,
-        conditions:
-          link.when === 'failed'
-            ? [...run.conditions, `if ${link.schedule} fails`]
-            : run.conditions,
+        conditions: link.when === 'failed' ? [...run.conditions, link.schedule] : run.conditions,
         unknownDurations:
           typicalMs === undefined ? [...run.unknownDurations, link.schedule] : run.unknownDurations,
       });

@@ -34,7 +34,7 @@ export interface CalendarAfter {
   after: readonly AfterSpec[];
   /** The first run in the window placed after an upstream, with the chain that leads to it. */
   first?: PlacedRun;
-  /** Every `when: failed` link that some of its runs depend on: "if extract fails". */
+  /** What some of its runs need, one entry per distinct chain of failures: "extract fails", "a and b fail". */
   conditions: string[];
   /** Upstreams whose typical duration is unknown: runs are placed at their start. */
   unknownDurations: string[];
@@ -209,7 +209,10 @@ function buildAfterRow(
     const column = Math.min(width - 1, Math.floor((run.atMs - fromMs) / stepMs));
     if (run.conditions.length === 0) sure[column]! += 1;
     else conditional[column]! += 1;
-    run.conditions.forEach((condition) => conditions.add(condition));
+    if (run.conditions.length > 0)
+      conditions.add(
+        `${run.conditions.join(' and ')} ${run.conditions.length === 1 ? 'fails' : 'fail'}`,
+      );
     run.unknownDurations.forEach((name) => unknownDurations.add(name));
     if (first === undefined && run.upstream !== undefined) first = run;
   }

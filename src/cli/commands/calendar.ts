@@ -72,9 +72,13 @@ function describeAfterRow(row: CalendarRow, nameWidth: number): string {
   if (row.suspended) notes.push('suspended: its runs are recorded skipped');
   for (const name of after.missing)
     notes.push(`${name} is not a loaded schedule: it starts nothing`);
-  if (after.conditions.length > 0) notes.push(`only ${after.conditions.join(' or ')}`);
-  for (const name of after.unknownDurations)
-    notes.push(`${name}'s duration unknown: placed at its start`);
+  if (after.conditions.length > 0) notes.push(`only if ${after.conditions.join(' or ')}`);
+  const unknown = after.unknownDurations;
+  if (unknown.length === 1) notes.push(`${unknown[0]}'s duration unknown: placed at its start`);
+  if (unknown.length > 1)
+    notes.push(
+      `durations of ${unknown.slice(0, -1).join(', ')} and ${unknown.at(-1)} unknown: each step placed at its upstream's start`,
+    );
   if (after.first === undefined) notes.push('no run after an upstream in the window');
   else
     notes.push(
