@@ -103,6 +103,8 @@ beforeAll(async () => {
       task: { shell: 'true' },
     }),
     manifest('solo', { schedule: '*/3 * * * * *', task: { shell: 'true' } }),
+    manifest('slow', { schedule: '*/5 * * * * *', task: { shell: 'sleep 2' } }),
+    manifest('slow-next', { after: [{ schedule: 'slow' }], task: { shell: 'sleep 2' } }),
   );
   daemon = startDaemon(['--dir', dirs.dir, '--state-dir', dirs.state, '--listen', '127.0.0.1:0']);
   url = await waitFor('the status endpoint URL in the log', () => {
@@ -207,6 +209,34 @@ describe('e2e/dashboard-chain', { timeout: 60_000 }, () => {
     expect(fits).toEqual({ page: true, steps: true });
     expect(await page.locator('#run-view .chain-head .chain-links').count()).toBe(0);
     await screenshot(page, 'chain-390.png');
+  });
+
+  it('grows the chain of an open run as its later steps start and end (live events)', async () => {
+    const running = await waitFor(
+      'a slow run in progress',
+      async () => {
+        const body = (await (
+          await fetch(`${url}/api/v1/runs?schedule=slow&status=running&limit=1`)
+        ).json()) as { runs: ApiChainRun[] };
+        return body.runs[0];
+      },
+      20_000,
+    );
+    if (browser === undefined) throw new Error('Chromium did not start');
+    const page = await browser.context.newPage();
+    pages.push(page);
+    await page.goto(`${url}/#run=${running.id}`);
+    // Nothing reloads the open view but the event stream: the step after it appears, then ends.
+    await page.locator('#run-view .chain-steps li').nth(1).waitFor(WAIT);
+    await page.waitForFunction(
+      () =>
+        [...document.querySelectorAll('#run-view .chain-steps .badge')].every(
+          (badge) => badge.textContent === 'succeeded',
+        ),
+      null,
+      WAIT,
+    );
+    expect(await chainSteps(page)).toEqual(['slow succeeded (open)', 'slow-next succeeded']);
   });
 
   it('shows no chain for a run of a schedule nothing runs after', async () => {
