@@ -106,7 +106,9 @@ function countFires(schedule: CalendarSchedule, startMs: number, endMs: number):
  * Lay out every schedule's fires in [from, to) over `width` columns, and find the schedules that overlap
  * themselves: with a known typical duration d, a fire at f is still running at its next fire g when
  * g - f < d. Fires of different schedules at the same time are not overlaps (each has its own runs).
- * Suspended schedules never fire. Pure.
+ * Suspended schedules never fire. A schedule with `after` also runs after each run of its upstreams, at the
+ * upstream's start plus the upstream's typical duration (calendar-after.ts); runs that need an upstream to
+ * fail are counted apart and never count as overlaps. Pure.
  */
 export function buildCalendar(
   schedules: readonly CalendarSchedule[],
