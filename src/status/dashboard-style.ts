@@ -237,6 +237,30 @@ dialog.run-view::backdrop { background: rgba(15, 20, 28, 0.5); }
 }
 .output.none { background: transparent; color: var(--faint); font-style: italic; font-family: inherit; }
 
+/* Run view: a pipeline chain (spec.after) as one row of steps */
+.chain { display: grid; gap: 10px; }
+.chain-head { display: flex; flex-wrap: wrap; align-items: baseline; justify-content: space-between; gap: 6px 14px; }
+.chain-links { display: flex; flex-wrap: wrap; align-items: center; gap: 6px 10px; }
+.run-link, .chain-step button {
+  font: inherit; color: inherit; cursor: pointer; border: 1px solid var(--border); border-radius: var(--radius);
+  background: var(--panel-2); padding: 4px 8px; display: inline-flex; align-items: center; gap: 8px;
+}
+.run-link:hover, .chain-step button:hover { border-color: var(--faint); }
+.chain-steps { list-style: none; margin: 0; padding: 0; display: flex; flex-wrap: wrap; align-items: stretch; gap: 8px 0; }
+.chain-step { display: flex; align-items: center; }
+.chain-step + .chain-step::before { content: '\2192'; color: var(--faint); padding: 0 8px; }
+.chain-step button { flex-direction: column; align-items: flex-start; gap: 4px; min-width: 0; text-align: left; }
+.chain-step.current button { border-color: var(--accent); box-shadow: inset 0 0 0 1px var(--accent); }
+.cs-name { font-weight: 600; overflow-wrap: anywhere; }
+.cs-meta { display: flex; align-items: center; gap: 8px; font-size: 12px; color: var(--muted); }
+@media (max-width: 720px) {
+  /* A phone shows the row as a column, first step on top: each step keeps its name, status and duration on one line. */
+  .chain-steps { flex-direction: column; align-items: stretch; }
+  .chain-step { flex-direction: column; align-items: stretch; }
+  .chain-step + .chain-step::before { content: '\2193'; padding: 2px 0 2px 12px; }
+  .chain-step button { flex-direction: row; justify-content: space-between; align-items: center; }
+}
+
 /* Phone width: tables become cards, controls stack */
 @media (max-width: 720px) {
   .top-inner { padding: 12px 14px; grid-template-columns: minmax(0, 1fr); }

@@ -74,7 +74,7 @@ describe('cli/calendar', () => {
       ...DAY,
       width,
     });
-    expect(calendar.rows).toEqual([{ name: 's', marks, count, suspended: false }]);
+    expect(calendar.rows).toEqual([{ name: 's', marks, count, conditionalCount: 0, suspended: false }]);
   });
 
   it('clips to the active window and never fires suspended schedules', () => {
@@ -89,8 +89,8 @@ describe('cli/calendar', () => {
       { ...DAY, width: 4 },
     );
     expect(calendar.rows).toEqual([
-      { name: 'clipped', marks: '.#..', count: 6, suspended: false },
-      { name: 'paused', marks: '....', count: 0, suspended: true },
+      { name: 'clipped', marks: '.#..', count: 6, conditionalCount: 0, suspended: false },
+      { name: 'paused', marks: '....', count: 0, conditionalCount: 0, suspended: true },
     ]);
   });
 

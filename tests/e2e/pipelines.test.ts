@@ -189,48 +189,63 @@ describe('e2e/pipelines', { timeout: 90_000 }, () => {
   });
 
   it('after kill -9 between an upstream end and its downstream start, starts it once (or records it missed past its deadline)', async () => {
-    const { dir, state } = await setup();
+    const { root, dir, state } = await setup();
+    // Each downstream's first run holds its slot (concurrencyPolicy Queue), so the next one is made durable
+    // at its upstream's end and then waits, not started, for as long as the test needs: no race with a timer.
+    const holdOnce = (mark: string, then: string) =>
+      `if [ ! -e "${join(root, mark)}" ]; then touch "${join(root, mark)}"; sleep 30; fi; ${then}`;
     await writeManifest(
       dir,
       'crash.yaml',
-      manifest('up', { schedule: '*/3 * * * * *', task: { shell: 'echo up' } }),
-      // jitter holds the downstream between its durable fire and its start.
+      manifest('up', { schedule: '*/2 * * * * *', task: { shell: 'echo up' } }),
       manifest('down', {
         after: [{ schedule: 'up' }],
-        jitter: '4s',
+        concurrencyPolicy: 'Queue',
         startingDeadline: '1h',
-        task: { shell: PRINT_LINK },
+        task: { shell: holdOnce('down-held', PRINT_LINK) },
       }),
       manifest('down-strict', {
         after: [{ schedule: 'up' }],
-        jitter: '4s',
+        concurrencyPolicy: 'Queue',
         startingDeadline: '1s',
-        task: { shell: 'echo strict' },
+        task: { shell: holdOnce('strict-held', 'echo strict') },
       }),
     );
     const first = daemon(dir, state);
     const journal = join(state, 'fires.journal');
+    interface AfterLine {
+      runId: string;
+      schedule: string;
+      awaitingStart?: boolean;
+      upstream: { runId: string };
+    }
     const awaiting = await waitFor(
-      'both downstream fires durable in the journal',
+      'both downstream fires durable and queued behind a started run',
       async () => {
         const lines = (await readFile(journal, 'utf8').catch(() => ''))
           .split('\n')
-          .filter((l) => l.includes('"awaitingStart":true'))
-          .map(
-            (l) =>
-              JSON.parse(l.slice(l.indexOf('{'))) as {
-                runId: string;
-                schedule: string;
-                upstream: { runId: string };
-              },
+          .filter((l) => l.includes('"trigger":"after"'))
+          .map((l) => JSON.parse(l.slice(l.indexOf('{'))) as AfterLine);
+        const started = new Set(lines.filter((l) => !l.awaitingStart).map((l) => l.runId));
+        // Queued: durable after a run of the same schedule started (that run holds the slot 30 s).
+        const queued = (schedule: string) => {
+          const holder = lines.findIndex((l) => l.schedule === schedule && !l.awaitingStart);
+          return lines.find(
+            (l, index) =>
+              index > holder &&
+              holder >= 0 &&
+              l.schedule === schedule &&
+              l.awaitingStart === true &&
+              !started.has(l.runId),
           );
-        const down = lines.find((l) => l.schedule === 'down');
-        const strict = lines.find(
-          (l) => l.schedule === 'down-strict' && l.upstream.runId === down?.upstream.runId,
-        );
-        return down && strict ? { down, strict } : undefined;
+        };
+        const down = queued('down');
+        const strict = queued('down-strict');
+        return down && strict && down.upstream.runId === strict.upstream.runId
+          ? { down, strict }
+          : undefined;
       },
-      30_000,
+      60_000,
     );
     first.proc.kill('SIGKILL');
     await first.exited;
@@ -243,10 +258,15 @@ describe('e2e/pipelines', { timeout: 90_000 }, () => {
         (await runsOf(state, 'down')).find(
           (r) => r.id === awaiting.down.runId && r.status === 'succeeded',
         ),
-      30_000,
+      60_000,
     );
-    const strict = await waitFor('down-strict recorded missed', async () =>
-      (await runsOf(state, 'down-strict')).find((r) => r.id === awaiting.strict.runId),
+    const strict = await waitFor(
+      'down-strict recorded missed',
+      async () =>
+        (await runsOf(state, 'down-strict')).find(
+          (r) => r.id === awaiting.strict.runId && r.status !== 'pending',
+        ),
+      60_000,
     );
     expect(await stopDaemon(second)).toEqual({ code: 0, signal: null });
     const upstream = (await runsOf(state, 'up')).find((r) => r.id === awaiting.down.upstream.runId);
@@ -269,6 +289,65 @@ describe('e2e/pipelines', { timeout: 90_000 }, () => {
       (r) => r.upstream?.runId === upstream?.id,
     );
     expect(stricts.map((r) => r.id)).toEqual([awaiting.strict.runId]);
+  }, 180_000);
+
+  it('records a suspended downstream, and one outside its active window, as skipped with the reason; a suspended upstream starts nothing', async () => {
+    const { dir, state } = await setup();
+    await writeManifest(
+      dir,
+      'skips.yaml',
+      manifest('up', { schedule: '*/1 * * * * *', task: { shell: 'echo up' } }),
+      manifest('paused', {
+        after: [{ schedule: 'up' }],
+        suspend: true,
+        task: { shell: 'echo no' },
+      }),
+      manifest('later', {
+        after: [{ schedule: 'up' }],
+        activeFrom: '2099-01-01T00:00:00Z',
+        task: { shell: 'echo no' },
+      }),
+      manifest('asleep', { schedule: '*/1 * * * * *', suspend: true, task: { shell: 'echo no' } }),
+      manifest('never', {
+        after: [{ schedule: 'asleep', when: 'finished' }],
+        task: { shell: 'echo no' },
+      }),
+    );
+    const d = daemon(dir, state);
+    const paused = await waitFor(
+      'a skipped run of the suspended downstream',
+      async () => (await runsOf(state, 'paused')).find((r) => r.status === 'skipped'),
+      60_000,
+    );
+    const later = await waitFor(
+      'a skipped run of the downstream outside its active window',
+      async () => (await runsOf(state, 'later')).find((r) => r.status === 'skipped'),
+      60_000,
+    );
+    expect(await stopDaemon(d)).toEqual({ code: 0, signal: null });
+    const ups = await runsOf(state, 'up');
+    const upOfPaused = ups.find((r) => r.id === paused.upstream?.runId);
+    expect(upOfPaused?.status).toBe('succeeded');
+    expect(paused).toMatchObject({
+      trigger: 'after',
+      reason: 'the schedule is suspended',
+      upstream: { schedule: 'up', runId: upOfPaused?.id, status: 'succeeded' },
+      chainId: upOfPaused?.id,
+      attempts: [],
+    });
+    expect(later).toMatchObject({
+      trigger: 'after',
+      upstream: { schedule: 'up', status: 'succeeded' },
+      attempts: [],
+    });
+    expect(later.reason).toMatch(
+      /^outside its active window: it is active from 2099-01-01T00:00:00/,
+    );
+    // Nothing ran for them, and the suspended upstream neither ran nor started its downstream.
+    expect((await runsOf(state, 'paused')).filter((r) => r.status !== 'skipped')).toEqual([]);
+    expect((await runsOf(state, 'later')).filter((r) => r.status !== 'skipped')).toEqual([]);
+    expect(await runsOf(state, 'asleep')).toEqual([]);
+    expect(await runsOf(state, 'never')).toEqual([]);
   });
 
   it('a reload that changes after while a chain runs: the run in flight ends under the new links', async () => {

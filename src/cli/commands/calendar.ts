@@ -2,6 +2,7 @@
 // typical run outlasts their period flagged.
 import { InvalidArgumentError, type Command } from 'commander';
 import { readHistoryOffline } from '../../history/read-offline.js';
+import { describeAfter } from '../../manifest/after-schema.js';
 import { formatIssue, loadManifestDir } from '../../manifest/load.js';
 import { systemClock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
@@ -17,8 +18,10 @@ import {
   selectTypicalDuration,
   type Calendar,
   type CalendarOverlap,
+  type CalendarRow,
   type CalendarSchedule,
 } from './calendar-model.js';
+import { listChain, type PlacedRun } from './calendar-after.js';
 
 /** Overlapping schedules printed; the rest are counted. */
 const MAX_OVERLAPS_SHOWN = 50;
@@ -42,6 +45,48 @@ function describeOverlap(overlap: CalendarOverlap): string {
   );
 }
 
+/** The FIRES column: `3`, or with runs that need an upstream to fail `3+1?` / `1?`. */
+function formatCount(row: CalendarRow): string {
+  if (row.conditionalCount === 0) return String(row.count);
+  return `${row.count === 0 ? '' : `${row.count}+`}${row.conditionalCount}?`;
+}
+
+/** `extract 02:00Z +30m00s transform +15m00s load`: the chain that leads to a placed run. */
+function describePath(run: PlacedRun): string {
+  const [root, ...steps] = listChain(run);
+  if (root === undefined) return '';
+  const parts = [`${root.schedule} ${formatWindowInstant(new Date(root.atMs)).slice(11)}`];
+  let previous = root;
+  for (const step of steps) {
+    const unknown = step.unknownDurations.includes(previous.schedule);
+    parts.push(`+${unknown ? '?' : formatDuration(step.atMs - previous.atMs)} ${step.schedule}`);
+    previous = step;
+  }
+  return parts.join(' ');
+}
+
+/** One line of the After section: what starts the schedule, its first placed run and what to know about it. */
+function describeAfterRow(row: CalendarRow, nameWidth: number): string {
+  const after = row.after!;
+  const notes: string[] = [];
+  if (row.suspended) notes.push('suspended: its runs are recorded skipped');
+  for (const name of after.missing)
+    notes.push(`${name} is not a loaded schedule: it starts nothing`);
+  if (after.conditions.length > 0) notes.push(`only if ${after.conditions.join(' or ')}`);
+  const unknown = after.unknownDurations;
+  if (unknown.length === 1) notes.push(`${unknown[0]}'s duration unknown: placed at its start`);
+  if (unknown.length > 1)
+    notes.push(
+      `durations of ${unknown.slice(0, -1).join(', ')} and ${unknown.at(-1)} unknown: each step placed at its upstream's start`,
+    );
+  if (after.first === undefined) notes.push('no run after an upstream in the window');
+  else
+    notes.push(
+      `first ${formatWindowInstant(new Date(after.first.atMs))} (${describePath(after.first)})`,
+    );
+  return `  ${row.name.padEnd(nameWidth)}  ${describeAfter(after.after)}: ${notes.join('; ')}`;
+}
+
 /** `2026-03-10 12:00Z`, or only `12:00` / `03-10` for axis labels. */
 function formatAxisLabel(ms: number, spanMs: number): string {
   const iso = new Date(ms).toISOString();
@@ -60,7 +105,7 @@ export function renderCalendar(calendar: Calendar, notes: { durations: string })
   const { rows, width } = calendar;
   const spanMs = calendar.to.getTime() - calendar.from.getTime();
   const nameWidth = Math.max(4, ...rows.map((row) => row.name.length));
-  const countWidth = Math.max(5, ...rows.map((row) => String(row.count).length));
+  const countWidth = Math.max(5, ...rows.map((row) => formatCount(row).length));
   const indent = ' '.repeat(nameWidth + 2);
   const lines = [
     `Fires from ${formatWindowInstant(calendar.from)} to ${formatWindowInstant(calendar.to)} (UTC), one column = ${formatDuration(calendar.stepMs)}`,
@@ -87,11 +132,20 @@ export function renderCalendar(calendar: Calendar, notes: { durations: string })
     const marks = row.suspended ? `(suspended)${' '.repeat(Math.max(0, width - 11))}` : row.marks;
     const typical = row.typicalMs === undefined ? 'unknown' : formatDuration(row.typicalMs);
     lines.push(
-      `${row.name.padEnd(nameWidth)}  ${marks}  ${String(row.count).padStart(countWidth)}  ${typical}`.trimEnd(),
+      `${row.name.padEnd(nameWidth)}  ${marks}  ${formatCount(row).padStart(countWidth)}  ${typical}`.trimEnd(),
     );
   }
   if (rows.length === 0) lines.push('no schedules');
-  lines.push('', '. no fire   | one fire   # several fires in a column');
+  const conditional = rows.some((row) => row.conditionalCount > 0);
+  lines.push(
+    '',
+    `. no fire   | one fire   # several fires in a column${conditional ? '   ? only if an upstream fails' : ''}`,
+  );
+  const afterRows = rows.filter((row) => row.after !== undefined);
+  if (afterRows.length > 0) {
+    lines.push('', "After (placed at the upstream's start + the upstream's typical duration):");
+    for (const row of afterRows) lines.push(describeAfterRow(row, nameWidth));
+  }
   lines.push('', `Overlaps (${notes.durations}):`);
   if (calendar.overlaps.length === 0) lines.push('  none found');
   for (const overlap of calendar.overlaps.slice(0, MAX_OVERLAPS_SHOWN))
@@ -145,7 +199,9 @@ export function registerCalendarCommand(program: Command): Command {
         'on a timeline, one row per schedule with its fire count, then the overlaps: a schedule whose ' +
         'typical duration (median of its last 20 successful runs in --state-dir) exceeds its own ' +
         'period, so it fires again while its previous run is still going. Different schedules ' +
-        'firing at the same time are not overlaps.',
+        'firing at the same time are not overlaps. A schedule with "after" is placed after each run of ' +
+        "its upstreams, at the upstream's start plus the upstream's typical duration (chains add up); " +
+        'runs that need an upstream to fail (when: failed) are marked "?".',
     )
     .option('--from <time>', 'start of the window: ISO 8601 (default: now)')
     .option(
@@ -212,6 +268,7 @@ Examples:
             ? { activeUntil: new Date(schedule.spec.activeUntil) }
             : {}),
           ...(typicalMs !== undefined ? { typicalMs } : {}),
+          ...(schedule.spec.after !== undefined ? { after: schedule.spec.after } : {}),
         };
       });
       const nameWidth = Math.max(4, ...schedules.map((s) => s.name.length));

@@ -21,6 +21,7 @@ import {
   renderFacts,
   renderSummary,
 } from './header.js';
+import { belongsToShownChain } from './run-chain.js';
 import { closeRunView, openRun } from './run-view.js';
 import {
   loadRuns,
@@ -188,7 +189,8 @@ function handleRunEvent(type: string, text: string): void {
   if (run && typeof run.id === 'string' && typeof run.schedule === 'string') {
     upsertLiveRun(run);
     if (type === 'run.finished') addToSpark(run);
-    if (state.openRunId === run.id) openRun(run.id, { refresh: true });
+    if (state.openRunId !== null && (state.openRunId === run.id || belongsToShownChain(run)))
+      openRun(state.openRunId, { refresh: true });
   }
   requestStatus();
 }

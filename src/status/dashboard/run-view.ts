@@ -2,6 +2,7 @@
 import { getJSON, messageOf } from './api.js';
 import { $, h, type Child } from './dom.js';
 import { formatDuration, formatSpan, formatTime, now, parseTime, titleOf } from './format.js';
+import { chainSection, upstreamFact } from './run-chain.js';
 import { badge } from './schedules.js';
 import { API, state, type ApiRun } from './state.js';
 
@@ -10,8 +11,10 @@ export function openRun(id: string, options?: { refresh?: boolean }): void {
   const dialog = $<HTMLDialogElement>('run-view');
   const refresh = options?.refresh === true;
   if (!refresh) {
+    // Moving along a chain inside the open view keeps where focus returns when it closes.
     const active = document.activeElement;
-    state.opener = active && active !== document.body ? active.getAttribute('data-focus') : null;
+    if (!dialog.open)
+      state.opener = active && active !== document.body ? active.getAttribute('data-focus') : null;
     state.openRunId = id;
     dialog.replaceChildren(
       runViewHead(id, null),
@@ -82,6 +85,7 @@ function renderRunView(run: ApiRun): void {
     row('Status', [badge(run.status)]),
     run.reason ? row('Reason', run.reason) : null,
     row('Trigger', run.trigger),
+    upstreamFact(run),
     row('Scheduled', formatTime(run.scheduledAt), titleOf(run.scheduledAt)),
     row('Started', formatTime(run.startedAt), titleOf(run.startedAt)),
     row(
@@ -106,7 +110,7 @@ function renderRunView(run: ApiRun): void {
         )
       : null,
   ];
-  body.append(h('dl', { class: 'kv' }, facts));
+  body.append(h('dl', { class: 'kv' }, facts), chainSection(run));
   const attempts = run.attempts;
   if (attempts.length !== 1)
     body.append(

@@ -22,6 +22,11 @@ export async function loadTimeline(): Promise<void> {
   }
 }
 
+/** A schedule with no times of its own: it runs after others' runs ("after extract (succeeded)"). */
+function afterOnly(schedule: StatusSchedule): boolean {
+  return schedule.after !== undefined && schedule.schedule.startsWith('after ');
+}
+
 /** Why a lane has no fires: outside its window, or suspended. */
 export function windowNote(schedule: StatusSchedule): string {
   if (schedule.suspended) return 'suspended';
@@ -31,6 +36,8 @@ export function windowNote(schedule: StatusSchedule): string {
 }
 
 interface LaneGeometry {
+  /** The start of the plot ("now"), in ms. */
+  from: number;
   y: number;
   lane: number;
   width: number;
@@ -89,9 +96,14 @@ function drawLane(
     svg.append(
       svgEl('text', {
         class: 'lane-note',
-        x: xOf(parseTime(data.first ?? null)) || 0,
+        // At "now": a lane without fires has no first fire to start from.
+        x: xOf(at.from) + 8,
         y: y + lane / 2 + 4,
-        text: next ? 'next fire ' + formatTime(next) : 'no fire in the next 24 hours',
+        text: next
+          ? 'next fire ' + formatTime(next)
+          : afterOnly(schedule)
+            ? schedule.humanSchedule
+            : 'no fire in the next 24 hours',
       }),
     );
     return;
@@ -272,7 +284,7 @@ export function renderTimeline(): void {
       );
       return;
     }
-    drawLane(svg, schedule, data, { y, lane: laneHeight, xOf, width });
+    drawLane(svg, schedule, data, { from, y, lane: laneHeight, xOf, width });
   });
   wrap.replaceChildren(svg);
   $('timeline-zone').textContent = Intl.DateTimeFormat().resolvedOptions().timeZone || 'local time';
