@@ -5,6 +5,7 @@ import { mkdir, mkdtemp, open, rename, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { clearInterval, setInterval } from 'node:timers';
 import { setImmediate as yieldToLoop } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
@@ -166,19 +167,29 @@ async function benchSharded(schedules, samples) {
   }
 }
 
-/** The first start on shards without a head: open() reads them whole, then rewrites them in the background. */
+/**
+ * The first start on shards without a head: open() scans them (the first `openReadBytes`, 8 MiB, are read whole),
+ * the rest are read and rewritten with a head in the background. RSS is sampled every 50 ms throughout.
+ */
 async function benchUpgrade(schedules) {
   const stateDir = await mkdtemp(join(BENCH_DIR, 'cronops-bench-upgrade-'));
   try {
     await seedShards(stateDir, schedules, 'older');
     const store = createLowdbHistoryStore({ stateDir, clock: systemClock });
     const beforeOpen = measureMemory();
+    let peakRss = process.memoryUsage.rss();
+    const sampler = setInterval(() => {
+      peakRss = Math.max(peakRss, process.memoryUsage.rss());
+    }, 50);
     const openStart = performance.now();
     await store.open();
     const openMs = performance.now() - openStart;
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
     const afterOpen = measureMemory();
     await store.upgraded();
     const upgradeMs = performance.now() - openStart - openMs;
+    clearInterval(sampler);
+    peakRss = Math.max(peakRss, process.memoryUsage.rss());
     const afterUpgrade = measureMemory();
     await store.close();
     return {
@@ -186,8 +197,10 @@ async function benchUpgrade(schedules) {
       openMs,
       upgradeMs,
       heapGrowthMiB: afterOpen.heapMiB - beforeOpen.heapMiB,
+      rssAfterOpenMiB: afterOpen.rssMiB,
       heapAfterUpgradeMiB: afterUpgrade.heapMiB - beforeOpen.heapMiB,
       rssAfterUpgradeMiB: afterUpgrade.rssMiB,
+      peakRssMiB: peakRss / 2 ** 20,
     };
   } finally {
     await rm(stateDir, { recursive: true, force: true });
@@ -276,10 +289,18 @@ async function benchJournal(samples) {
 }
 
 const fmt = (ms) => ms.toFixed(2);
+/** How many schedules the first start on older-format shards uses (BENCH_UPGRADE_SCHEDULES=200 for a smoke run). */
+const UPGRADE_SCHEDULES = Number(process.env.BENCH_UPGRADE_SCHEDULES ?? 10_000);
+const UPGRADE_TARGETS = { openMs: 2000, rssMiB: 300 };
+if (process.env.BENCH_HISTORY_ONLY === 'upgrade') {
+  const only = await benchUpgrade(UPGRADE_SCHEDULES);
+  process.stdout.write(`${JSON.stringify(only, null, 2)}\n`);
+  process.exit(0);
+}
 const floor = await benchDiskFloor(500);
 const journal = await benchJournal(500);
 const results = [await benchSharded(10, 2000), await benchSharded(10_000, 2000)];
-const upgrade = await benchUpgrade(10_000);
+const upgrade = await benchUpgrade(UPGRADE_SCHEDULES);
 const baselines = [await benchSingleFile(10, 200), await benchSingleFile(1000, 20)];
 
 const lines = [
@@ -334,9 +355,12 @@ for (const result of results) {
 lines.push(
   '',
   `First start on ${upgrade.schedules.toLocaleString('en')} shards written without a summary head (older format): ` +
-    `open() read them whole in ${fmt(upgrade.openMs)} ms (heap after open ${upgrade.heapGrowthMiB.toFixed(1)} MiB); ` +
-    `the background rewrite took ${fmt(upgrade.upgradeMs)} ms more (then heap ${upgrade.heapAfterUpgradeMiB.toFixed(1)} MiB, ` +
-    `RSS ${upgrade.rssAfterUpgradeMiB.toFixed(0)} MiB).`,
+    `open() took ${fmt(upgrade.openMs)} ms (heap after open ${upgrade.heapGrowthMiB.toFixed(1)} MiB, ` +
+    `RSS ${upgrade.rssAfterOpenMiB.toFixed(0)} MiB); the background rewrite took ${fmt(upgrade.upgradeMs)} ms more ` +
+    `(then heap ${upgrade.heapAfterUpgradeMiB.toFixed(1)} MiB, RSS ${upgrade.rssAfterUpgradeMiB.toFixed(0)} MiB); ` +
+    `peak RSS throughout ${upgrade.peakRssMiB.toFixed(0)} MiB. Targets: open() ≤ ${UPGRADE_TARGETS.openMs} ms, ` +
+    `RSS ≤ ${UPGRADE_TARGETS.rssMiB} MiB: ` +
+    `${upgrade.openMs <= UPGRADE_TARGETS.openMs && upgrade.peakRssMiB <= UPGRADE_TARGETS.rssMiB ? 'PASS' : 'FAIL'}.`,
 );
 lines.push('');
 for (const result of results) {

@@ -26,67 +26,30 @@ import {
   resolveHistoryDir,
   resolveShardPath,
   type HistoryHealth,
-  type HistoryStore,
   type HistorySummary,
   type RetentionLimits,
   type RunQuery,
   type RunRecord,
 } from './store.js';
-import { addToSummary, copyRun, exceedsRetention, summarizeRuns } from './summary.js';
+import {
+  addToSummary,
+  copyRun,
+  createEmptySummary,
+  exceedsRetention,
+  summarizeRuns,
+} from './summary.js';
 
 export { UNWRITABLE_CODES } from './writability.js';
 
-export interface LowdbHistoryStoreOptions {
-  /** The state directory; shards live in `<stateDir>/history/`. */
-  stateDir: string;
-  clock: Clock;
-  /** @default a silent logger */
-  logger?: Logger;
-  /** How often failed writes are retried while the state directory is not writable. @default 5000 */
-  retryIntervalMs?: number;
-  /**
-   * Builds the lowdb adapter of a shard file. Tests pass lowdb's `Memory` (or an instrumented
-   * adapter); directory housekeeping (mkdir, listing, moving corrupt files aside) still uses
-   * `stateDir`. @default (file) => new ShardFileAdapter(file)
-   */
-  adapterFactory?: (file: string) => ShardAdapter;
-  /** Shard writes in flight at once across the store (durable writes go first). @default 16 */
-  maxConcurrentWrites?: number;
-  /**
-   * Whole shards (runs with output tails) kept in memory, by their estimated JSON size, least recently used
-   * first out. Shards with changes not yet on disk stay regardless. @default 16 MiB
-   */
-  cacheBytes?: number;
-  /** Appended entries after which a shard is rewritten whole (compacted) without waiting for it to be idle. @default 32 */
-  compactAfterEntries?: number;
-  /** A shard with appended entries is rewritten whole once no entry was appended to it for this long. @default 10000 */
-  compactIdleMs?: number;
-  /** How often shards due for a rewrite are looked for. @default 1000 */
-  compactSweepMs?: number;
-}
-
-/** The lowdb store: the HistoryStore contract plus what tests and benchmarks look at. */
-export interface LowdbHistoryStore extends HistoryStore {
-  /** What is in memory beyond the summaries. */
-  memory(): {
-    /** Shards whose runs are loaded. */
-    loadedShards: number;
-    /** Their estimated JSON size. */
-    loadedBytes: number;
-    /** Records waiting for their shard to be read. */
-    pendingRecords: number;
-  };
-  /** Resolves once the shards found in the older format (no head) are rewritten, or the rewrite stopped. */
-  upgraded(): Promise<void>;
-  /** Rewrite every shard with appended entries now, as the background sweep does once each is due. */
-  compactNow(): Promise<void>;
-}
+import type { LowdbHistoryStore, LowdbHistoryStoreOptions } from './lowdb-options.js';
+export type { LowdbHistoryStore, LowdbHistoryStoreOptions } from './lowdb-options.js';
 
 /** Shards read whole at once at open() (files without a head). */
 const READ_CONCURRENCY = 32;
 /** Heads read between two turns of the event loop at open(). */
 const OPEN_BATCH = 250;
 const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
+const DEFAULT_OPEN_READ_BYTES = 8 * 1024 * 1024;
 /** A shard read again within this long of being unloaded is hot (see Shard.hot). */
 const HOT_MS = 60_000;
 
@@ -107,6 +70,8 @@ class ShardedHistoryStore implements LowdbHistoryStore {
   readonly #corrupt: HistoryHealth['corrupt'] = [];
   readonly #listeners = new Set<(schedule: string) => void>();
   #upgrading: Promise<void> = Promise.resolve();
+  /** What is left of `openReadBytes` while open() runs. */
+  #openReadBytes: number;
 
   constructor(options: LowdbHistoryStoreOptions) {
     this.#stateDir = options.stateDir;
@@ -114,6 +79,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     this.#clock = options.clock;
     this.#logger = options.logger ?? pino({ enabled: false });
     this.#adapterFactory = options.adapterFactory ?? ((file) => new ShardFileAdapter(file));
+    this.#openReadBytes = Math.max(0, options.openReadBytes ?? DEFAULT_OPEN_READ_BYTES);
     this.#cache = new ShardCache(
       options.clock,
       Math.max(0, options.cacheBytes ?? DEFAULT_CACHE_BYTES),
@@ -128,6 +94,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       compactAfterEntries: Math.max(1, options.compactAfterEntries ?? 32),
       compactIdleMs: Math.max(0, options.compactIdleMs ?? 10_000),
       compactSweepMs: Math.max(1, options.compactSweepMs ?? 1000),
+      upgradeDelayMs: Math.max(0, options.upgradeDelayMs ?? 0),
       ensureLoaded: (shard) => this.#ensureLoaded(shard),
       release: (shard) => this.#cache.release(shard),
     });
@@ -334,7 +301,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       // Read whole, which fails the same way and moves the file aside.
       return shard;
     }
-    if (head === undefined) return shard;
+    if (head === undefined) return this.#scanOlder(shard);
     if (head === null) {
       this.#attach(shard, []);
     } else {
@@ -344,6 +311,28 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       shard.appendedIds = head.appendedIds;
       this.#writer.noteTail(shard, head.tail);
     }
+    return undefined;
+  }
+
+  /**
+   * A shard without a head: read whole at open() while `openReadBytes` lasts, else scanned for its watermark,
+   * id range and active runs, and read on first use or by the background rewrite. Returns it when it is to be
+   * read whole now.
+   */
+  #scanOlder(shard: Shard): Shard | undefined {
+    const scan = shard.adapter.scanOlder?.();
+    if (scan === undefined) return shard;
+    if (scan.bytes <= this.#openReadBytes) {
+      this.#openReadBytes -= scan.bytes;
+      return shard;
+    }
+    shard.lastScheduledAt = scan.lastScheduledAt;
+    shard.summary = {
+      ...createEmptySummary(),
+      ...(scan.oldestId !== undefined ? { oldestId: scan.oldestId, newestId: scan.newestId } : {}),
+    };
+    shard.unread = { mayBeActive: scan.mayBeActive };
+    shard.outdated = true;
     return undefined;
   }
 
@@ -387,7 +376,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     try {
       const data = await shard.adapter.read();
       if (data !== null) this.#writer.noteTail(shard, data.tail);
-      if (data === null && shard.ids !== undefined) {
+      if (data === null && (shard.ids !== undefined || shard.unread !== undefined)) {
         this.#logger.warn(
           { file: shard.file, schedule: shard.name, runs: shard.summary.total },
           'history: a history file disappeared; its runs are gone, starting it again',
@@ -400,7 +389,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       runs = [];
       corrupt = true;
     }
-    const merging = shard.pending.length > 0;
+    const merging = shard.pending.length > 0 || shard.unread !== undefined;
     const before = shard.summary.total;
     const now = this.#clock.now().getTime();
     shard.hot = shard.unloadedAt !== undefined && now - shard.unloadedAt < HOT_MS;
@@ -424,6 +413,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     shard.pending = [];
     shard.runs = runs;
     shard.ids = undefined;
+    shard.unread = undefined;
     shard.appendedIds = [];
     this.#cache.add(shard);
     this.#cache.resize(shard, bytes);

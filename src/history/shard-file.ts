@@ -4,6 +4,7 @@ import { closeSync, constants, fstatSync, openSync, readFileSync, readSync } fro
 import { open } from 'node:fs/promises';
 import { AtomicJsonFile, parseJsonText, type DurableAdapter } from './atomic-file.js';
 import { buildIdFilter, decodeIdFilter, encodeIdFilter, type IdFilter } from './id-filter.js';
+import { scanOlderShard, type OlderShardScan } from './shard-scan.js';
 import { addToSummary, createStatusCounts, summarizeRuns } from './summary.js';
 import {
   HISTORY_FILE_VERSION,
@@ -68,6 +69,12 @@ export interface ShardAdapter extends DurableAdapter<ShardFile> {
    * matches it (the older format, or a truncated file), and `read` must read it whole.
    */
   readHead?(): ShardHead | null | undefined;
+  /**
+   * For a file `readHead` found without a head: what a scan of its bytes tells without parsing it
+   * (shard-scan.ts), read synchronously. undefined when it has to be read whole at once (no such file, or not a
+   * whole document in the older format).
+   */
+  scanOlder?(): OlderShardScan | undefined;
 }
 
 /**
@@ -248,6 +255,9 @@ function checkSummary(
 
 /** The shard adapter on a real file: atomic writes with a head, appends, and a bounded read of the head alone. */
 export class ShardFileAdapter extends AtomicJsonFile<ShardFile> implements ShardAdapter {
+  /** The scan made by readHead when it found the older format, for the scanOlder() call that follows. */
+  #scanned: { scan: OlderShardScan | undefined } | undefined;
+
   constructor(file: string) {
     super(file, serializeShard);
   }
@@ -314,7 +324,11 @@ export class ShardFileAdapter extends AtomicJsonFile<ShardFile> implements Shard
         // The older format has its runs in the first KiBs, and no newline at all.
         const summaryAt = text.indexOf('"summary":{');
         const runsAt = text.indexOf('"runs":[');
-        if (summaryAt < 0 || (runsAt >= 0 && runsAt < summaryAt)) return undefined;
+        if (summaryAt < 0 || (runsAt >= 0 && runsAt < summaryAt)) {
+          // Scanned now, while the file is open: scanOlder() is asked next.
+          this.#scanned = { scan: scanOpenFile(fd) };
+          return undefined;
+        }
         ({ text, newline } = readToNewline(fd, text));
         if (newline < 0) return undefined;
       }
@@ -349,7 +363,38 @@ export class ShardFileAdapter extends AtomicJsonFile<ShardFile> implements Shard
       closeSync(fd);
     }
   }
+
+  /** The older format: scanned, not parsed (see ShardAdapter.scanOlder). */
+  scanOlder(): OlderShardScan | undefined {
+    const scanned = this.#scanned;
+    this.#scanned = undefined;
+    if (scanned !== undefined) return scanned.scan;
+    let fd: number;
+    try {
+      fd = openSync(this.file, 'r');
+    } catch {
+      return undefined;
+    }
+    try {
+      return scanOpenFile(fd);
+    } finally {
+      closeSync(fd);
+    }
+  }
 }
+
+/** Read a whole file (open as `fd`) into the shared buffer and scan it. */
+function scanOpenFile(fd: number): OlderShardScan | undefined {
+  const size = fstatSync(fd).size;
+  if (scanBuffer.length < size && size <= SCAN_BUFFER_MAX) scanBuffer = Buffer.allocUnsafe(size);
+  const buffer = scanBuffer.length < size ? Buffer.allocUnsafe(size) : scanBuffer;
+  return scanOlderShard(buffer.subarray(0, readSync(fd, buffer, 0, size, 0)));
+}
+
+/** The largest file scanned in the shared buffer (a larger one gets a buffer of its own). */
+const SCAN_BUFFER_MAX = 4 * 1024 * 1024;
+/** One buffer for every scan at start-up, grown to the largest file: thousands of 100 KiB buffers cost GC time. */
+let scanBuffer = Buffer.allocUnsafe(256 * 1024);
 
 /** One buffer for every head: heads are read synchronously, one at a time (thousands of 8 KiB buffers cost GC time). */
 const headBuffer = Buffer.allocUnsafe(HEAD_READ_BYTES);

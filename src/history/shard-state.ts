@@ -27,6 +27,11 @@ export interface Shard {
   loading: Promise<RunRecord[]> | undefined;
   /** The file is in the older format (no head): it is rewritten in the background. */
   outdated: boolean;
+  /**
+   * The file (older format) was scanned at start-up, not read: the summary holds only its id range and the
+   * records made since; `mayBeActive` tells whether it can hold a pending or running run. Cleared once read.
+   */
+  unread: { mayBeActive: boolean } | undefined;
   /** Read by a query since it was loaded: it stays in the LRU after a write. */
   queried: boolean;
   /** Read again soon after it was unloaded (it is written often): it stays in the LRU after a write. */
@@ -81,6 +86,7 @@ export function createShardState(schedule: string, file: string, adapter: ShardA
     pending: [],
     loading: undefined,
     outdated: false,
+    unread: undefined,
     queried: false,
     hot: false,
     unloadedAt: undefined,
@@ -117,6 +123,7 @@ export function mayHold(shard: Shard, id: string, probe: IdProbe): boolean {
   const { summary } = shard;
   if (summary.oldestId === undefined || summary.newestId === undefined) return false;
   if (id < summary.oldestId || id > summary.newestId) return false;
+  if (shard.unread !== undefined) return true;
   if (summary.runs.some((run) => run.id === id)) return true;
   if (shard.appendedIds.includes(id)) return true;
   return shard.ids === undefined || idFilterMayContain(shard.ids, probe);
@@ -125,6 +132,7 @@ export function mayHold(shard: Shard, id: string, probe: IdProbe): boolean {
 /** Whether the shard can hold a run the query matches, judged from its summary. */
 export function mayMatch(shard: Shard, query: RunQuery): boolean {
   const { summary } = shard;
+  if (shard.unread !== undefined) return mayMatchUnread(shard, query);
   if (summary.total === 0) return false;
   if (
     query.before !== undefined &&
@@ -137,6 +145,19 @@ export function mayMatch(shard: Shard, query: RunQuery): boolean {
     return query.status.some((status) => summary.counts[status] > 0);
   }
   return true;
+}
+
+/** An unread shard: its id range, and its scan for `pending` and `running` runs. */
+function mayMatchUnread(shard: Shard, query: RunQuery): boolean {
+  const { summary } = shard;
+  if (summary.oldestId === undefined) return shard.pending.length > 0;
+  if (query.before !== undefined && summary.oldestId >= query.before) return false;
+  const { status } = query;
+  const active =
+    status !== undefined &&
+    status.length > 0 &&
+    status.every((wanted) => wanted === 'pending' || wanted === 'running');
+  return !active || shard.unread?.mayBeActive === true || shard.pending.length > 0;
 }
 
 /** No run of the shard matching the query has an id above this. */

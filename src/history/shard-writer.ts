@@ -25,6 +25,8 @@ export interface ShardWriterOptions {
   compactAfterEntries: number;
   compactIdleMs: number;
   compactSweepMs: number;
+  /** How long after open() the rewrite of older-format shards starts. */
+  upgradeDelayMs: number;
   /** The shard's runs, read (pending records merged) if they are not in memory: a whole write needs them. */
   ensureLoaded(shard: Shard): Promise<RunRecord[]>;
   /** A write loop ended: the shard may leave memory. */
@@ -37,6 +39,8 @@ export class ShardWriter {
   readonly dirty = new Set<Shard>();
   /** The history directory exists (else the next write creates it). */
   dirReady = false;
+  /** Ends the wait before the rewrite of older-format shards (close()). */
+  #wakeUpgrade: (() => void) | undefined;
   readonly #writability: Writability;
   readonly #slots: WriteSlots;
   readonly #compaction: CompactionSweep;
@@ -87,6 +91,7 @@ export class ShardWriter {
   /** Stop the timers; `flush` afterwards writes what is left. */
   async close(): Promise<void> {
     this.#closed = true;
+    this.#wakeUpgrade?.();
     this.#writability.close();
     await this.#compaction.close();
   }
@@ -280,6 +285,17 @@ export class ShardWriter {
       { shards: outdated.length },
       'history: rewriting history files with a summary head in the background',
     );
+    if (this.#o.upgradeDelayMs > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, this.#o.upgradeDelayMs);
+        timer.unref();
+        this.#wakeUpgrade = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wakeUpgrade = undefined;
+    }
     let next = 0;
     const rewriteNext = async (): Promise<void> => {
       while (next < outdated.length && !this.#closed && this.#writability.writable) {
