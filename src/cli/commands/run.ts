@@ -1,7 +1,6 @@
 // `cronops run`: the daemon, with every flag also settable through a CRONOPS_* environment variable.
 import { Option, type Command } from 'commander';
 import { Daemon } from '../../daemon/daemon.js';
-import { optimizeHeapForSize } from '../../daemon/heap-mode.js';
 import type { WatchMode } from '../../daemon/watch.js';
 import { parseDuration } from '../../manifest/units.js';
 import { parseAllowedHosts } from '../../status/host-check.js';
@@ -124,8 +123,6 @@ Examples:
 }
 
 async function runDaemon(flags: RunFlags): Promise<void> {
-  // Before the manifests are read: the heap they grow stays the daemon's for as long as it runs.
-  optimizeHeapForSize();
   const shutdownGraceMs = parseDuration(flags.shutdownGrace);
   if (shutdownGraceMs === undefined) {
     throw createUsageError(
