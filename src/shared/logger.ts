@@ -41,10 +41,7 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (options.destination) return pino(base, options.destination);
-  return pino(
-    base,
-    new LogDestination(format === 'pretty' ? { format: formatPrettyLine } : {}),
-  );
+  return pino(base, new LogDestination(format === 'pretty' ? { format: formatPrettyLine } : {}));
 }
 
 /** A small line formatter for humans: time, level, message, then the fields as key=value. */

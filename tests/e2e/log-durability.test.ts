@@ -53,7 +53,11 @@ describe('e2e/log-durability', { timeout: 180_000 }, () => {
       dir,
       'burst.yaml',
       ...names.map((name) =>
-        manifest(name, { schedule: cron, timezone: 'UTC', task: { shell: `echo ${name} >> ${starts}` } }),
+        manifest(name, {
+          schedule: cron,
+          timezone: 'UTC',
+          task: { shell: `echo ${name} >> ${starts}` },
+        }),
       ),
     );
     const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);

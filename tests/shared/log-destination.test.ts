@@ -14,8 +14,7 @@ function recorder(answers: (number | string)[] = []): {
     writes,
     writeFd(_fd, data) {
       const answer = answers.shift();
-      if (typeof answer === 'string')
-        throw Object.assign(new Error(answer), { code: answer });
+      if (typeof answer === 'string') throw Object.assign(new Error(answer), { code: answer });
       const bytes = Buffer.from(data);
       const n = answer ?? bytes.length;
       writes.push(bytes.subarray(0, n).toString('latin1'));
