@@ -93,7 +93,7 @@ export class Daemon {
   #checkpointTimer: NodeJS.Timeout | undefined;
   readonly #parseCache: StartupParseCache;
   #unsubscribeHistory: (() => void) | undefined;
-  /** Loading execa and the warm-up process after start-up (see warmUpProcessStart). */
+  /** The warm-up process started after start-up (see warmUpProcessStart). */
   #warmUp: Promise<void> = Promise.resolve();
   /** start() in progress: stop() waits for it to give up before closing what it opened. */
   #starting: Promise<void> | undefined;

@@ -65,7 +65,7 @@ export async function executeRun(run: ActiveRun, deps: RunExecutionDeps): Promis
   }
   const attempts = spec.retries.limit + 1;
   for (let attempt = 1; attempt <= attempts && !signal.aborted; attempt += 1) {
-    // runAttempt starts the process before it first waits (once execa is loaded). The run is recorded,
+    // runAttempt starts the process before it first waits. The run is recorded,
     // announced and logged after that, so their millisecond or so follows the job's start.
     const attempted = runAttempt(run, attempt, log, deps);
     if (attempt === 1) {
