@@ -10,7 +10,7 @@ import { runTask } from '../runtime/run-job.js';
 import { deliverNotification } from '../runtime/notify.js';
 import { systemTimers } from '../runtime/timers.js';
 import { systemClock, systemStopwatch } from '../shared/clock.js';
-import { logWritten } from '../shared/logger.js';
+import { flushLog, logWritten } from '../shared/logger.js';
 import { buildDefinitionsDocument } from '../status/definitions.js';
 import {
   createDefinitionsFileWriter,
@@ -93,7 +93,7 @@ export class Daemon {
   #checkpointTimer: NodeJS.Timeout | undefined;
   readonly #parseCache: StartupParseCache;
   #unsubscribeHistory: (() => void) | undefined;
-  /** Loading execa and the warm-up process after start-up (see warmUpProcessStart). */
+  /** The warm-up process started after start-up (see warmUpProcessStart). */
   #warmUp: Promise<void> = Promise.resolve();
   /** start() in progress: stop() waits for it to give up before closing what it opened. */
   #starting: Promise<void> | undefined;
@@ -372,6 +372,7 @@ export class Daemon {
     await this.#parseCache.save();
     await this.#server?.close();
     log.info('cronops stopped');
+    flushLog(log);
   }
 
   /** The status document as of now. */

@@ -1,4 +1,4 @@
-// How one attempt ended, decided from execa's result flags: outcomes are data, not exceptions.
+// How one attempt ended, decided from how its process ended: outcomes are data, not exceptions.
 
 /**
  * How one attempt of a task ended.
@@ -10,19 +10,19 @@
  */
 export type RunOutcome = 'succeeded' | 'failed' | 'timed-out' | 'killed' | 'spawn-error';
 
-/** The subset of execa's result (run with `reject: false`) that decides the outcome. */
+/** How the process ended (runtime/spawn-process.ts), with cronops' own decisions: what decides the outcome. */
 export interface OutcomeFlags {
-  /** execa: the subprocess failed for any reason (non-zero exit, signal, spawn error). */
+  /** The process failed for any reason (non-zero exit, signal, spawn error). */
   failed: boolean;
-  /** cronops' own timeout fired (execa's `timeout` option is not used: the group is killed instead). */
+  /** cronops' own timeout fired (the whole group is killed). */
   timedOut: boolean;
-  /** execa: the subprocess was terminated by a signal. */
+  /** The process was terminated by a signal. */
   isTerminated: boolean;
-  /** execa: the exit code, undefined when it was killed by a signal or never started. */
+  /** The exit code, undefined when it was killed by a signal or never started. */
   exitCode?: number;
   /** The caller's abort signal fired (Replace, shutdown). */
   isCanceled?: boolean;
-  /** execa: the spawn error's code (`ENOENT`, `EACCES`, …), set only when the process never ran. */
+  /** The spawn error's code (`ENOENT`, `EACCES`, …), set only when the process never ran. */
   code?: string;
 }
 

@@ -1,5 +1,5 @@
 // Process groups: identify a job's processes by pid + start time, terminate whole groups, reap orphans.
-import { readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { SchedulerError } from '../shared/errors.js';
 
 /** How often a terminating group is checked for survivors. */
@@ -100,12 +100,8 @@ export async function reapOrphans(
 }
 
 function readProcessStat(pid: number): ProcessStat | undefined {
-  let text: string;
-  try {
-    text = readFileSync(`/proc/${pid}/stat`, 'latin1');
-  } catch {
-    return undefined;
-  }
+  const text = readProcFile(`/proc/${pid}/stat`);
+  if (text === undefined) return undefined;
   // The command name (field 2) is in parentheses and may contain spaces and parentheses.
   const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
   const state = fields[0];
@@ -114,6 +110,32 @@ function readProcessStat(pid: number): ProcessStat | undefined {
   if (state === undefined || !Number.isInteger(pgid) || !Number.isInteger(startTime))
     return undefined;
   return { state, pgid, startTime };
+}
+
+/** Reused for every /proc/<pid>/stat read: a stat line is a few hundred bytes. */
+const STAT_BUFFER = Buffer.alloc(4096);
+
+/**
+ * A /proc file as latin1 text, or undefined when it cannot be read. /proc reports a size of 0, so
+ * `readFileSync` reads it through a fresh 64 KiB buffer each time; one small buffer, reused, is enough
+ * here (a line longer than it is read in full through a larger one).
+ */
+function readProcFile(path: string): string | undefined {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch {
+    return undefined;
+  }
+  try {
+    const length = readSync(fd, STAT_BUFFER, 0, STAT_BUFFER.length, 0);
+    if (length < STAT_BUFFER.length) return STAT_BUFFER.toString('latin1', 0, length);
+    return readFileSync(fd, 'latin1');
+  } catch {
+    return undefined;
+  } finally {
+    closeSync(fd);
+  }
 }
 
 function listProcessIds(): number[] {
@@ -175,6 +197,16 @@ function findProcessesByRunId(runIds: ReadonlySet<string>): Map<string, number[]
   return found;
 }
 
+/**
+ * The daemon's own process group, read from /proc once: it never changes (cronops calls neither setpgid
+ * nor setsid), and every job's exit asks for it, which made one more /proc read per fire.
+ */
+let ownGroupId: number | undefined;
+function readOwnGroupId(): number | undefined {
+  ownGroupId ??= readProcessStat(process.pid)?.pgid;
+  return ownGroupId;
+}
+
 function isSafeGroupId(pgid: number): boolean {
   return Number.isSafeInteger(pgid) && pgid > 1;
 }
@@ -186,7 +218,7 @@ function assertForeignGroup(pgid: number): void {
       `refusing to signal process group ${pgid}: not a single job's group`,
     );
   }
-  if (pgid === process.pid || pgid === readProcessStat(process.pid)?.pgid) {
+  if (pgid === process.pid || pgid === readOwnGroupId()) {
     throw new SchedulerError(
       'INTERNAL',
       `refusing to signal process group ${pgid}: it is the daemon's own group`,

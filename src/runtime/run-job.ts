@@ -1,6 +1,5 @@
 // Run one attempt of a task in its own process group and report what happened as data.
 import { statSync } from 'node:fs';
-import type * as ExecaModule from 'execa';
 import type { Clock } from '../shared/clock.js';
 import { describeAbort, MAX_TIMER_MS, runHttpTask } from './http-task.js';
 import type { AttemptResult } from './attempt-result.js';
@@ -9,6 +8,7 @@ import { toRunOutcome } from './outcome.js';
 import type { RunOutcome } from './outcome.js';
 import { OutputTail, redactSecrets } from './output-tail.js';
 import { readProcessStartTime, terminateProcessGroup } from './process-group.js';
+import { spawnProcess } from './spawn-process.js';
 
 /** Everything one attempt needs, already resolved and rendered. */
 export interface TaskInvocation {
@@ -66,30 +66,10 @@ export type RunTask = (
  */
 let inheritedEnv: Record<string, string | undefined> | undefined;
 
-type Execa = typeof ExecaModule.execa;
-let execaLoaded: Execa | undefined;
-let execaLoading: Promise<Execa> | undefined;
-
-/**
- * execa, imported on first use (or by this call, which the daemon makes once every schedule is in its fire
- * loop). It is the largest module the daemon loads, about a fifth of a second, and nothing needs it before a
- * process starts. Rejects when it cannot be loaded (a broken install); the next call tries again.
- */
-export function loadExeca(): Promise<Execa> {
-  execaLoading ??= import('execa').then(
-    (module) => (execaLoaded = module.execa),
-    (error: unknown) => {
-      execaLoading = undefined;
-      throw error;
-    },
-  );
-  return execaLoading;
-}
-
 /**
  * Start one no-op process (`/bin/sh -c :`) the way jobs start, so that V8 compiles the code that starts a
  * process now and not at the first fire. Without it, a daemon's first fire spent 5–6 ms more before its
- * fork than later ones, most of it compiling execa. Never rejects; without `/bin/sh` it only warms less.
+ * fork than later ones, most of it compiling the code that starts a process. Never rejects; without `/bin/sh` it only warms less.
  */
 export function warmUpProcessStart(clock: Clock): Promise<AttemptResult> {
   return runTask(
@@ -156,31 +136,12 @@ async function runProcess(
   if (file === undefined || file === '') return notStarted('spawn-error', 'empty command');
   const cwdProblem = checkWorkingDir(invocation.workingDir);
   if (cwdProblem !== undefined) return notStarted('spawn-error', cwdProblem);
-  let execa = execaLoaded;
-  if (execa === undefined) {
-    try {
-      execa = await loadExeca();
-    } catch (error) {
-      return notStarted(
-        'spawn-error',
-        `cannot load execa: ${error instanceof Error ? error.message : String(error)}`,
-      );
-    }
-    if (signal?.aborted) return notStarted('killed', describeAbort(signal));
-  }
-
-  const subprocess = execa(file, args, {
-    reject: false,
-    detached: true,
-    buffer: false,
-    extendEnv: false,
+  const subprocess = spawnProcess({
+    file,
+    args,
     env: { ...(inheritedEnv ??= { ...process.env }), ...invocation.env },
     ...(invocation.workingDir === undefined ? {} : { cwd: invocation.workingDir }),
-    ...(invocation.input === undefined
-      ? { stdin: 'ignore' as const }
-      : { input: invocation.input }),
-    stdout: 'pipe',
-    stderr: 'pipe',
+    ...(invocation.input === undefined ? {} : { input: invocation.input }),
   });
   // Consume from the first byte: a full pipe would stall the job.
   let chunks = 0;
@@ -218,7 +179,7 @@ async function runProcess(
   // The main process is gone: clean up its group, then give the pipes a moment to drain
   // before closing them, in case a process outside the group (setsid) still holds them.
   let drainTimer: NodeJS.Timeout | undefined;
-  subprocess.once('exit', () => {
+  subprocess.onExit(() => {
     exited = true;
     terminate('exit');
     // Closed only once the pipes have been quiet for a whole interval, and after an event-loop turn
@@ -246,7 +207,7 @@ async function runProcess(
             spawnNote = `onSpawn failed: ${error instanceof Error ? error.message : String(error)}`;
           });
 
-  const [result] = await Promise.all([subprocess, spawnNotified]);
+  const [result] = await Promise.all([subprocess.ended, spawnNotified]);
   clearTimeout(timer);
   signal?.removeEventListener('abort', onAbort);
   await termination;

@@ -1,5 +1,6 @@
 // pino, configured once: JSON lines on stdout, pretty on a TTY, secrets redacted.
 import { pino, levels, symbols, type Logger, type DestinationStream } from 'pino';
+import { LogDestination } from './log-destination.js';
 
 export type { Logger };
 
@@ -10,7 +11,10 @@ export interface LoggerOptions {
   level?: string;
   /** @default 'pretty' when stdout is a TTY, else 'json' */
   format?: LogFormat;
-  /** Where lines go; tests pass a stream to capture them. @default stdout */
+  /**
+   * Where lines go; tests pass a stream to capture them. @default stdout through a LogDestination: info
+   * lines batched, warnings and errors written synchronously, everything flushed on exit
+   */
   destination?: DestinationStream;
 }
 
@@ -37,44 +41,44 @@ export function createLogger(options: LoggerOptions = {}): Logger {
     timestamp: pino.stdTimeFunctions.isoTime,
   };
   if (options.destination) return pino(base, options.destination);
-  if (format === 'pretty') return pino(base, createPrettyStream());
-  return pino(base);
+  return pino(base, new LogDestination(format === 'pretty' ? { format: formatPrettyLine } : {}));
 }
 
 /** A small line formatter for humans: time, level, message, then the fields as key=value. */
-function createPrettyStream(): DestinationStream {
-  return {
-    write(line: string) {
-      try {
-        const {
-          time,
-          level,
-          msg,
-          pid: _pid,
-          hostname: _h,
-          ...rest
-        } = JSON.parse(line) as Record<string, unknown>;
-        const name = levels.labels[Number(level)] ?? String(level);
-        const fields = Object.entries(rest)
-          .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
-          .join(' ');
-        process.stdout.write(
-          `${String(time)} ${name.toUpperCase().padEnd(5)} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`,
-        );
-      } catch {
-        process.stdout.write(line);
-      }
-    },
-  };
+export function formatPrettyLine(line: string): string {
+  try {
+    const {
+      time,
+      level,
+      msg,
+      pid: _pid,
+      hostname: _h,
+      ...rest
+    } = JSON.parse(line) as Record<string, unknown>;
+    const name = levels.labels[Number(level)] ?? String(level);
+    const fields = Object.entries(rest)
+      .map(([k, v]) => `${k}=${typeof v === 'string' ? v : JSON.stringify(v)}`)
+      .join(' ');
+    return `${String(time)} ${name.toUpperCase().padEnd(5)} ${String(msg ?? '')}${fields ? ` ${fields}` : ''}\n`;
+  } catch {
+    return line;
+  }
+}
+
+/** Write whatever the logger's destination has batched, now (a no-op for destinations that do not batch). */
+export function flushLog(logger: Logger): void {
+  const stream = (logger as unknown as Record<symbol, unknown>)[symbols.streamSym];
+  if (stream instanceof LogDestination) stream.flushSync();
 }
 
 /**
- * Resolves once pino's stdout stream has written what it holds (its `drain`), or after `timeoutMs`. Lines
- * go to stdout asynchronously: one logged just before a long synchronous task (the first status of 10,000
- * schedules) would otherwise reach its reader only after that task. Resolves at once for other
- * destinations (a test's stream, the pretty printer), which write synchronously.
+ * Resolves once the logger's destination has written what it holds, or after `timeoutMs`. Info lines
+ * are batched: one logged just before a long synchronous task (the first status of 10,000 schedules)
+ * would otherwise reach its reader only after that task. A LogDestination is flushed at once; an
+ * asynchronous SonicBoom is waited for (its `drain`); other destinations write synchronously.
  */
 export function logWritten(logger: Logger, timeoutMs = 100): Promise<void> {
+  flushLog(logger);
   const stream = (logger as unknown as Record<symbol, unknown>)[symbols.streamSym] as
     { flushSync?: unknown; once?: unknown; removeListener?: unknown } | undefined;
   if (

@@ -137,6 +137,23 @@ describe('runtime/run-job', () => {
     });
   });
 
+  it("input to a job that does not read it: the closed pipe is the job's business", async () => {
+    const result = await runTask(
+      invocation({ kind: 'shell', shell: 'exec 0<&-; echo done' }, { input: 'x'.repeat(1 << 20) }),
+      { clock },
+    );
+    expect(result).toMatchObject({ outcome: 'succeeded', exitCode: 0, outputTail: 'done\n' });
+  });
+
+  it('an argument Node refuses (a NUL byte) is a spawn error, nothing started', async () => {
+    const result = await runTask(invocation({ kind: 'command', command: ['echo', 'a\0b'] }), {
+      clock,
+    });
+    expect(result).toMatchObject({ outcome: 'spawn-error', exitCode: null, signal: null });
+    expect(result.error).toMatch(/^cannot start echo: ERR_INVALID_ARG_VALUE/);
+    expect(result.pid).toBeUndefined();
+  });
+
   it('keeps only the last bytes of a big interleaved stdout+stderr output', async () => {
     // Two pipes are read independently, so their order is kept only up to a pipe buffer (64 KiB):
     // the tail is made large enough that the last lines of both streams are in it.

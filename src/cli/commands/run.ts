@@ -4,7 +4,7 @@ import { Daemon } from '../../daemon/daemon.js';
 import type { WatchMode } from '../../daemon/watch.js';
 import { parseDuration } from '../../manifest/units.js';
 import { parseAllowedHosts } from '../../status/host-check.js';
-import { createLogger, type LogFormat } from '../../shared/logger.js';
+import { createLogger, flushLog, type LogFormat } from '../../shared/logger.js';
 import { createUsageError } from '../output.js';
 import { readVersion } from '../version.js';
 import { createStoreOption, selectStoreUrl } from '../store-option.js';
@@ -216,9 +216,12 @@ async function runDaemon(flags: RunFlags): Promise<void> {
   } catch (err) {
     clearInterval(keepAlive);
     await store?.close();
+    flushLog(logger);
     throw err;
   }
   await stopped;
   await store?.close();
   clearInterval(keepAlive);
+  // Batched info lines are written now, not left to the exit hook (which also covers process.exit).
+  flushLog(logger);
 }
