@@ -33,8 +33,11 @@ export interface DaemonOptions {
   history?: HistoryStore;
   /** Injected for tests: the fire ledger. @default the fsynced journal stateDir/fires.journal */
   journal?: FireLedger;
-  /** How far ahead of an instant its fire is made durable (a PostgreSQL claim needs a round trip). @default 50 */
-  prepareLeadMs?: number;
+  /**
+   * How far ahead of an instant its fire is made durable (a PostgreSQL claim needs a round trip): fixed, or
+   * a function of how many schedules are due at that instant. @default 50
+   */
+  prepareLeadMs?: number | ((batchSize: number) => number);
   /** Enables "run now" (POST /api/v1/schedules/{name}/trigger) with this bearer token. @default null (disabled) */
   triggerToken?: string | null;
 }

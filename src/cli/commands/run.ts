@@ -185,7 +185,8 @@ async function runDaemon(flags: RunFlags): Promise<void> {
           history: store.history,
           journal: store.ledger,
           clock: store.clock,
-          prepareLeadMs: (await import('../../store/pg/open-store.js')).CLAIM_LEAD_MS,
+          // Claims go ahead of each instant by the measured latency of batches of its size.
+          prepareLeadMs: (batchSize: number) => store.ledger.claimLeadMs(batchSize),
         }),
   });
   const stopped = new Promise<void>((resolve) => {
