@@ -184,6 +184,11 @@ async function runDaemon(flags: RunFlags): Promise<void> {
       : {
           history: store.history,
           journal: store.ledger,
+          cluster: {
+            subscribeRemoteRuns: (listener) => store.history.subscribeRemoteRuns(listener),
+            status: () => store.membership.cluster(),
+            setConfigDigest: (source) => store.membership.setConfigDigest(source),
+          },
           clock: store.clock,
           // Claims go ahead of each instant by the measured latency of batches of its size.
           prepareLeadMs: (batchSize: number) => store.ledger.claimLeadMs(batchSize),
