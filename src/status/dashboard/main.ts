@@ -21,6 +21,7 @@ import {
   renderFacts,
   renderSummary,
 } from './header.js';
+import { renderReplicas } from './replicas.js';
 import { closeRunView, openRun } from './run-view.js';
 import {
   loadRuns,
@@ -94,6 +95,7 @@ function applyStatus(status: StatusSnapshot): void {
   renderActivity();
   renderBanner(status);
   renderConfigErrors(status);
+  renderReplicas(status);
   renderLabelOptions(status);
   renderScheduleOptions(status);
   renderSchedules();
