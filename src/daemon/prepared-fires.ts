@@ -15,15 +15,27 @@ export class PreparedFires {
     this.#byKey.set(`${schedule}@${at.getTime()}`, fire);
   }
 
-  /** The prepared fire of `name` at `at`, if any; older prepared fires of `name` are dropped. */
-  take(name: string, at: Date): PreparedFire | undefined {
-    const key = `${name}@${at.getTime()}`;
-    const found = this.#byKey.get(key);
-    for (const k of this.#byKey.keys()) {
-      if (k.startsWith(`${name}@`) && Number(k.slice(name.length + 1)) <= at.getTime())
-        this.#byKey.delete(k);
+  /** Whether `schedule` has a fire prepared for `at` (preparing it again would claim it twice). */
+  has(schedule: string, at: Date): boolean {
+    return this.#byKey.has(`${schedule}@${at.getTime()}`);
+  }
+
+  /**
+   * Take every prepared fire of `name` up to `last`, by instant (ms). A late wake-up hands out several
+   * instants at once: the one prepared may be any of them, not only the last, and the fire planned for
+   * it must start with the prepared run id, or its claim (already won here, so dropped by every other
+   * replica) would be left without a run or a record.
+   */
+  takeUpTo(name: string, last: Date): Map<number, PreparedFire> {
+    const taken = new Map<number, PreparedFire>();
+    for (const [key, fire] of this.#byKey) {
+      if (!key.startsWith(`${name}@`)) continue;
+      const at = Number(key.slice(name.length + 1));
+      if (at > last.getTime()) continue;
+      taken.set(at, fire);
+      this.#byKey.delete(key);
     }
-    return found;
+    return taken;
   }
 
   /** Forget every prepared fire of `name` (the schedule was removed). */
