@@ -11,8 +11,9 @@ import { loadMigrations, migrateStore } from '../dist/store/pg/migrate.js';
 import { startBenchCluster } from './lib/pg-cluster.js';
 
 const REPLICAS = 3;
-const INSTANTS = 20;
-const SIZES = [1, 100, 1000];
+// INSTANTS and SIZES (comma-separated) only for a smoke run: the figures need the defaults.
+const INSTANTS = Number(process.env.INSTANTS ?? 20);
+const SIZES = (process.env.SIZES ?? '1,100,1000').split(',').map(Number);
 
 const pct = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
