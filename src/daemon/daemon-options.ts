@@ -3,7 +3,9 @@ import type { Logger } from 'pino';
 import type { HistoryStore } from '../history/store.js';
 import type { Timers } from '../runtime/timers.js';
 import type { Clock, Stopwatch } from '../shared/clock.js';
+import type { ClusterInput } from '../status/replicas.js';
 import type { FireLedger } from './fire-ledger.js';
+import type { SubscribeRemoteRuns } from './remote-runs.js';
 import type { WatchMode } from './watch.js';
 
 export interface DaemonOptions {
@@ -33,8 +35,23 @@ export interface DaemonOptions {
   history?: HistoryStore;
   /** Injected for tests: the fire ledger. @default the fsynced journal stateDir/fires.journal */
   journal?: FireLedger;
-  /** How far ahead of an instant its fire is made durable (a PostgreSQL claim needs a round trip). @default 50 */
-  prepareLeadMs?: number;
+  /**
+   * How far ahead of an instant its fire is made durable (a PostgreSQL claim needs a round trip): fixed, or
+   * a function of how many schedules are due at that instant. @default 50
+   */
+  prepareLeadMs?: number | ((batchSize: number) => number);
+  /** With `--store`: the other replicas (their runs as events, the replica list for the status). */
+  cluster?: DaemonCluster;
   /** Enables "run now" (POST /api/v1/schedules/{name}/trigger) with this bearer token. @default null (disabled) */
   triggerToken?: string | null;
+}
+
+/** What the daemon sees of the other replicas of a PostgreSQL store. */
+export interface DaemonCluster {
+  /** Other replicas' runs, published on this daemon's event stream. */
+  subscribeRemoteRuns: SubscribeRemoteRuns;
+  /** The replicas as last read, for the status; undefined before the first read. */
+  status(): ClusterInput | undefined;
+  /** Where the digest of the loaded configuration comes from (null before the first load). */
+  setConfigDigest(source: () => string | null): void;
 }

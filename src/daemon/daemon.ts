@@ -24,13 +24,15 @@ import {
   type StatusScheduleMemo,
   type StatusSnapshot,
 } from '../status/snapshot.js';
+import { computeConfigDigest } from './config-digest.js';
 import { ConfigState } from './config-state.js';
 import type { DaemonEvent } from './daemon-events.js';
 import type { FireLedger } from './fire-ledger.js';
-import type { DaemonOptions } from './daemon-options.js';
+import type { DaemonCluster, DaemonOptions } from './daemon-options.js';
 import { rateFires } from './fire-rate.js';
 import { Firing } from './firing.js';
 import { recoverInterrupted, recoverLedger, trimLedger } from './recovery.js';
+import { forwardRemoteRuns } from './remote-runs.js';
 import { StartupParseCache } from './startup-parse-cache.js';
 import { warmUpTasks } from './warm-up.js';
 import { Reconciler } from './reconciler.js';
@@ -53,9 +55,10 @@ const STATUS_QUIET_BEFORE_FIRE_MS = 150;
 const STATUS_QUIET_AFTER_FIRE_MS = 20;
 
 export class Daemon {
-  readonly #o: Required<Omit<DaemonOptions, 'history' | 'journal'>> & {
+  readonly #o: Required<Omit<DaemonOptions, 'history' | 'journal' | 'cluster'>> & {
     history: HistoryStore;
     journal: FireLedger;
+    cluster?: DaemonCluster;
   };
   readonly #config: ConfigState;
   readonly #firing: Firing;
@@ -228,7 +231,15 @@ export class Daemon {
       );
     }
     // A shard read later (a query, a write) can settle its summary: the status shows the result.
-    this.#unsubscribeHistory = history.subscribe(() => this.#writeStatus());
+    const unsubscribe = history.subscribe(() => this.#writeStatus());
+    const forwarding = forwardRemoteRuns(this.#o.cluster, history, log, (e) => this.#emit(e));
+    this.#unsubscribeHistory = () => {
+      unsubscribe();
+      forwarding();
+    };
+    this.#o.cluster?.setConfigDigest(() =>
+      this.#reconciler.lastReconcile ? computeConfigDigest(this.#jobs) : null,
+    );
     const { resumable } = await recoverLedger(history, this.#o.journal);
     const resuming = new Set(resumable.map((intent) => intent.runId));
     const recovered = await recoverInterrupted({
@@ -478,6 +489,7 @@ export class Daemon {
       files: this.#reconciler.files,
       schedules,
       history: mergeJournalHealth(this.#o.history.health(), this.#o.journal.health?.()),
+      cluster: this.#o.cluster?.status(),
     };
   }
 }

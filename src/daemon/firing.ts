@@ -17,8 +17,8 @@ export interface FiringOptions {
   history: HistoryStore;
   runs: RunManager;
   logger: Logger;
-  /** How far ahead of an instant its fire is made durable. */
-  prepareLeadMs: number;
+  /** How far ahead of an instant its fire is made durable (fixed, or by the instant's batch size). */
+  prepareLeadMs: number | ((batchSize: number) => number);
   /** The schedules as loaded (read on a clock step). */
   jobs: ReadonlyMap<string, DesiredSchedule>;
   /** Something the status shows changed (a clock anomaly). */

@@ -20,15 +20,29 @@ export class PreparedFires {
     fires.set(at.getTime(), fire);
   }
 
-  /** The prepared fire of `name` at `at`, if any; older prepared fires of `name` are dropped. */
-  take(name: string, at: Date): PreparedFire | undefined {
+  /** Whether `schedule` has a fire prepared for `at` (preparing it again would claim it twice). */
+  has(schedule: string, at: Date): boolean {
+    return this.#bySchedule.get(schedule)?.has(at.getTime()) ?? false;
+  }
+
+  /**
+   * Take every prepared fire of `name` up to `last`, by instant (ms). A late wake-up hands out several
+   * instants at once: the one prepared may be any of them, not only the last, and the fire planned for
+   * it must start with the prepared run id, or its claim (already won here, so dropped by every other
+   * replica) would be left without a run or a record.
+   */
+  takeUpTo(name: string, last: Date): Map<number, PreparedFire> {
+    const taken = new Map<number, PreparedFire>();
     const fires = this.#bySchedule.get(name);
-    if (fires === undefined) return undefined;
-    const atMs = at.getTime();
-    const found = fires.get(atMs);
-    for (const ms of fires.keys()) if (ms <= atMs) fires.delete(ms);
+    if (fires === undefined) return taken;
+    const lastMs = last.getTime();
+    for (const [ms, fire] of fires) {
+      if (ms > lastMs) continue;
+      taken.set(ms, fire);
+      fires.delete(ms);
+    }
     if (fires.size === 0) this.#bySchedule.delete(name);
-    return found;
+    return taken;
   }
 
   /** Forget every prepared fire of `name` (the schedule was removed). */

@@ -180,6 +180,8 @@ export class RunManager {
     for (const { name, at } of items) {
       const job = this.#jobs.get(name);
       if (!job || !isFireable(job.spec, at)) continue;
+      // Prepared already (the schedule was updated or re-set before its instant): its claim stands.
+      if (this.#prepared.has(name, at)) continue;
       intents.push(this.#fires.intent(job, this.#fires.newRunId(), at, 'schedule'));
     }
     // One append per fire, in one turn of the event loop: the ledger writes them together (one fsync,
@@ -199,7 +201,7 @@ export class RunManager {
   handleDue(due: DueFires, trigger: 'schedule' | 'catchup' = 'schedule'): void {
     const job = this.#jobs.get(due.name);
     if (!job) return;
-    const prepared = this.#prepared.take(due.name, due.last);
+    const prepared = this.#prepared.takeUpTo(due.name, due.last);
     const plan = planDueFires({
       compiled: job.compiled,
       policy: job.spec,
@@ -210,22 +212,22 @@ export class RunManager {
     const watermark = plan.watermark.toISOString();
     if (plan.missed) this.#recorder.recordMissed(job, plan.missed);
     if (plan.fire) {
-      const ready = plan.fire.getTime() === due.last.getTime() ? prepared : undefined;
-      this.start(job.name, plan.fire, 'schedule', ready);
+      this.start(job.name, plan.fire, 'schedule', prepared.get(plan.fire.getTime()));
     } else {
       // Nothing started moves the watermark: every instant up to it is dealt with.
       void this.#o.history.setLastScheduledAt(job.name, watermark);
     }
     if (plan.catchUp.length > 0) {
-      const fires = plan.catchUp.map((at) => {
-        const ready = at.getTime() === due.last.getTime() ? prepared : undefined;
-        return this.#fires.pending(job, at, 'catchup', ready?.runId);
-      });
-      for (const fire of fires)
+      const fires = plan.catchUp.map((at) =>
+        this.#fires.pending(job, at, 'catchup', prepared.get(at.getTime())?.runId),
+      );
+      for (const fire of fires) {
+        const ready = prepared.get(Date.parse(fire.record.scheduledAt));
         fire.committed =
-          fire.record.id === prepared?.runId
-            ? prepared.committed
+          ready !== undefined && fire.record.id === ready.runId
+            ? ready.committed
             : this.#fires.append([fire.intent]);
+      }
       this.#waiting.enqueueCatchUps(job.name, fires);
       this.#startWaiting(job.name);
     }

@@ -33,6 +33,8 @@ export interface JournalHealth {
   liveBytes: number;
   /** Why appends fail, or why the reserve is smaller than wanted. */
   problem?: string;
+  /** Where fires are made durable, for messages. @default 'fire journal' */
+  source?: string;
 }
 
 export interface FireJournal {
@@ -459,7 +461,7 @@ export function mergeJournalHealth(
   journal: JournalHealth | undefined,
 ): HistoryHealth {
   if (journal === undefined || journal.durable) return history;
-  const problem = `fire journal: ${journal.problem ?? 'not durable'}; fires are not started (recorded missed)`;
+  const problem = `${journal.source ?? 'fire journal'}: ${journal.problem ?? 'not durable'}; fires are not started (recorded missed)`;
   return {
     ...history,
     writable: false,

@@ -35,8 +35,11 @@ export interface FireLoopOptions {
    * An instant may come due without having been prepared (scheduled within the lead, or a clock step).
    */
   onPrepare?: (items: { name: string; at: Date }[]) => void;
-  /** How far ahead of an instant `onPrepare` runs. @default 0 (never) */
-  prepareLeadMs?: number;
+  /**
+   * How far ahead of an instant `onPrepare` runs: milliseconds, or a function of how many schedules are
+   * due at that instant (a batch of claims takes longer than one). @default 0 (never)
+   */
+  prepareLeadMs?: number | ((batchSize: number) => number);
   /**
    * Longest single wait, so that a clock step is noticed promptly.
    * @default 30_000
@@ -102,6 +105,9 @@ export class FireLoop {
   /** Fires that came due but were not handed out yet, in instant order. */
   #pending: DueFires[] = [];
   #slice: { timer: TimerHandle; size: number; startedMs: number } | undefined;
+  /** Bumped whenever the heap changes, so the lead computed for an instant's batch is recomputed. */
+  #heapVersion = 0;
+  #leadMemo: { atMs: number; heapVersion: number; leadMs: number } | undefined;
 
   constructor(options: FireLoopOptions) {
     this.#options = { maxWaitMs: 30_000, prepareLeadMs: 0, stopwatch: systemStopwatch, ...options };
@@ -128,6 +134,7 @@ export class FireLoop {
     const entry = this.#entries.get(name);
     if (!entry) return;
     this.#entries.delete(name);
+    this.#heapVersion += 1;
     entry.version += 1;
   }
 
@@ -240,6 +247,7 @@ export class FireLoop {
   }
 
   #push(entry: Entry): void {
+    this.#heapVersion += 1;
     if (entry.atMs === undefined) return;
     const heap = this.#heap;
     heap.push({ atMs: entry.atMs, name: entry.name, version: entry.version });
@@ -255,6 +263,7 @@ export class FireLoop {
   }
 
   #pop(): void {
+    this.#heapVersion += 1;
     const heap = this.#heap;
     const last = heap.pop();
     if (!last || heap.length === 0) return;
@@ -270,6 +279,26 @@ export class FireLoop {
       [heap[m], heap[i]] = [heap[i]!, heap[m]!];
       i = m;
     }
+  }
+
+  /** The lead for the instant `atMs`: fixed, or for the batch of schedules due at it (memoised). */
+  #leadFor(atMs: number): number {
+    const lead = this.#options.prepareLeadMs;
+    if (typeof lead === 'number') return lead;
+    const memo = this.#leadMemo;
+    if (memo?.atMs === atMs && memo.heapVersion === this.#heapVersion) return memo.leadMs;
+    let batchSize = 0;
+    const visit = (i: number): void => {
+      const item = this.#heap[i];
+      if (!item || item.atMs > atMs) return;
+      if (this.#entries.get(item.name)?.version === item.version) batchSize += 1;
+      visit(2 * i + 1);
+      visit(2 * i + 2);
+    };
+    visit(0);
+    const leadMs = lead(Math.max(1, batchSize));
+    this.#leadMemo = { atMs, heapVersion: this.#heapVersion, leadMs };
+    return leadMs;
   }
 
   #rebuild(): void {
@@ -293,7 +322,7 @@ export class FireLoop {
       this.#armedFor = undefined;
       return;
     }
-    const lead = this.#options.onPrepare ? this.#options.prepareLeadMs : 0;
+    const lead = this.#options.onPrepare ? this.#leadFor(top.atMs) : 0;
     const nowMs = this.#options.clock.now().getTime();
     const prepared = this.#entries.get(top.name)?.preparedAt === top.atMs;
     const target = !prepared && top.atMs - lead > nowMs ? top.atMs - lead : top.atMs;
@@ -331,7 +360,8 @@ export class FireLoop {
   #prepareNear(nowMs: number): void {
     const onPrepare = this.#options.onPrepare;
     if (!onPrepare) return;
-    const horizon = nowMs + this.#options.prepareLeadMs;
+    const top = this.#heap[0];
+    const horizon = nowMs + (top ? this.#leadFor(top.atMs) : 0);
     const near: Entry[] = [];
     const visit = (i: number): void => {
       const item = this.#heap[i];

@@ -77,6 +77,15 @@ function buildPage(): string {
     <ul class="errors" id="config-errors-list"></ul>
   </section>
 
+  <section class="panel" id="replicas" aria-labelledby="replicas-title" hidden>
+    <div class="panel-head">
+      <h2 id="replicas-title">Replicas<span class="count" id="replicas-count"></span></h2>
+      <p class="note">Every replica races for every instant; each runs once. Configurations may differ for the length of a rolling update.</p>
+    </div>
+    <p class="replicas-warning" id="replicas-warning" role="alert" hidden></p>
+    <div class="table-wrap" id="replicas-table"></div>
+  </section>
+
   <section class="panel" id="schedules" aria-labelledby="schedules-title">
     <div class="panel-head">
       <h2 id="schedules-title">Schedules<span class="count" id="schedules-count"></span></h2>

@@ -65,6 +65,8 @@ button, input, select { font: inherit; color: inherit; }
   overflow: hidden; clip: rect(0 0 0 0); white-space: nowrap; border: 0;
 }
 .muted { color: var(--muted); }
+.replicas-warning { margin: 0; padding: 10px 16px; color: var(--warn); font-weight: 600; border-bottom: 1px solid var(--border); }
+td.digest.differs { font-weight: 600; }
 .faint { color: var(--faint); }
 .num { text-align: right; white-space: nowrap; }
 .nowrap { white-space: nowrap; }

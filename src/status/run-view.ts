@@ -32,6 +32,8 @@ export interface ApiRun {
   /** For `missed` records: how many fires the gap held, and its first and last instants. */
   missed: { count: number; first: string; last: string } | null;
   attempts: ApiAttempt[];
+  /** With `--store`: the replica that ran (or recorded) it. */
+  replica?: string;
   /** Trigger `after` only: the run whose end started this one. */
   upstream?: { schedule: string; runId: string; status: string };
   /** Trigger `after` only: the id of the chain's first run (`/api/v1/runs?chain=ID`). */
@@ -69,6 +71,7 @@ export function buildApiRun(run: RunRecord, options: { outputTails: boolean }): 
       pid: attempt.pid ?? null,
       ...(options.outputTails ? { outputTail: attempt.outputTail ?? null } : {}),
     })),
+    ...(run.replica !== undefined && { replica: run.replica }),
     ...(run.upstream !== undefined && { upstream: { ...run.upstream } }),
     ...(run.chainId !== undefined && { chainId: run.chainId }),
     ...(run.logicalTime !== undefined && { logicalTime: run.logicalTime }),

@@ -3,6 +3,7 @@ import type { WindowPhase } from '../cron/active-window.js';
 import type { HistoryHealth, RunRecord, RunStatus, RunTrigger } from '../history/store.js';
 import type { ManifestIssue } from '../manifest/load.js';
 import type { HealthWord } from './health.js';
+import type { ClusterInput, StatusCluster } from './replicas.js';
 
 /** The format of the status document; raised only when a field changes meaning or disappears. */
 export const STATUS_FORMAT = 1;
@@ -72,6 +73,8 @@ export interface StatusInput {
     activeUntil?: string | undefined;
   }[];
   history: HistoryHealth;
+  /** The replicas of the PostgreSQL store (`cronops run --store`); absent on a single node. */
+  cluster?: ClusterInput | undefined;
 }
 
 /** A run as the status shows it: no output tails, no task details. */
@@ -217,4 +220,6 @@ export interface StatusSnapshot {
   };
   /** Sorted by name. */
   schedules: StatusSchedule[];
+  /** With `--store`: the replicas, and a warning when their configurations differ too long; else null. */
+  cluster: StatusCluster | null;
 }

@@ -12,6 +12,7 @@ import {
   selectLastSuccess,
   type HealthWord,
 } from './health.js';
+import { buildClusterStatus } from './replicas.js';
 import {
   STATUS_FORMAT,
   type StatusFile,
@@ -22,6 +23,7 @@ import {
 } from './snapshot-types.js';
 
 export { STATUS_FORMAT } from './snapshot-types.js';
+export type { ClusterInput, StatusCluster, StatusReplica } from './replicas.js';
 export type {
   ClockAnomalyInput,
   StatusFile,
@@ -170,6 +172,7 @@ export function buildStatusSnapshot(input: StatusInput, memo?: StatusScheduleMem
       invalidFiles: files.filter((file) => !file.ok).length,
     },
     schedules,
+    cluster: input.cluster ? buildClusterStatus(input.cluster, now) : null,
   };
 }
 

@@ -375,6 +375,28 @@ describe('daemon/runs', () => {
     expect(journal.intents.map((i) => i.trigger)).toEqual(['schedule', 'manual']);
   });
 
+  it('prepares an instant once, and a late wake-up starts the prepared instant with its prepared run id', async () => {
+    const runs = manager();
+    runs.define(job('a', { catchUp: 'all', concurrencyPolicy: 'Allow' }));
+    runs.prepare([{ name: 'a', at: new Date('2026-03-01T12:00:01Z') }]);
+    // The schedule was re-set (a reload) before its instant: prepared again, it keeps its claim.
+    runs.prepare([{ name: 'a', at: new Date('2026-03-01T12:00:01Z') }]);
+    expect(journal.intents).toHaveLength(1);
+    const preparedId = journal.intents[0]!.runId;
+    // The loop woke late: two instants at once, the first of them the one prepared.
+    clock.set('2026-03-01T12:00:02.300Z');
+    runs.handleDue(
+      due('a', '2026-03-01T12:00:01Z', '2026-03-01T12:00:02Z', 2, '2026-03-01T12:00:02.300Z'),
+    );
+    await settle();
+    expect(journal.intents.map((i) => `${i.scheduledAt} ${i.trigger}`)).toEqual([
+      '2026-03-01T12:00:01.000Z schedule',
+      '2026-03-01T12:00:02.000Z catchup',
+    ]);
+    const recorded = await history.runs('a');
+    expect(recorded.find((r) => r.scheduledAt === '2026-03-01T12:00:01.000Z')?.id).toBe(preparedId);
+  });
+
   it('a fire whose intent is not durable is not started: it is recorded missed with the reason', async () => {
     const runs = manager();
     runs.define(job('a'));

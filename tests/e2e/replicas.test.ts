@@ -144,6 +144,11 @@ describe('e2e: replicas on PostgreSQL', () => {
       startedEarly: early.length,
       lostWithoutRecord: lost.filter((key) => key.endsWith('(no record)')).length,
       v2Runs: lines.filter((l) => l.tag === 'v2').length,
+      // Where the instants without a record lie, in ms from the kill (to tell which phase lost them).
+      lostSinceKillMs: lost
+        .filter((key) => key.endsWith('(no record)'))
+        .slice(0, 20)
+        .map((key) => `${key.split(/[@ ]/)[0]}${Number(key.split(/[@ ]/)[1]) - killedAt}`),
     };
     console.log(`replicas e2e: ${JSON.stringify(report)}`);
     const reasons = new Map<string, number>();

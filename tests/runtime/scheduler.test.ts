@@ -185,6 +185,34 @@ describe('runtime/scheduler', () => {
     expect(timers.pending.map((t) => t.ms)).toEqual([950 - 5]);
   });
 
+  it('sizes the lead by how many schedules are due at the instant', () => {
+    const clock = new ManualClock('2026-01-01T00:00:00.000Z');
+    const timers = new FakeTimers();
+    const sizes: number[] = [];
+    const calls: string[] = [];
+    const loop = new FireLoop({
+      clock,
+      timers,
+      prepareLeadMs: (batchSize) => {
+        sizes.push(batchSize);
+        return batchSize === 1 ? 50 : 400;
+      },
+      onPrepare: (items) => calls.push(`prepare ${items.map((i) => i.name).join(' ')}`),
+      onDue: (d) => calls.push(`due ${d.name}`),
+    });
+    const s = every(1_000);
+    const now = clock.now().getTime();
+    loop.set('a', s.next, s.count, now);
+    expect(timers.pending.map((t) => t.ms)).toEqual([950 - 5]); // one due: 50 ms ahead
+    loop.set('b', s.next, s.count, now);
+    loop.set('c', s.next, s.count, now);
+    expect(timers.pending.map((t) => t.ms)).toEqual([600 - 5]); // three due: 400 ms ahead
+    expect(sizes).toEqual([1, 2, 3]);
+    timers.fire(clock);
+    timers.fire(clock);
+    expect(calls).toEqual(['prepare a b c']);
+  });
+
   it('tells the earliest instant scheduled', () => {
     const { clock, loop } = setup('2026-01-01T00:00:00.000Z');
     expect(loop.earliestAt()).toBeUndefined();

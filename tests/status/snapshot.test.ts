@@ -259,6 +259,7 @@ describe('status/snapshot', () => {
           },
         },
       ],
+      cluster: null,
     });
     expect(JSON.stringify(snapshot)).not.toContain('outputTail');
     expect(JSON.stringify(snapshot)).not.toContain('SECRET-LOOKING');

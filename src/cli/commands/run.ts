@@ -184,8 +184,14 @@ async function runDaemon(flags: RunFlags): Promise<void> {
       : {
           history: store.history,
           journal: store.ledger,
+          cluster: {
+            subscribeRemoteRuns: (listener) => store.history.subscribeRemoteRuns(listener),
+            status: () => store.membership.cluster(),
+            setConfigDigest: (source) => store.membership.setConfigDigest(source),
+          },
           clock: store.clock,
-          prepareLeadMs: (await import('../../store/pg/open-store.js')).CLAIM_LEAD_MS,
+          // Claims go ahead of each instant by the measured latency of batches of its size.
+          prepareLeadMs: (batchSize: number) => store.ledger.claimLeadMs(batchSize),
         }),
   });
   const stopped = new Promise<void>((resolve) => {

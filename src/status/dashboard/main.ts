@@ -22,6 +22,7 @@ import {
   renderSummary,
 } from './header.js';
 import { belongsToShownChain } from './run-chain.js';
+import { renderReplicas } from './replicas.js';
 import { closeRunView, openRun } from './run-view.js';
 import {
   loadRuns,
@@ -95,6 +96,7 @@ function applyStatus(status: StatusSnapshot): void {
   renderActivity();
   renderBanner(status);
   renderConfigErrors(status);
+  renderReplicas(status);
   renderLabelOptions(status);
   renderScheduleOptions(status);
   renderSchedules();

@@ -86,5 +86,9 @@ export function createStorePool(url: string, options: StorePoolOptions = {}): pg
   });
   // An idle client whose connection dropped emits here; the next query reports the outage.
   pool.on('error', () => undefined);
+  // A client checked out of the pool (a transaction between two statements) has no listener of the
+  // pool's: the server's "terminating connection" on shutdown would be an unhandled 'error' event and
+  // end the daemon. Its statement fails instead, and the caller reports the outage.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }

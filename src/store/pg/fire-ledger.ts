@@ -3,11 +3,12 @@
 import type pg from 'pg';
 import { pino } from 'pino';
 import type { FireLedger } from '../../daemon/fire-ledger.js';
-import type { FireIntent } from '../../history/journal.js';
+import type { FireIntent, JournalHealth } from '../../history/journal.js';
 import type { RunRecord } from '../../history/store.js';
 import type { Clock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
+import { computeClaimLead, type ClaimObservation } from './claim-lead.js';
 import { CLAIM_SQL, DB_NOW_SQL, OWN_CLAIMS_SQL } from './claim-sql.js';
 import { redactSecrets } from './connection.js';
 
@@ -35,6 +36,13 @@ export interface PgFireLedger extends FireLedger {
   measureClockOffset(): Promise<number>;
   /** Claim statements sent, and their latency, for the benchmark and metrics. */
   stats(): { statements: number; latenciesMs: readonly number[] };
+  /**
+   * How far ahead of an instant to claim a batch of `batchSize` fires: adapted to the latency of recent
+   * claim statements of about that size (claim-lead.ts).
+   */
+  claimLeadMs(batchSize: number): number;
+  /** Whether the last claim statement reached the database, and why not (for /readyz). */
+  health(): JournalHealth;
   /** Which leftover runs are this host's to recover (their replica is gone): see `livenessOf`. */
   selectLeftovers?(runs: readonly RunRecord[]): Promise<RunRecord[]>;
 }
@@ -48,6 +56,9 @@ interface Waiting {
 
 /** Latencies kept for stats(). */
 const KEEP_LATENCIES = 10_000;
+
+/** Recent claim statements the head start is computed from (minutes of every-second instants). */
+const KEEP_OBSERVATIONS = 512;
 
 /** Errors after which the statement may have committed without us hearing of it. */
 function isConnectionLoss(error: unknown): boolean {
@@ -70,8 +81,12 @@ class ClaimLedger implements PgFireLedger {
   #batch: Waiting[] = [];
   #offsetMs = 0;
   #healthy = true;
+  #problem: string | undefined;
   #statements = 0;
   readonly #latencies: number[] = [];
+  readonly #observations: ClaimObservation[] = [];
+  #leadMemo: { observed: number; batchSize: number; leadMs: number } | undefined;
+  #observed = 0;
 
   constructor(options: PgFireLedgerOptions) {
     this.#o = { maxLeadMs: 2000, offsetToleranceMs: 10, ...options };
@@ -114,6 +129,27 @@ class ClaimLedger implements PgFireLedger {
     return this.#healthy;
   }
 
+  health(): JournalHealth {
+    return {
+      durable: this.#healthy,
+      reserveBytes: 0,
+      wantedBytes: 0,
+      liveBytes: 0,
+      source: 'fire claims',
+      ...(this.#healthy || this.#problem === undefined ? {} : { problem: this.#problem }),
+    };
+  }
+
+  claimLeadMs(batchSize: number): number {
+    const memo = this.#leadMemo;
+    if (memo?.observed === this.#observed && memo.batchSize === batchSize) return memo.leadMs;
+    const leadMs = computeClaimLead(this.#observations, batchSize, {
+      maxLeadMs: this.#o.maxLeadMs,
+    });
+    this.#leadMemo = { observed: this.#observed, batchSize, leadMs };
+    return leadMs;
+  }
+
   close(): Promise<void> {
     return Promise.resolve();
   }
@@ -142,12 +178,14 @@ class ClaimLedger implements PgFireLedger {
     try {
       results = await this.#claim(batch.map((w) => w.intent));
       this.#healthy = true;
+      this.#problem = undefined;
     } catch (error) {
       this.#healthy = false;
       const message = redactSecrets(
         error instanceof Error ? error.message : String(error),
         this.#o.url,
       );
+      this.#problem = `cannot claim fires in the store: ${message}`;
       const failure = new SchedulerError(
         'FIRE_NOT_DURABLE',
         `the fire could not be claimed in the store: ${message}`,
@@ -198,8 +236,12 @@ class ClaimLedger implements PgFireLedger {
       rows = (await this.#o.pool.query(CLAIM_SQL, params)).rows;
     }
     this.#statements += retried ? 2 : 1;
-    this.#latencies.push(performance.now() - started);
+    const latencyMs = performance.now() - started;
+    this.#latencies.push(latencyMs);
     if (this.#latencies.length > KEEP_LATENCIES) this.#latencies.shift();
+    this.#observations.push({ batchSize: intents.length, latencyMs });
+    if (this.#observations.length > KEEP_OBSERVATIONS) this.#observations.shift();
+    this.#observed += 1;
     const results = new Map(
       rows.map((row) => [row.runId, { won: row.won, tooEarly: row.tooEarly }]),
     );

@@ -59,9 +59,6 @@ export interface OpenedStore {
   close(): Promise<void>;
 }
 
-/** How far ahead of an instant a replica claims it: a round trip under load, well inside the 2 s the database allows. */
-export const CLAIM_LEAD_MS = 250;
-
 /** Connect, migrate under the advisory lock, and build the history store (not yet opened). */
 export async function openPgStore(
   url: string,

@@ -7,6 +7,11 @@ import type pg from 'pg';
 import { pino } from 'pino';
 import type { RunRecord } from '../../history/store.js';
 import type { Logger } from '../../shared/logger.js';
+import {
+  trackConfigDivergence,
+  type ClusterInput,
+  type ReplicaInput,
+} from '../../status/replicas.js';
 import { redactSecrets } from './connection.js';
 import type { PgFireLedger } from './fire-ledger.js';
 import { REAP_CLAIMS_SQL, REAP_RUNS_SQL } from './reap-sql.js';
@@ -25,6 +30,8 @@ export interface ReplicaMembershipOptions {
   logger?: Logger;
   /** Monotonic milliseconds (reaper grace). @default performance.now */
   monotonicMs?: () => number;
+  /** This replica's clock (corrected by the database offset), for when the replica list was read. @default Date */
+  now?: () => Date;
 }
 
 export interface ReplicaMembership {
@@ -38,6 +45,10 @@ export interface ReplicaMembership {
   reap(): Promise<{ runs: number; claims: number }>;
   /** Stop, and leave the membership (a stopped replica holds no runs). */
   close(): Promise<void>;
+  /** Where the digest of the loaded configuration comes from; sent with every heartbeat. */
+  setConfigDigest(source: () => string | null): void;
+  /** The replicas as read at the last heartbeat, for the status (undefined before the first read). */
+  cluster(): ClusterInput | undefined;
 }
 
 /** The host part of a replica id (host:pid:suffix). */
@@ -56,16 +67,37 @@ export function createReplicaMembership(options: ReplicaMembershipOptions): Repl
   let heartbeatTimer: NodeJS.Timeout | undefined;
   let reapTimer: NodeJS.Timeout | undefined;
   let closed = false;
+  let digestOf: () => string | null = () => null;
+  let view: ClusterInput | undefined;
+  const now = options.now ?? (() => new Date());
+
+  const readReplicas = async (): Promise<void> => {
+    const { rows } = await pool.query<ReplicaInput>(
+      `select id, host, version, config_digest as "configDigest", clock_offset_ms as "clockOffsetMs",
+              (extract(epoch from clock_timestamp() - heartbeat_at) * 1000)::float8 as "heartbeatAgeMs"
+       from cronops.replica order by id`,
+    );
+    const readAt = now();
+    view = {
+      self: replicaId,
+      leaseMs,
+      readAt,
+      replicas: rows,
+      configDivergedSince: trackConfigDivergence(view?.configDivergedSince, rows, leaseMs, readAt),
+    };
+  };
 
   const heartbeat = async (): Promise<void> => {
     try {
       const offset = await options.ledger.measureClockOffset();
       await pool.query(
-        `insert into cronops.replica (id, host, pid, version, clock_offset_ms)
-         values ($1, $2, $3, $4, $5)
-         on conflict (id) do update set heartbeat_at = clock_timestamp(), clock_offset_ms = excluded.clock_offset_ms`,
-        [replicaId, hostname(), process.pid, options.version, offset],
+        `insert into cronops.replica (id, host, pid, version, clock_offset_ms, config_digest)
+         values ($1, $2, $3, $4, $5, $6)
+         on conflict (id) do update set heartbeat_at = clock_timestamp(),
+           clock_offset_ms = excluded.clock_offset_ms, config_digest = excluded.config_digest`,
+        [replicaId, hostname(), process.pid, options.version, offset, digestOf()],
       );
+      await readReplicas();
       if (!ok)
         logger.info({ replica: replicaId, clockOffsetMs: Math.round(offset) }, 'replica heartbeat');
       if (Math.abs(offset) > 1000 && !ok)
@@ -141,6 +173,10 @@ export function createReplicaMembership(options: ReplicaMembershipOptions): Repl
       );
     },
     reap,
+    setConfigDigest: (source) => {
+      digestOf = source;
+    },
+    cluster: () => view,
     close: async () => {
       closed = true;
       clearInterval(heartbeatTimer);

@@ -1,5 +1,7 @@
+import { createTestDatabase } from '../../pg/database.js';
 import { describe, expect, it } from 'vitest';
 import {
+  createStorePool,
   isPostgresUrl,
   redactSecrets,
   redactStoreUrl,
@@ -49,5 +51,25 @@ describe('store/pg/connection', () => {
     ['/var/lib/cronops', false],
   ])('%s is a PostgreSQL URL: %s', (value, expected) => {
     expect(isPostgresUrl(value)).toBe(expected);
+  });
+});
+
+describe('store/pg/connection: a checked-out client whose server goes away', () => {
+  it('does not end the process: its next statement fails instead', async () => {
+    const db = await createTestDatabase();
+    const pool = createStorePool(db.url, { max: 2 });
+    try {
+      const client = await pool.connect();
+      const { rows } = await client.query<{ pid: number }>('select pg_backend_pid() as pid');
+      // What a server shutdown does to every connection: "terminating connection due to administrator command".
+      await pool.query('select pg_terminate_backend($1)', [rows[0]!.pid]);
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      await expect(client.query('select 1')).rejects.toThrow();
+      client.release(true);
+      expect((await pool.query<{ one: number }>('select 1 as one')).rows).toEqual([{ one: 1 }]);
+    } finally {
+      await pool.end();
+      await db.drop();
+    }
   });
 });

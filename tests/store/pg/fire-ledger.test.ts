@@ -166,4 +166,72 @@ describe('store/pg/fire-ledger', () => {
       await pool.end();
     }
   });
+
+  it('reports claims failing as not durable with the reason, and durable again once a claim succeeds', async () => {
+    db = await createMigratedDatabase();
+    const real = db.pool();
+    let down = false;
+    // The claim pool, cut off from the database on demand (as when PostgreSQL stops).
+    const pool = {
+      query: (...args: Parameters<pg.Pool['query']>) =>
+        down
+          ? Promise.reject(
+              Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:5432'), {
+                code: 'ECONNREFUSED',
+              }),
+            )
+          : real.query(...args),
+    } as unknown as pg.Pool;
+    const ledger = createPgFireLedger({ pool, url: db.url, replicaId: 'r', clock: systemClock });
+    expect(ledger.health()).toMatchObject({ durable: true });
+    down = true;
+    await expect(
+      ledger.append([intent('tick', '2020-01-01T00:00:00.000Z', 'run-1')]),
+    ).rejects.toMatchObject({ code: 'FIRE_NOT_DURABLE' });
+    expect(ledger.health()).toMatchObject({
+      durable: false,
+      source: 'fire claims',
+      problem: 'cannot claim fires in the store: connect ECONNREFUSED 127.0.0.1:5432',
+    });
+    down = false;
+    await ledger.append([intent('tick', '2020-01-01T00:00:01.000Z', 'run-2')]);
+    expect(ledger.health()).toEqual({
+      durable: true,
+      reserveBytes: 0,
+      wantedBytes: 0,
+      liveBytes: 0,
+      source: 'fire claims',
+    });
+  });
+
+  it('adapts the head start to the latency of claim batches of that size', async () => {
+    db = await createMigratedDatabase();
+    const real = db.pool();
+    // Statements of five fires take 300 ms longer than the database needs (a loaded database).
+    const pool = {
+      query: async (...args: Parameters<pg.Pool['query']>) => {
+        const params = args[1] as unknown[][] | undefined;
+        if (Array.isArray(params?.[0]) && params[0].length === 5)
+          await new Promise((resolve) => setTimeout(resolve, 300));
+        return real.query(...args);
+      },
+    } as unknown as pg.Pool;
+    const ledger = createPgFireLedger({ pool, url: db.url, replicaId: 'r', clock: systemClock });
+    expect(ledger.claimLeadMs(1)).toBe(250); // nothing measured yet
+    const base = Date.parse('2020-01-01T00:00:00.000Z');
+    for (let instant = 0; instant < 5; instant += 1) {
+      const at = new Date(base + instant * 1000).toISOString();
+      await ledger.append([intent('one', at, `one-${instant}`)]);
+      await ledger.append(
+        Array.from({ length: 5 }, (_, s) => intent(`five-${s}`, at, `five-${s}-${instant}`)),
+      );
+    }
+    expect(ledger.stats().statements).toBe(10);
+    const small = ledger.claimLeadMs(1);
+    const five = ledger.claimLeadMs(5);
+    expect(small).toBeGreaterThanOrEqual(50);
+    expect(small).toBeLessThan(five);
+    expect(five).toBeGreaterThanOrEqual(400); // ≥ 300 ms + the 100 ms margin
+    expect(five).toBeLessThanOrEqual(1900);
+  });
 });
