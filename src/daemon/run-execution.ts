@@ -5,7 +5,7 @@ import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { AttemptResult, runTask as RunTaskFn } from '../runtime/run-job.js';
 import type { Clock } from '../shared/clock.js';
 import { retryDelayMs } from './backoff.js';
-import { describeNotDurable, isClaimedElsewhere } from './fire-ledger.js';
+import { describeNotDurable, isClaimedElsewhere, isSkippedByPolicy } from './fire-ledger.js';
 import { buildInvocation, describeChain, type SecretSource } from './invocation.js';
 import type { RunRecorder } from './run-records.js';
 
@@ -54,6 +54,12 @@ export async function executeRun(run: ActiveRun, deps: RunExecutionDeps): Promis
       log.debug({ scheduledAt: record.scheduledAt }, 'fire claimed by another replica');
       if (record.trigger === 'schedule')
         void deps.history.setLastScheduledAt(job.name, record.scheduledAt);
+      return;
+    }
+    if (isSkippedByPolicy(err)) {
+      // Another replica's run holds the schedule (concurrencyPolicy): this replica won the claim, so it records it.
+      const watermark = record.trigger === 'schedule' ? record.scheduledAt : undefined;
+      deps.recorder.finishUnstarted(record, 'skipped', err.message, watermark);
       return;
     }
     recordNotDurable(run, err, deps);

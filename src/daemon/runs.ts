@@ -15,6 +15,7 @@ import type { FireLedger } from './fire-ledger.js';
 import type { SecretSource } from './invocation.js';
 import { executeRun, type ActiveRun, type RunExecutionDeps } from './run-execution.js';
 import { FireFactory } from './fire-factory.js';
+import { createClusterRuns } from './cluster-runs.js';
 import { PreparedFires, sleepUnlessAborted, type PreparedFire } from './prepared-fires.js';
 import { Notifier } from './run-notify.js';
 import { RunRecorder, type RunEvent } from './run-records.js';
@@ -109,6 +110,14 @@ export class RunManager {
       carryOut: (job, fire, plan, commit) => this.#carryOut(job, fire, plan, commit, undefined),
     });
     this.#waiting = new WaitingFires(this.#recorder);
+    // Several replicas: the ledger decides concurrencyPolicy for the cluster, with the claim.
+    this.#o.journal.bindRuns?.(
+      createClusterRuns({
+        jobs: this.#jobs,
+        active: this.#active,
+        waiting: (name) => this.#waiting.inFlight(name),
+      }),
+    );
     this.#exec = {
       clock,
       history,
@@ -250,13 +259,7 @@ export class RunManager {
       this.#recorder.finishUnstarted(record, 'skipped', 'the daemon is shutting down', watermark);
       return { runId, outcome: 'skipped', reason: 'the daemon is shutting down' };
     }
-    const plan = planStart({
-      policy: job.spec,
-      trigger,
-      runId,
-      state: this.#startState(name),
-    });
-    return this.#carryOut(job, fire, plan, commit, watermark);
+    return this.#carryOut(job, fire, this.#planStart(job, trigger, runId), commit, watermark);
   }
 
   /** Start no fire from now on (shutdown begins); what waits is recorded by shutdown(). */
@@ -395,6 +398,7 @@ export class RunManager {
       })
       .finally(() => {
         set.delete(run);
+        this.#o.journal.release?.(record);
         if (set.size === 0 && this.#active.get(job.name) === set) this.#active.delete(job.name);
         this.#running -= 1;
         this.#startWaiting(job.name);
@@ -413,12 +417,7 @@ export class RunManager {
       while (defer <= 0) {
         const next = this.#waiting.releaseCatchUp(job, this.#inFlight(name), now);
         if (!next) break;
-        const plan = planStart({
-          policy: job.spec,
-          trigger: 'catchup',
-          runId: next.record.id,
-          state: this.#startState(name),
-        });
+        const plan = this.#planStart(job, 'catchup', next.record.id);
         this.#carryOut(job, next, plan, () => next.committed, undefined);
       }
       const queued = this.#waiting.releaseQueued(name, this.#inFlight(name).length === 0);
@@ -446,6 +445,12 @@ export class RunManager {
     }, ms);
     timer.unref();
     this.#retries.set(name, timer);
+  }
+
+  /** The start plan; with a ledger shared by replicas, concurrencyPolicy is the ledger's (only the cap is local). */
+  #planStart(job: DesiredSchedule, trigger: FireTrigger, runId: string): StartPlan {
+    if (this.#o.journal.bindRuns) return planSlot(this.#capState());
+    return planStart({ policy: job.spec, trigger, runId, state: this.#startState(job.name) });
   }
 
   /** What the start planner looks at for `name`. */

@@ -1,0 +1,76 @@
+// The statements on a schedule's concurrency slot after its claim: taking it at the instant, queueing
+// behind its holder (Queue), asking the holder's replica to stop it (Replace), renewing, releasing it, and
+// the look each replica takes at the slots it holds or waits for. A slot not renewed for two leases is free.
+
+/** Columns of a slot as the ledger reads them. */
+const VIEW = `s.schedule, s.run_id as "runId", s.owner, s.next_run_id as "nextRunId",
+  s.next_owner as "nextOwner", s.cancel_run_id as "cancelRunId", s.cancel_reason as "cancelReason",
+  (s.renewed_at < clock_timestamp() - make_interval(secs => $4)) as expired`;
+
+/**
+ * Take the slot for run $2 of replica $3 when it is free, held by nobody renewing it for $4 seconds (and
+ * nobody else waits), or this run is the one waiting for it. $1 the schedule. Returns the slot after.
+ */
+export const SLOT_TAKE_SQL = `
+with take as (
+  insert into cronops.schedule_slot as s (schedule, run_id, owner) values ($1, $2, $3)
+  on conflict (schedule) do update set
+    run_id = excluded.run_id, owner = excluded.owner, renewed_at = clock_timestamp(),
+    next_run_id = case when s.next_run_id = excluded.run_id then null else s.next_run_id end,
+    next_owner = case when s.next_run_id = excluded.run_id then null else s.next_owner end,
+    cancel_run_id = null, cancel_reason = null
+  where s.run_id is null or s.run_id = excluded.run_id
+     or ((s.next_run_id is null or s.next_run_id = excluded.run_id)
+         and s.renewed_at < clock_timestamp() - make_interval(secs => $4))
+  returning s.*
+)
+select ${VIEW} from take s
+union all
+select ${VIEW} from cronops.schedule_slot s where s.schedule = $1 and not exists (select 1 from take)`;
+
+/** Queue run $2 of replica $3 behind the holder of $1's slot, unless another fire is queued already. */
+export const SLOT_QUEUE_SQL = `
+update cronops.schedule_slot set next_run_id = $2, next_owner = $3
+where schedule = $1 and run_id is not null and (next_run_id is null or next_run_id = $2)
+returning run_id as "runId"`;
+
+/**
+ * Replace: run $2 of replica $3 waits for the holder of $1's slot, whose replica is asked to stop it ($4 the
+ * reason). A fire that was waiting already is displaced (it is replaced before it started).
+ */
+export const SLOT_REPLACE_SQL = `
+with old as (select next_run_id from cronops.schedule_slot where schedule = $1 for update)
+update cronops.schedule_slot s set next_run_id = $2, next_owner = $3,
+  cancel_run_id = s.run_id, cancel_reason = $4
+from old
+where s.schedule = $1 and s.run_id is not null
+returning s.run_id as "runId", s.owner, old.next_run_id as "displaced",
+  pg_notify('cronops_slot', s.schedule)`;
+
+/**
+ * A run ended (or a waiting fire was dropped): the slot passes to the fire waiting for it, or becomes free;
+ * a fire that was waiting stops waiting. $1 schedule, $2 run id.
+ */
+export const SLOT_RELEASE_SQL = `
+update cronops.schedule_slot s set
+  run_id = case when s.run_id = $2 then s.next_run_id else s.run_id end,
+  owner = case when s.run_id = $2 then s.next_owner else s.owner end,
+  renewed_at = case when s.run_id = $2 then clock_timestamp() else s.renewed_at end,
+  next_run_id = null, next_owner = null,
+  cancel_run_id = case when s.run_id = $2 then null else s.cancel_run_id end,
+  cancel_reason = case when s.run_id = $2 then null else s.cancel_reason end
+where s.schedule = $1 and (s.run_id = $2 or s.next_run_id = $2)
+returning pg_notify('cronops_slot', s.schedule)`;
+
+/** Renew the slots that replica $1 holds for runs $2 (locked in a fixed order: no deadlock with claims). */
+export const SLOT_RENEW_SQL = `
+update cronops.schedule_slot s set renewed_at = clock_timestamp()
+where s.schedule in (
+  select schedule from cronops.schedule_slot
+  where owner = $1 and run_id = any($2::text[])
+  order by schedule for update)`;
+
+/** The slots replica $1 holds or waits for: stop requests for its runs, and the turn of its waiting fires. */
+export const SLOT_WATCH_SQL = `
+select ${VIEW.replaceAll('$4', '$2')} from cronops.schedule_slot s
+where s.owner = $1 or s.next_owner = $1 or s.next_run_id = any($3::text[])`;
