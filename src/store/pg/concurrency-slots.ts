@@ -253,11 +253,14 @@ export class ConcurrencySlots {
     }
   }
 
+  /** Send the releases in one statement per pass (one run per schedule in each). */
   async #flushReleases(): Promise<void> {
-    for (const [runId, schedule] of [...this.#releases]) {
-      await this.#o.pool.query(SLOT_RELEASE_SQL, [schedule, runId]);
-      this.#releases.delete(runId);
-    }
+    if (this.#releases.size === 0) return;
+    const batch = new Map<string, string>();
+    for (const [runId, schedule] of this.#releases)
+      if (!batch.has(schedule)) batch.set(schedule, runId);
+    await this.#o.pool.query(SLOT_RELEASE_SQL, [[...batch.keys()], [...batch.values()]]);
+    for (const runId of batch.values()) this.#releases.delete(runId);
   }
 
   /** Renew held slots every lease / 6; a slot whose run is neither running nor about to is let go. */

@@ -48,19 +48,26 @@ returning s.run_id as "runId", s.owner, old.next_run_id as "displaced",
   pg_notify('cronops_slot', s.schedule)`;
 
 /**
- * A run ended (or a waiting fire was dropped): the slot passes to the fire waiting for it, or becomes free;
- * a fire that was waiting stops waiting. $1 schedule, $2 run id.
+ * Runs ended (or waiting fires were dropped): each slot passes to the fire waiting for it, or becomes free;
+ * a fire that was waiting stops waiting. $1 schedules, $2 run ids (parallel; one run per schedule). Rows
+ * are locked in a fixed order, as the claim statement locks them.
  */
 export const SLOT_RELEASE_SQL = `
+with r as (select * from unnest($1::text[], $2::text[]) as r(schedule, run_id)),
+locked as (
+  select s.schedule from cronops.schedule_slot s join r using (schedule)
+  order by s.schedule for update of s)
 update cronops.schedule_slot s set
-  run_id = case when s.run_id = $2 then s.next_run_id else s.run_id end,
-  owner = case when s.run_id = $2 then s.next_owner else s.owner end,
-  renewed_at = case when s.run_id = $2 then clock_timestamp() else s.renewed_at end,
+  run_id = case when s.run_id = r.run_id then s.next_run_id else s.run_id end,
+  owner = case when s.run_id = r.run_id then s.next_owner else s.owner end,
+  renewed_at = case when s.run_id = r.run_id then clock_timestamp() else s.renewed_at end,
   next_run_id = null, next_owner = null,
-  cancel_run_id = case when s.run_id = $2 then null else s.cancel_run_id end,
-  cancel_reason = case when s.run_id = $2 then null else s.cancel_reason end
-where s.schedule = $1 and (s.run_id = $2 or s.next_run_id = $2)
-returning pg_notify('cronops_slot', s.schedule)`;
+  cancel_run_id = case when s.run_id = r.run_id then null else s.cancel_run_id end,
+  cancel_reason = case when s.run_id = r.run_id then null else s.cancel_reason end
+from r
+where s.schedule = r.schedule and s.schedule in (select schedule from locked)
+  and (s.run_id = r.run_id or s.next_run_id = r.run_id)
+returning s.schedule`;
 
 /** Renew the slots that replica $1 holds for runs $2 (locked in a fixed order: no deadlock with claims). */
 export const SLOT_RENEW_SQL = `
