@@ -27,6 +27,7 @@ import {
 import { ConfigState } from './config-state.js';
 import type { DaemonEvent } from './daemon-events.js';
 import type { FireLedger } from './fire-ledger.js';
+import { createManualStarter } from './manual-requests.js';
 import type { DaemonOptions } from './daemon-options.js';
 import { rateFires } from './fire-rate.js';
 import { Firing } from './firing.js';
@@ -271,7 +272,12 @@ export class Daemon {
         getSnapshot: () => this.snapshot(),
         subscribe: (listener) => this.subscribe(listener),
         triggerToken: this.#o.triggerToken,
-        startManual: (name) => this.#runs.start(name, this.#o.clock.now(), 'manual'),
+        startManual: createManualStarter({
+          ledger: this.#o.journal,
+          newRunId: () => this.#runs.newRunId(),
+          start: (name, runId) =>
+            this.#runs.start(name, this.#o.clock.now(), 'manual', undefined, runId),
+        }),
       });
     }
     if (this.#stopping) return;

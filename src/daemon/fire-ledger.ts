@@ -39,6 +39,15 @@ export interface FireLedger {
   bindRuns?(runs: ClusterRuns): void;
   /** A run ended, or a fire was dropped before it started: what it held in the store is freed. */
   release?(record: Pick<RunRecord, 'id' | 'schedule'>): void;
+  /**
+   * Run now with a request id, on a ledger shared by replicas: the first claim of the id wins. Resolves
+   * with the run that holds it (`runId` is the caller's when it won) and its replica.
+   */
+  claimRequest?(request: {
+    requestId: string;
+    schedule: string;
+    runId: string;
+  }): Promise<{ runId: string; replica: string }>;
 }
 
 /** What a ledger shared by replicas asks of this replica's run manager. */

@@ -170,6 +170,11 @@ export class RunManager {
     return this.#waiting.count(name);
   }
 
+  /** A new run id (sortable by creation time). */
+  newRunId(): string {
+    return this.#fires.newRunId();
+  }
+
   get runningCount(): number {
     return this.#running;
   }
@@ -246,9 +251,10 @@ export class RunManager {
     scheduledAt: Date,
     trigger: FireTrigger,
     prepared?: PreparedFire,
+    givenRunId?: string,
   ): StartResult {
     const job = this.#jobs.get(name);
-    const runId = prepared?.runId ?? this.#fires.newRunId();
+    const runId = prepared?.runId ?? givenRunId ?? this.#fires.newRunId();
     if (!job) return { runId, outcome: 'skipped', reason: `schedule "${name}" is not loaded` };
     const fire = this.#fires.pending(job, scheduledAt, trigger, runId);
     const record = fire.record;

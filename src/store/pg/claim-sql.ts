@@ -49,3 +49,20 @@ export const OWN_CLAIMS_SQL = `select run_id as "runId" from cronops.fire_claim 
 
 /** The database clock, in epoch milliseconds. */
 export const DB_NOW_SQL = `select (extract(epoch from clock_timestamp()) * 1000)::float8 as now`;
+
+/**
+ * Run now with a request id: the first claim of $1 wins ($2 schedule, $3 run id, $4 replica). Returns the
+ * run that holds the request: this one when it won, the earlier one otherwise (also after a lost
+ * acknowledgement of our own insert: the run id tells).
+ */
+export const REQUEST_CLAIM_SQL = `
+with ins as (
+  insert into cronops.manual_request (request_id, schedule, run_id, owner)
+  values ($1, $2, $3, $4)
+  on conflict do nothing
+  returning run_id, owner
+)
+select run_id as "runId", owner as replica from ins
+union all
+select run_id, owner from cronops.manual_request
+where request_id = $1 and not exists (select 1 from ins)`;

@@ -9,7 +9,7 @@ import type { SlotView } from '../../runtime/plan-cluster-start.js';
 import type { Clock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { CLAIM_SQL, DB_NOW_SQL, OWN_CLAIMS_SQL } from './claim-sql.js';
+import { CLAIM_SQL, DB_NOW_SQL, OWN_CLAIMS_SQL, REQUEST_CLAIM_SQL } from './claim-sql.js';
 import { ConcurrencySlots, toSlotView } from './concurrency-slots.js';
 import { redactSecrets } from './connection.js';
 
@@ -119,16 +119,16 @@ class ClaimLedger implements PgFireLedger {
    * be reached (the fire is not started: never twice).
    */
   append(intents: FireIntent[]): Promise<void> {
-    const claims = intents
-      .filter((intent) => intent.trigger !== 'manual')
-      .map(
-        (intent) =>
-          new Promise<void>((resolve, reject) => {
+    const claims = intents.map((intent) =>
+      intent.trigger === 'manual'
+        ? // Manual runs are started by the replica asked to (their run id, or request id, is their key),
+          // under the schedule's concurrency policy for the whole cluster.
+          this.#admit(intent, UNKNOWN_SLOT, () => Promise.resolve())
+        : new Promise<void>((resolve, reject) => {
             if (this.#batch.length === 0) setImmediate(() => void this.#flushBatch());
             this.#batch.push({ intent, resolve, reject });
           }),
-      );
-    // Manual runs are started by the replica asked to; their run id is their key.
+    );
     return Promise.all(claims).then(() => undefined);
   }
 
@@ -156,6 +156,24 @@ class ClaimLedger implements PgFireLedger {
 
   release(record: Pick<RunRecord, 'id' | 'schedule'>): void {
     this.#slots.release(record.id, record.schedule);
+  }
+
+  async claimRequest(request: {
+    requestId: string;
+    schedule: string;
+    runId: string;
+  }): Promise<{ runId: string; replica: string }> {
+    const params = [request.requestId, request.schedule, request.runId, this.#o.replicaId];
+    const query = () =>
+      this.#o.pool.query<{ runId: string; replica: string }>(REQUEST_CLAIM_SQL, params);
+    // After a lost acknowledgement the statement is sent again: the run id says whether it was ours.
+    const { rows } = await query().catch((error: unknown) => {
+      if (!isConnectionLoss(error)) throw error;
+      return query();
+    });
+    const row = rows[0];
+    if (row === undefined) throw new Error(`request ${request.requestId} was not claimed`);
+    return row;
   }
 
   clockOffsetMs(): number {
@@ -199,9 +217,10 @@ class ClaimLedger implements PgFireLedger {
     for (const waiting of batch) {
       const result = results.get(waiting.intent.runId);
       if (result?.won)
-        this.#slots
-          .admit(waiting.intent, result.slot, () => this.#atInstant(waiting.intent))
-          .then(waiting.resolve, waiting.reject);
+        this.#admit(waiting.intent, result.slot, () => this.#atInstant(waiting.intent)).then(
+          waiting.resolve,
+          waiting.reject,
+        );
       else if (result?.tooEarly) early.push(waiting);
       else
         waiting.reject(
@@ -263,6 +282,21 @@ class ClaimLedger implements PgFireLedger {
       }
     }
     return results;
+  }
+
+  /** The slot's decision; a store that cannot be reached means the fire is not started (never twice). */
+  #admit(intent: FireIntent, slot: SlotView, atInstant: () => Promise<void>): Promise<void> {
+    return this.#slots.admit(intent, slot, atInstant).catch((error: unknown) => {
+      if (error instanceof SchedulerError) throw error;
+      const message = redactSecrets(
+        error instanceof Error ? error.message : String(error),
+        this.#o.url,
+      );
+      throw new SchedulerError(
+        'FIRE_NOT_DURABLE',
+        `the concurrency slot could not be taken in the store: ${message}`,
+      );
+    });
   }
 
   /** Wait for the instant by the database's clock (later than the local one on a fast replica). */

@@ -207,4 +207,29 @@ describe('store/pg/concurrency-slots', () => {
     const { rows } = await db.pool().query('select * from cronops.schedule_slot');
     expect(rows).toEqual([]);
   });
+
+  it('run now: eight replicas racing with one request id start one run; the others learn its id', async () => {
+    db = await createMigratedDatabase();
+    const all = Array.from({ length: 8 }, (_, i) => replica(`r${i}`, 'Forbid'));
+    const answers = await Promise.all(
+      all.map((r, i) =>
+        r.ledger.claimRequest!({ requestId: 'deploy-42', schedule: 'job', runId: `run-${i}` }),
+      ),
+    );
+    const winners = answers.filter((answer, i) => answer.runId === `run-${i}`);
+    expect(winners).toHaveLength(1);
+    expect(new Set(answers.map((answer) => `${answer.runId} ${answer.replica}`)).size).toBe(1);
+  });
+
+  it('run now under Forbid: not started while another replica runs the schedule', async () => {
+    db = await createMigratedDatabase();
+    const a = replica('a', 'Forbid');
+    const b = replica('b', 'Forbid');
+    expect(await a.fire('r1', 1)).toEqual({ outcome: 'started' });
+    const manual = await settle(b.ledger.append([{ ...intent('m1', 2), trigger: 'manual' }]));
+    expect(manual).toEqual({
+      outcome: 'FIRE_SKIPPED_BY_POLICY',
+      reason: 'previous run r1 on replica a is still running (concurrencyPolicy Forbid)',
+    });
+  });
 });
