@@ -43,6 +43,17 @@ export interface FireLedger {
    * Run now with a request id, on a ledger shared by replicas: the first claim of the id wins. Resolves
    * with the run that holds it (`runId` is the caller's when it won) and its replica.
    */
+  /**
+   * A `missed` record for a gap, on a ledger shared by replicas: true when this replica is to write it
+   * (no fire inside the gap was claimed, and no other replica recorded the gap). `runId` is the record's.
+   */
+  claimMissed?(gap: {
+    schedule: string;
+    first: string;
+    last: string;
+    runId: string;
+    specHash: string;
+  }): Promise<boolean>;
   claimRequest?(request: {
     requestId: string;
     schedule: string;

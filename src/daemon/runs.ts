@@ -11,11 +11,12 @@ import type { DueFires } from '../runtime/scheduler.js';
 import type { Clock } from '../shared/clock.js';
 import { buildAfterIntent, Downstreams } from './downstream.js';
 import { WaitingFires, type PendingFire } from './waiting-fires.js';
-import type { FireLedger } from './fire-ledger.js';
+import { isClaimedElsewhere, type FireLedger } from './fire-ledger.js';
 import type { SecretSource } from './invocation.js';
 import { executeRun, type ActiveRun, type RunExecutionDeps } from './run-execution.js';
 import { FireFactory } from './fire-factory.js';
 import { createClusterRuns } from './cluster-runs.js';
+import { recordMissedOnce } from './missed-once.js';
 import { PreparedFires, sleepUnlessAborted, type PreparedFire } from './prepared-fires.js';
 import { Notifier } from './run-notify.js';
 import { RunRecorder, type RunEvent } from './run-records.js';
@@ -222,7 +223,8 @@ export class RunManager {
       now: due.now,
     });
     const watermark = plan.watermark.toISOString();
-    if (plan.missed) this.#recorder.recordMissed(job, plan.missed);
+    if (plan.missed)
+      recordMissedOnce(this.#o.journal, this.#recorder, job, plan.missed, () => this.newRunId());
     if (plan.fire) {
       const ready = plan.fire.getTime() === due.last.getTime() ? prepared : undefined;
       this.start(job.name, plan.fire, 'schedule', ready);
@@ -235,11 +237,14 @@ export class RunManager {
         const ready = at.getTime() === due.last.getTime() ? prepared : undefined;
         return this.#fires.pending(job, at, 'catchup', ready?.runId);
       });
-      for (const fire of fires)
+      for (const fire of fires) {
         fire.committed =
           fire.record.id === prepared?.runId
             ? prepared.committed
             : this.#fires.append([fire.intent]);
+        // Another replica runs it (and records it): not recorded here if it expires while waiting.
+        fire.committed.catch((err: unknown) => (fire.claimedElsewhere = isClaimedElsewhere(err)));
+      }
       this.#waiting.enqueueCatchUps(job.name, fires);
       this.#startWaiting(job.name);
     }

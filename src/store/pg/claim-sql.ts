@@ -66,3 +66,27 @@ select run_id as "runId", owner as replica from ins
 union all
 select run_id, owner from cronops.manual_request
 where request_id = $1 and not exists (select 1 from ins)`;
+
+/** Advisory lock class under which one schedule's gaps are decided one at a time (with the schedule's hash). */
+export const GAP_LOCK_CLASS = 471_100_002;
+
+/**
+ * A `missed` record for the gap [$2, $3] of schedule $1 ($4 its run id, $5 this replica, $6 spec hash):
+ * claims the gap's last instant, unless a fire inside the gap was claimed already (a replica was running
+ * then, and the gap is not one) or another replica recorded a gap overlapping it. Run inside a transaction holding the
+ * schedule's gap lock, so that replicas that found overlapping gaps decide one after another.
+ */
+export const MISSED_CLAIM_SQL = `
+with inside as (
+  select 1 from cronops.fire_claim
+  where schedule = $1 and scheduled_at >= $2::timestamptz
+    and (scheduled_at <= $3::timestamptz or (trigger = 'missed' and covers_from <= $3::timestamptz))
+  limit 1
+), ins as (
+  insert into cronops.fire_claim (schedule, scheduled_at, run_id, owner, trigger, spec_hash, covers_from)
+  select $1, $3::timestamptz, $4, $5, 'missed', $6, $2::timestamptz
+  where not exists (select 1 from inside)
+  on conflict do nothing
+  returning run_id
+)
+select exists (select 1 from ins) as won`;

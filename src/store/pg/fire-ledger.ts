@@ -9,7 +9,14 @@ import type { SlotView } from '../../runtime/plan-cluster-start.js';
 import type { Clock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
-import { CLAIM_SQL, DB_NOW_SQL, OWN_CLAIMS_SQL, REQUEST_CLAIM_SQL } from './claim-sql.js';
+import {
+  CLAIM_SQL,
+  DB_NOW_SQL,
+  GAP_LOCK_CLASS,
+  MISSED_CLAIM_SQL,
+  OWN_CLAIMS_SQL,
+  REQUEST_CLAIM_SQL,
+} from './claim-sql.js';
 import { ConcurrencySlots, toSlotView } from './concurrency-slots.js';
 import { redactSecrets } from './connection.js';
 
@@ -156,6 +163,38 @@ class ClaimLedger implements PgFireLedger {
 
   release(record: Pick<RunRecord, 'id' | 'schedule'>): void {
     this.#slots.release(record.id, record.schedule);
+  }
+
+  async claimMissed(gap: {
+    schedule: string;
+    first: string;
+    last: string;
+    runId: string;
+    specHash: string;
+  }): Promise<boolean> {
+    const client = await this.#o.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [
+        GAP_LOCK_CLASS,
+        gap.schedule,
+      ]);
+      const { rows } = await client.query<{ won: boolean }>(MISSED_CLAIM_SQL, [
+        gap.schedule,
+        gap.first,
+        gap.last,
+        gap.runId,
+        this.#o.replicaId,
+        gap.specHash,
+      ]);
+      await client.query('commit');
+      return rows[0]?.won === true;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
   }
 
   async claimRequest(request: {
