@@ -46,7 +46,9 @@ export async function executeRun(run: ActiveRun, deps: RunExecutionDeps): Promis
   }
   // The fire is durable (ledger) before the process exists; usually it was made so before the instant.
   try {
-    await run.committed;
+    // A fire waiting for its schedule's slot on another replica (Queue, Replace) waits no longer than
+    // the run is wanted: shutdown or a replacement ends the wait, and it is recorded as never started.
+    await untilAborted(run.committed, signal);
     if (run.beforeStart && !signal.aborted) await run.beforeStart();
   } catch (err) {
     if (isClaimedElsewhere(err)) {
@@ -113,6 +115,29 @@ export async function executeRun(run: ActiveRun, deps: RunExecutionDeps): Promis
     { attempt: record.attempts.length, status: record.status, durationMs: record.durationMs },
     `run ${record.status}`,
   );
+}
+
+/** How long an aborted fire still waits to learn its claim's outcome (another replica may have won it). */
+const CLAIM_SETTLE_MS = 2_000;
+
+/**
+ * `promise`, or resolve once `signal` has aborted and the promise has not settled within CLAIM_SETTLE_MS
+ * after that (a claim settles within moments; a fire waiting for its slot may wait much longer).
+ */
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      timer = setTimeout(resolve, CLAIM_SETTLE_MS);
+      timer.unref();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
 }
 
 /** The fire's intent did not become durable: it is not started, and is recorded missed, at error. */
