@@ -107,8 +107,10 @@ describe('store/pg/concurrency-slots', () => {
     await waitFor(() => intervals.length === outcomes.filter((o) => o === 'started').length);
     // Every instant was claimed once: one replica lost it, the winner started or skipped it.
     expect(outcomes.filter((o) => o === 'FIRE_CLAIMED_ELSEWHERE')).toHaveLength(24);
-    expect(outcomes.filter((o) => o === 'FIRE_SKIPPED_BY_POLICY').length).toBeGreaterThan(8);
-    expect(intervals.length).toBeGreaterThan(4);
+    const skipped = outcomes.filter((o) => o === 'FIRE_SKIPPED_BY_POLICY').length;
+    expect(skipped).toBeGreaterThan(0);
+    expect(skipped + intervals.length).toBe(24);
+    expect(intervals.length).toBeGreaterThan(1);
     const sorted = [...intervals].sort((x, y) => x.start - y.start);
     for (let i = 1; i < sorted.length; i += 1)
       expect(sorted[i]!.start).toBeGreaterThanOrEqual(sorted[i - 1]!.end);
