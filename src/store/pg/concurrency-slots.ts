@@ -21,7 +21,7 @@ export interface ConcurrencySlotsOptions {
   /** A replica silent this long is gone; a slot not renewed for two leases is free. */
   leaseMs: number;
   logger: Logger;
-  /** How often this replica looks at the slots it holds or waits for. @default 200 */
+  /** How often this replica looks at the slots it waits for, or holds for Replace schedules. @default 200 */
   pollMs?: number;
 }
 
@@ -179,6 +179,12 @@ export class ConcurrencySlots {
     await this.#flushReleases().catch(() => undefined);
   }
 
+  #holdsReplace(): boolean {
+    for (const schedule of this.#held.values())
+      if (this.policyOf(schedule) === 'Replace') return true;
+    return false;
+  }
+
   #waiterSchedules(): [string, string][] {
     return [...this.#waiters].map(([runId, waiter]) => [runId, waiter.schedule]);
   }
@@ -238,7 +244,8 @@ export class ConcurrencySlots {
     try {
       await this.#flushReleases();
       await this.#renew();
-      if (this.#held.size > 0 || this.#waiters.size > 0) await this.#watch();
+      // Stop requests only concern Replace schedules: Forbid and Queue holders cost no look.
+      if (this.#waiters.size > 0 || this.#holdsReplace()) await this.#watch();
       if (this.#held.size === 0 && this.#waiters.size === 0 && this.#releases.size === 0) {
         clearInterval(this.#timer);
         this.#timer = undefined;
