@@ -44,8 +44,7 @@ update cronops.schedule_slot s set next_run_id = $2, next_owner = $3,
   cancel_run_id = s.run_id, cancel_reason = $4
 from old
 where s.schedule = $1 and s.run_id is not null
-returning s.run_id as "runId", s.owner, old.next_run_id as "displaced",
-  pg_notify('cronops_slot', s.schedule)`;
+returning s.run_id as "runId", s.owner, old.next_run_id as "displaced"`;
 
 /**
  * Runs ended (or waiting fires were dropped): each slot passes to the fire waiting for it, or becomes free;
