@@ -53,19 +53,14 @@ export const DB_NOW_SQL = `select (extract(epoch from clock_timestamp()) * 1000)
 /**
  * Run now with a request id: the first claim of $1 wins ($2 schedule, $3 run id, $4 replica). Returns the
  * run that holds the request: this one when it won, the earlier one otherwise (also after a lost
- * acknowledgement of our own insert: the run id tells).
+ * acknowledgement of our own insert: the run id tells). The no-op update, unlike `do nothing` and a
+ * second read, returns the row committed by a racing replica (a read would use the statement's snapshot).
  */
 export const REQUEST_CLAIM_SQL = `
-with ins as (
-  insert into cronops.manual_request (request_id, schedule, run_id, owner)
-  values ($1, $2, $3, $4)
-  on conflict do nothing
-  returning run_id, owner
-)
-select run_id as "runId", owner as replica from ins
-union all
-select run_id, owner from cronops.manual_request
-where request_id = $1 and not exists (select 1 from ins)`;
+insert into cronops.manual_request as m (request_id, schedule, run_id, owner)
+values ($1, $2, $3, $4)
+on conflict (request_id) do update set request_id = m.request_id
+returning m.run_id as "runId", m.owner as replica`;
 
 /** Advisory lock class under which one schedule's gaps are decided one at a time (with the schedule's hash). */
 export const GAP_LOCK_CLASS = 471_100_002;

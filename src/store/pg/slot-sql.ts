@@ -7,26 +7,30 @@ const VIEW = `s.schedule, s.run_id as "runId", s.owner, s.next_run_id as "nextRu
   s.next_owner as "nextOwner", s.cancel_run_id as "cancelRunId", s.cancel_reason as "cancelReason",
   (s.renewed_at < clock_timestamp() - make_interval(secs => $4)) as expired`;
 
+/** Whether the slot (row `s`) may go to run $2: free, its own, or held by nobody renewing it for $4 s. */
+const TAKEABLE = `(s.run_id is null or s.run_id = $2
+  or ((s.next_run_id is null or s.next_run_id = $2)
+      and s.renewed_at < clock_timestamp() - make_interval(secs => $4)))`;
+
 /**
  * Take the slot for run $2 of replica $3 when it is free, held by nobody renewing it for $4 seconds (and
- * nobody else waits), or this run is the one waiting for it. $1 the schedule. Returns the slot after.
+ * nobody else waits), or this run is the one waiting for it. $1 the schedule. Returns the slot after: the
+ * update is a no-op when the slot is not takeable, so that the row comes back locked and current (a
+ * second read would use the statement's snapshot and could miss a row a racing replica just wrote).
  */
 export const SLOT_TAKE_SQL = `
-with take as (
-  insert into cronops.schedule_slot as s (schedule, run_id, owner) values ($1, $2, $3)
-  on conflict (schedule) do update set
-    run_id = excluded.run_id, owner = excluded.owner, renewed_at = clock_timestamp(),
-    next_run_id = case when s.next_run_id = excluded.run_id then null else s.next_run_id end,
-    next_owner = case when s.next_run_id = excluded.run_id then null else s.next_owner end,
-    cancel_run_id = null, cancel_reason = null
-  where s.run_id is null or s.run_id = excluded.run_id
-     or ((s.next_run_id is null or s.next_run_id = excluded.run_id)
-         and s.renewed_at < clock_timestamp() - make_interval(secs => $4))
-  returning s.*
-)
-select ${VIEW} from take s
-union all
-select ${VIEW} from cronops.schedule_slot s where s.schedule = $1 and not exists (select 1 from take)`;
+insert into cronops.schedule_slot as s (schedule, run_id, owner) values ($1, $2, $3)
+on conflict (schedule) do update set
+  run_id = case when ${TAKEABLE} then excluded.run_id else s.run_id end,
+  owner = case when ${TAKEABLE} then excluded.owner else s.owner end,
+  renewed_at = case when ${TAKEABLE} then clock_timestamp() else s.renewed_at end,
+  next_run_id = case when ${TAKEABLE} and s.next_run_id = excluded.run_id then null
+                     else s.next_run_id end,
+  next_owner = case when ${TAKEABLE} and s.next_run_id = excluded.run_id then null
+                    else s.next_owner end,
+  cancel_run_id = case when ${TAKEABLE} then null else s.cancel_run_id end,
+  cancel_reason = case when ${TAKEABLE} then null else s.cancel_reason end
+returning ${VIEW}`;
 
 /** Queue run $2 of replica $3 behind the holder of $1's slot, unless another fire is queued already. */
 export const SLOT_QUEUE_SQL = `
