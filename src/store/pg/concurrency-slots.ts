@@ -203,9 +203,11 @@ export class ConcurrencySlots {
       this.expirySeconds,
     ]);
     const row = rows[0];
+    // The statement always returns the slot; without it, the fire does not start (never two at once).
+    if (row === undefined) throw new Error(`the slot of ${schedule} was not returned`);
     return {
-      holder: row?.runId ? { runId: row.runId, replica: row.owner ?? '?' } : null,
-      next: row?.nextRunId ? { runId: row.nextRunId, replica: row.nextOwner ?? '?' } : null,
+      holder: row.runId ? { runId: row.runId, replica: row.owner ?? '?' } : null,
+      next: row.nextRunId ? { runId: row.nextRunId, replica: row.nextOwner ?? '?' } : null,
     };
   }
 
