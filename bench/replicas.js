@@ -2,6 +2,9 @@
 // instant (one statement per replica per instant), against a floor of `select 1` round trips measured in the
 // same run. Doubles are counted from the claims table (must be 0). Also the head start a replica would use
 // for a batch of that size after those instants (claim-lead.ts). Build first; prints Markdown.
+// CRONOPS_BENCH_POLICY=Forbid: every schedule is Forbid, so each claim also takes the schedule's slot (each
+// run ends, freeing it, before the next instant). CRONOPS_BENCH_SIZES=1,10 and CRONOPS_BENCH_INSTANTS: a
+// smoke run (the figures need the defaults).
 import { loadavg } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { systemClock } from '../dist/shared/clock.js';
@@ -11,9 +14,9 @@ import { loadMigrations, migrateStore } from '../dist/store/pg/migrate.js';
 import { startBenchCluster } from './lib/pg-cluster.js';
 
 const REPLICAS = 3;
-// INSTANTS and SIZES (comma-separated) only for a smoke run: the figures need the defaults.
-const INSTANTS = Number(process.env.INSTANTS ?? 20);
-const SIZES = (process.env.SIZES ?? '1,100,1000').split(',').map(Number);
+const INSTANTS = Number(process.env.CRONOPS_BENCH_INSTANTS ?? 20);
+const SIZES = (process.env.CRONOPS_BENCH_SIZES ?? '1,100,1000').split(',').map(Number);
+const POLICY = process.env.CRONOPS_BENCH_POLICY ?? 'Allow';
 
 const pct = (values, p) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -32,7 +35,7 @@ try {
     floor.push(performance.now() - start);
   }
   lines.push(
-    `Claim latency, ${REPLICAS} replicas racing, ${INSTANTS} instants per size, load average ${loadavg()[0].toFixed(1)} at the start:`,
+    `Claim latency (concurrencyPolicy ${POLICY}), ${REPLICAS} replicas racing, ${INSTANTS} instants per size, load average ${loadavg()[0].toFixed(1)} at the start:`,
     '',
     '| schedules at one instant | claim statement p50 / p99 (ms) | head start (ms) | slots | claimed once | doubles |',
     '| ---: | ---: | ---: | ---: | ---: | ---: |',
@@ -43,21 +46,28 @@ try {
     const ledgers = pools.map((pool, r) =>
       createPgFireLedger({ pool, url: cluster.url, replicaId: `r${r}`, clock: systemClock }),
     );
+    for (const ledger of ledgers)
+      ledger.bindRuns({ policyOf: () => POLICY, isActive: () => true, cancel: () => undefined });
     for (let instant = 0; instant < INSTANTS; instant += 1) {
       const at = new Date((base += 1000)).toISOString();
       await Promise.all(
         ledgers.map((ledger, r) =>
           Promise.allSettled(
             Array.from({ length: size }, (_, s) =>
-              ledger.append([
-                {
-                  runId: `${size}-${instant}-${s}-r${r}`,
-                  schedule: `s${s}`,
-                  scheduledAt: at,
-                  trigger: 'schedule',
-                  specHash: 'h',
-                },
-              ]),
+              ledger
+                .append([
+                  {
+                    runId: `${size}-${instant}-${s}-r${r}`,
+                    schedule: `s${s}`,
+                    scheduledAt: at,
+                    trigger: 'schedule',
+                    specHash: 'h',
+                  },
+                ])
+                // The run "ends" at once: its slot is free for the next instant.
+                .then(() =>
+                  ledger.release({ id: `${size}-${instant}-${s}-r${r}`, schedule: `s${s}` }),
+                ),
             ),
           ),
         ),
@@ -74,6 +84,7 @@ try {
     lines.push(
       `| ${size} | ${pct(latencies, 50).toFixed(1)} / ${pct(latencies, 99).toFixed(1)} | ${headStart} | ${size * INSTANTS} | ${rows[0].slots} | ${rows[0].n - rows[0].slots} |`,
     );
+    await Promise.all(ledgers.map((ledger) => ledger.close()));
     await Promise.all(pools.map((pool) => pool.end()));
   }
   lines.push(

@@ -28,8 +28,9 @@ import { computeConfigDigest } from './config-digest.js';
 import { ConfigState } from './config-state.js';
 import type { DaemonEvent } from './daemon-events.js';
 import type { FireLedger } from './fire-ledger.js';
+import { createManualStarter } from './manual-requests.js';
 import type { DaemonCluster, DaemonOptions } from './daemon-options.js';
-import { rateFires } from './fire-rate.js';
+import { reserveJournal } from './fire-rate.js';
 import { Firing } from './firing.js';
 import { recoverInterrupted, recoverLedger, trimLedger } from './recovery.js';
 import { forwardRemoteRuns } from './remote-runs.js';
@@ -165,7 +166,7 @@ export class Daemon {
       onParsed: () => this.#parseCache.markStale(),
       onDefinitionsChanged: () => {
         this.#definitionsChanged = true;
-        this.#reserveJournal();
+        reserveJournal(this.#o.journal, this.#jobs.values(), this.#o.clock.now(), this.#o.logger);
       },
       emit: (event) => this.#emit(event),
       writeStatus: (options) => this.#writeStatus(options),
@@ -282,7 +283,12 @@ export class Daemon {
         getSnapshot: () => this.snapshot(),
         subscribe: (listener) => this.subscribe(listener),
         triggerToken: this.#o.triggerToken,
-        startManual: (name) => this.#runs.start(name, this.#o.clock.now(), 'manual'),
+        startManual: createManualStarter({
+          ledger: this.#o.journal,
+          newRunId: () => this.#runs.newRunId(),
+          start: (name, runId) =>
+            this.#runs.start(name, this.#o.clock.now(), 'manual', undefined, runId),
+        }),
       });
     }
     if (this.#stopping) return;
@@ -411,16 +417,6 @@ export class Daemon {
         this.#runs.undefine(name);
       },
     };
-  }
-
-  /** Size the fire journal's reserve for a day of the loaded schedules' fires (docs/design/fire-journal.md). */
-  #reserveJournal(): void {
-    const now = this.#o.clock.now();
-    const rates = [...this.#jobs.values()].map((job) => rateFires(job, now));
-    void this.#o.journal.reserveFor?.(rates).then((journal) => {
-      if (journal.problem !== undefined) this.#o.logger.warn({ journal }, journal.problem);
-      else this.#o.logger.debug({ journal }, 'fire journal reserve sized');
-    });
   }
 
   /** Trim the ledger to what the flushed history may not hold yet. */

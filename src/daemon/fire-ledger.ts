@@ -2,6 +2,7 @@
 import type { FireIntent, JournalHealth } from '../history/journal.js';
 import type { ScheduleFireRate } from '../history/journal-reserve.js';
 import type { RunRecord } from '../history/store.js';
+import type { JobSpec } from '../manifest/schema.js';
 import { SchedulerError } from '../shared/errors.js';
 
 /**
@@ -32,6 +33,48 @@ export interface FireLedger {
    * reaped). Absent: all of them (one node). With replicas: only those of replicas that are gone.
    */
   selectLeftovers?(runs: readonly RunRecord[]): Promise<RunRecord[]>;
+  /**
+   * Several replicas: concurrencyPolicy is decided in the store, with the claim, for the whole cluster
+   * (docs/replicas.md). Present only on such a ledger; the run manager then leaves the policy to it.
+   */
+  bindRuns?(runs: ClusterRuns): void;
+  /** A run ended, or a fire was dropped before it started: what it held in the store is freed. */
+  release?(record: Pick<RunRecord, 'id' | 'schedule'>): void;
+  /**
+   * Run now with a request id, on a ledger shared by replicas: the first claim of the id wins. Resolves
+   * with the run that holds it (`runId` is the caller's when it won) and its replica.
+   */
+  /**
+   * A `missed` record for a gap, on a ledger shared by replicas: true when this replica is to write it
+   * (no fire inside the gap was claimed, and no other replica recorded the gap). `runId` is the record's.
+   */
+  claimMissed?(gap: {
+    schedule: string;
+    first: string;
+    last: string;
+    runId: string;
+    specHash: string;
+  }): Promise<boolean>;
+  claimRequest?(request: {
+    requestId: string;
+    schedule: string;
+    runId: string;
+  }): Promise<{ runId: string; replica: string }>;
+}
+
+/** What a ledger shared by replicas asks of this replica's run manager. */
+export interface ClusterRuns {
+  /** The concurrencyPolicy of a loaded schedule. */
+  policyOf(schedule: string): JobSpec['concurrencyPolicy'] | undefined;
+  /** Whether a run is in progress here, or waiting here to start. */
+  isActive(runId: string, schedule: string): boolean;
+  /** Stop a run of this replica that a fire on another replica replaces (concurrencyPolicy Replace). */
+  cancel(runId: string, reason: string): void;
+}
+
+/** Whether a concurrency policy skipped a claimed fire (recorded `skipped` with the reason). */
+export function isSkippedByPolicy(err: unknown): err is SchedulerError {
+  return err instanceof SchedulerError && err.code === 'FIRE_SKIPPED_BY_POLICY';
 }
 
 /** Whether another replica claimed the fire: it is not started here, and not recorded here either. */

@@ -2,6 +2,8 @@
 import { countFiresBetween, iterateFires } from '../cron/fires.js';
 import { RESERVE_HORIZON_MS, type ScheduleFireRate } from '../history/journal-reserve.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
+import type { Logger } from '../shared/logger.js';
+import type { FireLedger } from './fire-ledger.js';
 
 /** The schedule's fires in the next RESERVE_HORIZON_MS from `now`, counted up to a limit (none while suspended). */
 export function rateFires(job: DesiredSchedule, now: Date): ScheduleFireRate {
@@ -20,4 +22,18 @@ export function rateFires(job: DesiredSchedule, now: Date): ScheduleFireRate {
       return count;
     },
   };
+}
+
+/** Size the fire journal's reserve for a day of these schedules' fires (docs/design/fire-journal.md). */
+export function reserveJournal(
+  journal: FireLedger,
+  jobs: Iterable<DesiredSchedule>,
+  now: Date,
+  logger: Logger,
+): void {
+  const rates = [...jobs].map((job) => rateFires(job, now));
+  void journal.reserveFor?.(rates).then((health) => {
+    if (health.problem !== undefined) logger.warn({ journal: health }, health.problem);
+    else logger.debug({ journal: health }, 'fire journal reserve sized');
+  });
 }

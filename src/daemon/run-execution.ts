@@ -5,7 +5,7 @@ import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { AttemptResult, runTask as RunTaskFn } from '../runtime/run-job.js';
 import type { Clock } from '../shared/clock.js';
 import { retryDelayMs } from './backoff.js';
-import { describeNotDurable, isClaimedElsewhere } from './fire-ledger.js';
+import { describeNotDurable, isClaimedElsewhere, isSkippedByPolicy } from './fire-ledger.js';
 import { buildInvocation, describeChain, type SecretSource } from './invocation.js';
 import type { RunRecorder } from './run-records.js';
 
@@ -62,7 +62,9 @@ export async function executeRun(run: ActiveRun, deps: RunExecutionDeps): Promis
   }
   // The fire is durable (ledger) before the process exists; usually it was made so before the instant.
   try {
-    await run.committed;
+    // A fire waiting for its schedule's slot on another replica (Queue, Replace) waits no longer than
+    // the run is wanted: shutdown or a replacement ends the wait, and it is recorded as never started.
+    await untilAborted(run.committed, signal);
     if (run.beforeStart && !signal.aborted) await run.beforeStart();
   } catch (err) {
     if (isClaimedElsewhere(err)) {
@@ -70,6 +72,12 @@ export async function executeRun(run: ActiveRun, deps: RunExecutionDeps): Promis
       log.debug({ scheduledAt: record.scheduledAt }, 'fire claimed by another replica');
       if (record.trigger === 'schedule')
         void deps.history.setLastScheduledAt(job.name, record.scheduledAt);
+      return;
+    }
+    if (isSkippedByPolicy(err)) {
+      // Another replica's run holds the schedule (concurrencyPolicy): this replica won the claim, so it records it.
+      const watermark = record.trigger === 'schedule' ? record.scheduledAt : undefined;
+      deps.recorder.finishUnstarted(record, 'skipped', err.message, watermark);
       return;
     }
     recordNotDurable(run, err, deps);
@@ -123,6 +131,29 @@ export async function executeRun(run: ActiveRun, deps: RunExecutionDeps): Promis
     { attempt: record.attempts.length, status: record.status, durationMs: record.durationMs },
     `run ${record.status}`,
   );
+}
+
+/** How long an aborted fire still waits to learn its claim's outcome (another replica may have won it). */
+const CLAIM_SETTLE_MS = 2_000;
+
+/**
+ * `promise`, or resolve once `signal` has aborted and the promise has not settled within CLAIM_SETTLE_MS
+ * after that (a claim settles within moments; a fire waiting for its slot may wait much longer).
+ */
+function untilAborted(promise: Promise<void>, signal: AbortSignal): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    let timer: NodeJS.Timeout | undefined;
+    const onAbort = (): void => {
+      timer = setTimeout(resolve, CLAIM_SETTLE_MS);
+      timer.unref();
+    };
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(resolve, reject).finally(() => {
+      clearTimeout(timer);
+      signal.removeEventListener('abort', onAbort);
+    });
+  });
 }
 
 /** The fire's intent did not become durable: it is not started, and is recorded missed, at error. */

@@ -11,10 +11,12 @@ import type { DueFires } from '../runtime/scheduler.js';
 import type { Clock } from '../shared/clock.js';
 import { buildAfterIntent, Downstreams } from './downstream.js';
 import { WaitingFires, type PendingFire } from './waiting-fires.js';
-import type { FireLedger } from './fire-ledger.js';
+import { isClaimedElsewhere, type FireLedger } from './fire-ledger.js';
 import type { SecretSource } from './invocation.js';
 import { executeRun, type ActiveRun, type RunExecutionDeps } from './run-execution.js';
 import { FireFactory } from './fire-factory.js';
+import { createClusterRuns } from './cluster-runs.js';
+import { recordMissedOnce } from './missed-once.js';
 import { PreparedFires, sleepUnlessAborted, type PreparedFire } from './prepared-fires.js';
 import { Notifier } from './run-notify.js';
 import { RunRecorder, type RunEvent } from './run-records.js';
@@ -109,6 +111,14 @@ export class RunManager {
       carryOut: (job, fire, plan, commit) => this.#carryOut(job, fire, plan, commit, undefined),
     });
     this.#waiting = new WaitingFires(this.#recorder);
+    // Several replicas: the ledger decides concurrencyPolicy for the cluster, with the claim.
+    this.#o.journal.bindRuns?.(
+      createClusterRuns({
+        jobs: this.#jobs,
+        active: this.#active,
+        waiting: (name) => this.#waiting.inFlight(name),
+      }),
+    );
     this.#exec = {
       clock,
       history,
@@ -161,6 +171,11 @@ export class RunManager {
     return this.#waiting.count(name);
   }
 
+  /** A new run id (sortable by creation time). */
+  newRunId(): string {
+    return this.#fires.newRunId();
+  }
+
   get runningCount(): number {
     return this.#running;
   }
@@ -210,7 +225,8 @@ export class RunManager {
       now: due.now,
     });
     const watermark = plan.watermark.toISOString();
-    if (plan.missed) this.#recorder.recordMissed(job, plan.missed);
+    if (plan.missed)
+      recordMissedOnce(this.#o.journal, this.#recorder, job, plan.missed, () => this.newRunId());
     if (plan.fire) {
       this.start(job.name, plan.fire, 'schedule', prepared.get(plan.fire.getTime()));
     } else {
@@ -227,6 +243,8 @@ export class RunManager {
           ready !== undefined && fire.record.id === ready.runId
             ? ready.committed
             : this.#fires.append([fire.intent]);
+        // Another replica runs it (and records it): not recorded here if it expires while waiting.
+        fire.committed.catch((err: unknown) => (fire.claimedElsewhere = isClaimedElsewhere(err)));
       }
       this.#waiting.enqueueCatchUps(job.name, fires);
       this.#startWaiting(job.name);
@@ -239,9 +257,10 @@ export class RunManager {
     scheduledAt: Date,
     trigger: FireTrigger,
     prepared?: PreparedFire,
+    givenRunId?: string,
   ): StartResult {
     const job = this.#jobs.get(name);
-    const runId = prepared?.runId ?? this.#fires.newRunId();
+    const runId = prepared?.runId ?? givenRunId ?? this.#fires.newRunId();
     if (!job) return { runId, outcome: 'skipped', reason: `schedule "${name}" is not loaded` };
     const fire = this.#fires.pending(job, scheduledAt, trigger, runId);
     const record = fire.record;
@@ -252,13 +271,7 @@ export class RunManager {
       this.#recorder.finishUnstarted(record, 'skipped', 'the daemon is shutting down', watermark);
       return { runId, outcome: 'skipped', reason: 'the daemon is shutting down' };
     }
-    const plan = planStart({
-      policy: job.spec,
-      trigger,
-      runId,
-      state: this.#startState(name),
-    });
-    return this.#carryOut(job, fire, plan, commit, watermark);
+    return this.#carryOut(job, fire, this.#planStart(job, trigger, runId), commit, watermark);
   }
 
   /** Start no fire from now on (shutdown begins); what waits is recorded by shutdown(). */
@@ -397,6 +410,7 @@ export class RunManager {
       })
       .finally(() => {
         set.delete(run);
+        this.#o.journal.release?.(record);
         if (set.size === 0 && this.#active.get(job.name) === set) this.#active.delete(job.name);
         this.#running -= 1;
         this.#startWaiting(job.name);
@@ -415,12 +429,7 @@ export class RunManager {
       while (defer <= 0) {
         const next = this.#waiting.releaseCatchUp(job, this.#inFlight(name), now);
         if (!next) break;
-        const plan = planStart({
-          policy: job.spec,
-          trigger: 'catchup',
-          runId: next.record.id,
-          state: this.#startState(name),
-        });
+        const plan = this.#planStart(job, 'catchup', next.record.id);
         this.#carryOut(job, next, plan, () => next.committed, undefined);
       }
       const queued = this.#waiting.releaseQueued(name, this.#inFlight(name).length === 0);
@@ -448,6 +457,12 @@ export class RunManager {
     }, ms);
     timer.unref();
     this.#retries.set(name, timer);
+  }
+
+  /** The start plan; with a ledger shared by replicas, concurrencyPolicy is the ledger's (only the cap is local). */
+  #planStart(job: DesiredSchedule, trigger: FireTrigger, runId: string): StartPlan {
+    if (this.#o.journal.bindRuns) return planSlot(this.#capState());
+    return planStart({ policy: job.spec, trigger, runId, state: this.#startState(job.name) });
   }
 
   /** What the start planner looks at for `name`. */

@@ -6,7 +6,7 @@ import { buildDefinitionsDocument, buildScheduleDefinition } from '../status/def
 import type { SnapshotCache } from '../status/snapshot-cache.js';
 import type { StatusSnapshot } from '../status/snapshot.js';
 import type { DaemonEvent } from './daemon-events.js';
-import type { StartResult } from './runs.js';
+import type { ManualStarter } from './manual-requests.js';
 
 export interface ServeStatusOptions {
   /** "HOST:PORT". */
@@ -21,7 +21,8 @@ export interface ServeStatusOptions {
   subscribe: (listener: (event: DaemonEvent) => void) => () => void;
   /** Enables "run now" with this bearer token; null: disabled. */
   triggerToken: string | null;
-  startManual: (name: string) => StartResult;
+  /** Run now, once per request id when one is given. */
+  startManual: ManualStarter;
 }
 
 /** Start the HTTP endpoint; resolves once it listens. */
@@ -50,7 +51,8 @@ export async function serveStatus(
       ? {
           trigger: {
             token: triggerToken,
-            start: (name: string) => (jobs.has(name) ? options.startManual(name) : undefined),
+            start: (name: string, requestId?: string) =>
+              jobs.has(name) ? options.startManual(name, requestId) : undefined,
           },
         }
       : {}),

@@ -13,6 +13,8 @@ export interface PendingFire {
   intent: FireIntent;
   /** Resolves when the intent is durable; rejects when it cannot be. */
   committed: Promise<void>;
+  /** Another replica won its claim: it runs and records the fire, so this one records nothing of it. */
+  claimedElsewhere?: boolean;
 }
 
 /** Keeps the fires that wait and lets them go in the order the planners say. */
@@ -63,7 +65,8 @@ export class WaitingFires {
       expired.push(head);
     }
     if (queue.length === 0) this.#catchUps.delete(job.name);
-    if (expired.length > 0) this.#recordExpired(job, expired);
+    const mine = expired.filter((fire) => fire.claimedElsewhere !== true);
+    if (mine.length > 0) this.#recordExpired(job, mine);
     return next;
   }
 

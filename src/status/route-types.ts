@@ -43,8 +43,11 @@ export interface TriggerResult {
 export interface TriggerOptions {
   /** The bearer token a request must carry. */
   token: string;
-  /** Start a manual run of `name` under its concurrency policy; undefined when no such schedule is loaded. */
-  start(name: string): TriggerResult | undefined;
+  /**
+   * Start a manual run of `name` under its concurrency policy, once per `requestId` when one is given;
+   * undefined when no such schedule is loaded.
+   */
+  start(name: string, requestId?: string): TriggerResult | Promise<TriggerResult> | undefined;
 }
 
 /** The masked definitions of the running schedules (not part of the status document). */

@@ -55,7 +55,7 @@ export function handleTriggerRequest(
   name: string,
   headers: IncomingHttpHeaders,
   options: TriggerOptions,
-): RouteResponse {
+): RouteResponse | Promise<RouteResponse> {
   const check = checkBearerToken(headers.authorization, options.token);
   if (check === 'missing') {
     return {
@@ -76,7 +76,30 @@ export function handleTriggerRequest(
       },
     };
   }
-  return answerTrigger(name, options.start(name));
+  const requestId = readRequestId(headers[REQUEST_ID_HEADER]);
+  if (requestId === false) {
+    return {
+      status: 400,
+      body: {
+        error: 'bad request',
+        message: `the ${REQUEST_ID_HEADER} header must be 1 to 200 printable ASCII characters`,
+      },
+    };
+  }
+  const result = options.start(name, requestId);
+  return result instanceof Promise
+    ? result.then((settled) => answerTrigger(name, settled))
+    : answerTrigger(name, result);
+}
+
+/** The header naming a run-now request: the same id starts one run, whichever replica it reaches. */
+export const REQUEST_ID_HEADER = 'idempotency-key';
+
+/** The request id, undefined when absent, false when malformed. */
+function readRequestId(header: string | string[] | undefined): string | undefined | false {
+  const value = Array.isArray(header) ? header[0] : header;
+  if (value === undefined) return undefined;
+  return /^[\x21-\x7e]{1,200}$/.test(value) ? value : false;
 }
 
 /**

@@ -212,10 +212,10 @@ describe('e2e: cronops on the PostgreSQL store', () => {
     const migrated = await cli(['store', 'migrate', '--store', url]);
     expect(migrated).toMatchObject({
       code: 0,
-      stdout: 'applied migration(s) 1, 2; store schema is at version 2\n',
+      stdout: 'applied migration(s) 1, 2, 3; store schema is at version 3\n',
     });
     expect((await cli(['store', 'migrate', '--store', url])).stdout).toBe(
-      'store schema is at version 2; nothing to apply\n',
+      'store schema is at version 3; nothing to apply\n',
     );
     const first = await cli(['store', 'import', '--state-dir', state, '--store', url, '--json']);
     expect(first.code).toBe(0);

@@ -207,4 +207,33 @@ describe('status/trigger', () => {
     expect(continued).not.toContain('100 Continue');
     expect(trigger.calls).toEqual(['backup', 'busy']);
   });
+
+  it('passes the Idempotency-Key on as the request id, waits for an answer that comes later, and refuses a malformed one', async () => {
+    const asked: (string | undefined)[] = [];
+    const trigger: TriggerOptions = {
+      token: TOKEN,
+      start: (_name, requestId) => {
+        asked.push(requestId);
+        return Promise.resolve({ runId: '01JP0000000000000000000009', outcome: 'started' });
+      },
+    };
+    const auth = { authorization: `Bearer ${TOKEN}` };
+    await expect(
+      handleTriggerRequest('backup', { ...auth, 'idempotency-key': 'deploy-42' }, trigger),
+    ).resolves.toEqual({
+      status: 202,
+      body: { runId: '01JP0000000000000000000009', outcome: 'started' },
+    });
+    expect(asked).toEqual(['deploy-42']);
+    expect(
+      handleTriggerRequest('backup', { ...auth, 'idempotency-key': 'two words' }, trigger),
+    ).toEqual({
+      status: 400,
+      body: {
+        error: 'bad request',
+        message: 'the idempotency-key header must be 1 to 200 printable ASCII characters',
+      },
+    });
+    expect(asked).toEqual(['deploy-42']);
+  });
 });

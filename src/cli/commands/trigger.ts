@@ -1,4 +1,5 @@
 // `cronops trigger NAME`: ask the running daemon to run a schedule now ("run now"), under its concurrency policy.
+import { randomUUID } from 'node:crypto';
 import { Option, type Command } from 'commander';
 import { SchedulerError } from '../../shared/errors.js';
 import { EXIT, writeErr, writeOut } from '../output.js';
@@ -12,6 +13,7 @@ import {
 interface TriggerFlags {
   url?: string;
   token?: string;
+  requestId?: string;
 }
 
 /** What the daemon answered, reduced to what the command prints. */
@@ -85,6 +87,12 @@ export function registerTriggerCommand(program: Command): Command {
         'the trigger token (prefer the variable: a flag shows in ps)',
       ).env('CRONOPS_TRIGGER_TOKEN'),
     )
+    .addOption(
+      new Option(
+        '--request-id <id>',
+        'names this request: the same id starts one run, whichever replica it reaches (default: a new id, so a retry of this command does not run twice)',
+      ),
+    )
     .addHelpText(
       'after',
       `
@@ -103,6 +111,7 @@ Examples:
           headers: {
             Accept: 'application/json',
             ...(flags.token ? { Authorization: `Bearer ${flags.token}` } : {}),
+            'Idempotency-Key': flags.requestId ?? randomUUID(),
           },
           signal: AbortSignal.timeout(10_000),
         });

@@ -2,14 +2,23 @@
 // database; the replica whose claim wins starts it, the others drop it. No leader: every replica races.
 import type pg from 'pg';
 import { pino } from 'pino';
-import type { FireLedger } from '../../daemon/fire-ledger.js';
+import type { ClusterRuns, FireLedger } from '../../daemon/fire-ledger.js';
 import type { FireIntent, JournalHealth } from '../../history/journal.js';
 import type { RunRecord } from '../../history/store.js';
+import type { SlotView } from '../../runtime/plan-cluster-start.js';
 import type { Clock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { computeClaimLead, type ClaimObservation } from './claim-lead.js';
-import { CLAIM_SQL, DB_NOW_SQL, OWN_CLAIMS_SQL } from './claim-sql.js';
+import {
+  CLAIM_SQL,
+  DB_NOW_SQL,
+  GAP_LOCK_CLASS,
+  MISSED_CLAIM_SQL,
+  OWN_CLAIMS_SQL,
+  REQUEST_CLAIM_SQL,
+} from './claim-sql.js';
+import { ConcurrencySlots, toSlotView } from './concurrency-slots.js';
 import { redactSecrets } from './connection.js';
 
 export interface PgFireLedgerOptions {
@@ -26,6 +35,8 @@ export interface PgFireLedgerOptions {
   offsetToleranceMs?: number;
   /** @default setTimeout-based */
   sleep?: (ms: number) => Promise<void>;
+  /** The replica lease: a concurrency slot not renewed for two leases is free again. @default 30000 */
+  leaseMs?: number;
 }
 
 /** The PostgreSQL ledger, plus what status and the reaper need. */
@@ -54,6 +65,27 @@ interface Waiting {
   reject: (err: unknown) => void;
 }
 
+/** A row of the claim statement. */
+interface ClaimRow {
+  runId: string;
+  won: boolean;
+  tooEarly: boolean;
+  slotRunId: string | null;
+  slotOwner: string | null;
+  slotNextRunId: string | null;
+  slotNextOwner: string | null;
+}
+
+/** What became of one fire's claim. */
+interface ClaimResult {
+  won: boolean;
+  tooEarly: boolean;
+  slot: SlotView;
+}
+
+/** A slot that must be looked at again (held by someone not known, maybe this fire). */
+const UNKNOWN_SLOT: SlotView = { holder: { runId: '', replica: 'unknown' }, next: null };
+
 /** Latencies kept for stats(). */
 const KEEP_LATENCIES = 10_000;
 
@@ -76,6 +108,7 @@ export function createPgFireLedger(options: PgFireLedgerOptions): PgFireLedger {
 
 class ClaimLedger implements PgFireLedger {
   readonly #o: Required<Omit<PgFireLedgerOptions, 'logger' | 'sleep'>>;
+  readonly #slots: ConcurrencySlots;
   readonly #logger: Logger;
   readonly #sleep: (ms: number) => Promise<void>;
   #batch: Waiting[] = [];
@@ -89,8 +122,14 @@ class ClaimLedger implements PgFireLedger {
   #observed = 0;
 
   constructor(options: PgFireLedgerOptions) {
-    this.#o = { maxLeadMs: 2000, offsetToleranceMs: 10, ...options };
+    this.#o = { maxLeadMs: 2000, offsetToleranceMs: 10, leaseMs: 30_000, ...options };
     this.#logger = options.logger ?? pino({ enabled: false });
+    this.#slots = new ConcurrencySlots({
+      pool: options.pool,
+      replicaId: options.replicaId,
+      leaseMs: this.#o.leaseMs,
+      logger: this.#logger,
+    });
     this.#sleep =
       options.sleep ?? ((ms) => new Promise((resolve) => setTimeout(resolve, Math.max(0, ms))));
   }
@@ -102,16 +141,16 @@ class ClaimLedger implements PgFireLedger {
    * be reached (the fire is not started: never twice).
    */
   append(intents: FireIntent[]): Promise<void> {
-    const claims = intents
-      .filter((intent) => intent.trigger !== 'manual')
-      .map(
-        (intent) =>
-          new Promise<void>((resolve, reject) => {
+    const claims = intents.map((intent) =>
+      intent.trigger === 'manual'
+        ? // Manual runs are started by the replica asked to (their run id, or request id, is their key),
+          // under the schedule's concurrency policy for the whole cluster.
+          this.#admit(intent, UNKNOWN_SLOT, () => Promise.resolve())
+        : new Promise<void>((resolve, reject) => {
             if (this.#batch.length === 0) setImmediate(() => void this.#flushBatch());
             this.#batch.push({ intent, resolve, reject });
           }),
-      );
-    // Manual runs are started by the replica asked to; their run id is their key.
+    );
     return Promise.all(claims).then(() => undefined);
   }
 
@@ -151,7 +190,65 @@ class ClaimLedger implements PgFireLedger {
   }
 
   close(): Promise<void> {
-    return Promise.resolve();
+    return this.#slots.close();
+  }
+
+  bindRuns(runs: ClusterRuns): void {
+    this.#slots.bind(runs);
+  }
+
+  release(record: Pick<RunRecord, 'id' | 'schedule'>): void {
+    this.#slots.release(record.id, record.schedule);
+  }
+
+  async claimMissed(gap: {
+    schedule: string;
+    first: string;
+    last: string;
+    runId: string;
+    specHash: string;
+  }): Promise<boolean> {
+    const client = await this.#o.pool.connect();
+    try {
+      await client.query('begin');
+      await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [
+        GAP_LOCK_CLASS,
+        gap.schedule,
+      ]);
+      const { rows } = await client.query<{ won: boolean }>(MISSED_CLAIM_SQL, [
+        gap.schedule,
+        gap.first,
+        gap.last,
+        gap.runId,
+        this.#o.replicaId,
+        gap.specHash,
+      ]);
+      await client.query('commit');
+      return rows[0]?.won === true;
+    } catch (error) {
+      await client.query('rollback').catch(() => undefined);
+      throw error;
+    } finally {
+      client.release();
+    }
+  }
+
+  async claimRequest(request: {
+    requestId: string;
+    schedule: string;
+    runId: string;
+  }): Promise<{ runId: string; replica: string }> {
+    const params = [request.requestId, request.schedule, request.runId, this.#o.replicaId];
+    const query = () =>
+      this.#o.pool.query<{ runId: string; replica: string }>(REQUEST_CLAIM_SQL, params);
+    // After a lost acknowledgement the statement is sent again: the run id says whether it was ours.
+    const { rows } = await query().catch((error: unknown) => {
+      if (!isConnectionLoss(error)) throw error;
+      return query();
+    });
+    const row = rows[0];
+    if (row === undefined) throw new Error(`request ${request.requestId} was not claimed`);
+    return row;
   }
 
   clockOffsetMs(): number {
@@ -174,7 +271,7 @@ class ClaimLedger implements PgFireLedger {
     const batch = this.#batch;
     this.#batch = [];
     if (batch.length === 0) return;
-    let results: Map<string, { won: boolean; tooEarly: boolean }>;
+    let results: Map<string, ClaimResult>;
     try {
       results = await this.#claim(batch.map((w) => w.intent));
       this.#healthy = true;
@@ -196,7 +293,11 @@ class ClaimLedger implements PgFireLedger {
     const early: Waiting[] = [];
     for (const waiting of batch) {
       const result = results.get(waiting.intent.runId);
-      if (result?.won) void this.#resolveAtInstant(waiting);
+      if (result?.won)
+        this.#admit(waiting.intent, result.slot, () => this.#atInstant(waiting.intent)).then(
+          waiting.resolve,
+          waiting.reject,
+        );
       else if (result?.tooEarly) early.push(waiting);
       else
         waiting.reject(
@@ -211,7 +312,7 @@ class ClaimLedger implements PgFireLedger {
   }
 
   /** The claim statement; after a lost acknowledgement, once more, recognising claims that are ours. */
-  async #claim(intents: FireIntent[]): Promise<Map<string, { won: boolean; tooEarly: boolean }>> {
+  async #claim(intents: FireIntent[]): Promise<Map<string, ClaimResult>> {
     const params = [
       intents.map((i) => i.schedule),
       intents.map((i) => i.scheduledAt),
@@ -220,9 +321,11 @@ class ClaimLedger implements PgFireLedger {
       intents.map((i) => i.specHash),
       this.#o.replicaId,
       this.#o.maxLeadMs / 1000,
+      intents.map((i) => this.#slots.policyOf(i.schedule)),
+      this.#slots.expirySeconds,
     ];
     const started = performance.now();
-    let rows: { runId: string; won: boolean; tooEarly: boolean }[];
+    let rows: ClaimRow[];
     let retried = false;
     try {
       rows = (await this.#o.pool.query(CLAIM_SQL, params)).rows;
@@ -243,7 +346,10 @@ class ClaimLedger implements PgFireLedger {
     if (this.#observations.length > KEEP_OBSERVATIONS) this.#observations.shift();
     this.#observed += 1;
     const results = new Map(
-      rows.map((row) => [row.runId, { won: row.won, tooEarly: row.tooEarly }]),
+      rows.map((row) => [
+        row.runId,
+        { won: row.won, tooEarly: row.tooEarly, slot: toSlotView(row) },
+      ]),
     );
     if (retried) {
       // A conflict may be our own first statement, committed before the connection dropped: the run id
@@ -251,20 +357,36 @@ class ClaimLedger implements PgFireLedger {
       const lost = rows.filter((row) => !row.won && !row.tooEarly).map((row) => row.runId);
       if (lost.length > 0) {
         const own = await this.#o.pool.query<{ runId: string }>(OWN_CLAIMS_SQL, [lost]);
-        for (const { runId } of own.rows) results.set(runId, { won: true, tooEarly: false });
+        // Whether the first statement took the slot is not known: it is looked at again at the instant.
+        for (const { runId } of own.rows)
+          results.set(runId, { won: true, tooEarly: false, slot: UNKNOWN_SLOT });
       }
     }
     return results;
   }
 
-  /** Resolve at the instant by the database's clock (later than the local one on a fast replica). */
-  async #resolveAtInstant(waiting: Waiting): Promise<void> {
+  /** The slot's decision; a store that cannot be reached means the fire is not started (never twice). */
+  #admit(intent: FireIntent, slot: SlotView, atInstant: () => Promise<void>): Promise<void> {
+    return this.#slots.admit(intent, slot, atInstant).catch((error: unknown) => {
+      if (error instanceof SchedulerError) throw error;
+      const message = redactSecrets(
+        error instanceof Error ? error.message : String(error),
+        this.#o.url,
+      );
+      throw new SchedulerError(
+        'FIRE_NOT_DURABLE',
+        `the concurrency slot could not be taken in the store: ${message}`,
+      );
+    });
+  }
+
+  /** Wait for the instant by the database's clock (later than the local one on a fast replica). */
+  async #atInstant(intent: FireIntent): Promise<void> {
     if (this.#offsetMs > this.#o.offsetToleranceMs) {
-      const due = Date.parse(waiting.intent.scheduledAt) + this.#offsetMs;
+      const due = Date.parse(intent.scheduledAt) + this.#offsetMs;
       const wait = due - this.#o.clock.now().getTime();
       if (wait > 0) await this.#sleep(wait);
     }
-    waiting.resolve();
   }
 
   /** Claims the database refused as early (this clock runs ahead): try again once it allows them. */

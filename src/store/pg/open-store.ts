@@ -83,6 +83,7 @@ export async function openPgStore(
     replicaId,
     clock: systemClock,
     logger: options.logger,
+    ...(options.leaseMs === undefined ? {} : { leaseMs: options.leaseMs }),
   });
   const membership = createReplicaMembership({
     pool,

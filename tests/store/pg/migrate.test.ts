@@ -99,7 +99,7 @@ describe('store/pg/migrate', () => {
       }),
     ).rejects.toMatchObject({
       code: 'STORE_SCHEMA_INCOMPATIBLE',
-      message: 'the store schema lacks migration(s) 1, 2: run "cronops store migrate"',
+      message: 'the store schema lacks migration(s) 1, 2, 3: run "cronops store migrate"',
     });
   });
 
