@@ -228,15 +228,16 @@ describe('e2e/dashboard-chain', { timeout: 60_000 }, () => {
     await page.goto(`${url}/#run=${running.id}`);
     // Nothing reloads the open view but the event stream: the step after it appears, then ends.
     await page.locator('#run-view .chain-steps li').nth(1).waitFor(WAIT);
-    await page.waitForFunction(
-      () =>
-        [...document.querySelectorAll('#run-view .chain-steps .badge')].every(
-          (badge) => badge.textContent === 'succeeded',
-        ),
-      null,
-      WAIT,
+    const expected = ['slow succeeded (open)', 'slow-next succeeded'];
+    const steps = await waitFor(
+      'both steps shown succeeded',
+      async () => {
+        const shown = await chainSteps(page);
+        return shown.join('|') === expected.join('|') ? shown : undefined;
+      },
+      WAIT.timeout,
     );
-    expect(await chainSteps(page)).toEqual(['slow succeeded (open)', 'slow-next succeeded']);
+    expect(steps).toEqual(expected);
   });
 
   it('shows no chain for a run of a schedule nothing runs after', async () => {

@@ -300,11 +300,20 @@ describe('e2e/disk', { timeout: 180_000 }, () => {
     );
     expect(refused.level).toBe(50);
     expect(refused.schedule).toBe('tick');
-    const ready = await readyz(url);
-    expect(ready.status).toBe(503);
-    expect(ready.reasons.join('; ')).toMatch(
-      /fire journal: the fire journal's reserve is exhausted/,
+    // The status follows the failed append within moments (the error line is written at once).
+    const ready = await waitFor(
+      '/readyz to name the journal',
+      async () => {
+        const answer = await readyz(url);
+        return /fire journal: the fire journal's reserve is exhausted/.test(
+          answer.reasons.join('; '),
+        )
+          ? answer
+          : undefined;
+      },
+      10_000,
     );
+    expect(ready.status).toBe(503);
     expect(startedRuns(d)).toEqual([]);
     await disk.free();
     const missed = await waitFor(
