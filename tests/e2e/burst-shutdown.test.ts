@@ -1,34 +1,17 @@
 // The real daemon: SIGTERM in the middle of a burst of fires due at one instant.
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  makeDirs,
-  manifest,
-  readRuns,
-  startDaemon,
-  waitFor,
-  writeManifest,
-  type RunningDaemon,
-} from './daemon-harness.js';
+import { describe, expect, it } from 'vitest';
+import { manifest, readRuns, waitFor, writeManifest, useDaemons } from './daemon-harness.js';
 
-const started: RunningDaemon[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const d of started.splice(0)) {
-    if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
-  }
-  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
-});
+const { setup, daemon } = useDaemons('cronops-burst-');
 
 const JOBS = 500;
 
 describe('e2e/burst-shutdown', { timeout: 180_000 }, () => {
   it('SIGTERM during a burst stops starting fires within a second, records every fire, exits 0', async () => {
-    const dirs = await makeDirs('cronops-burst-');
-    roots.push(dirs.root);
+    const dirs = await setup();
     const { dir, state, root } = dirs;
     const log = join(root, 'starts.log');
     // One future second of the day, far enough ahead for start-up on a loaded machine.
@@ -47,8 +30,7 @@ describe('e2e/burst-shutdown', { timeout: 180_000 }, () => {
       );
     }
     await writeManifest(dir, 'burst.yaml', ...docs);
-    const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
-    started.push(d);
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
     await waitFor('the daemon to start', () => d.output().includes('cronops started'), 60_000);
     expect(Date.now()).toBeLessThan(instant.getTime() - 500);
     await waitFor('the burst to begin', () => existsSync(log), 30_000);

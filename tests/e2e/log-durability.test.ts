@@ -1,27 +1,11 @@
 // The real daemon's log lines with stdout piped: none lost on SIGTERM mid-burst, no warning lost to kill -9.
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
-import {
-  makeDirs,
-  manifest,
-  readRuns,
-  startDaemon,
-  waitFor,
-  writeManifest,
-  type RunningDaemon,
-} from './daemon-harness.js';
+import { describe, expect, it } from 'vitest';
+import { manifest, readRuns, waitFor, writeManifest, useDaemons } from './daemon-harness.js';
 
-const started: RunningDaemon[] = [];
-const roots: string[] = [];
-
-afterEach(async () => {
-  for (const d of started.splice(0)) {
-    if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
-  }
-  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
-});
+const { setup, daemon } = useDaemons('cronops-logs-');
 
 interface LogLine {
   level: number;
@@ -42,8 +26,7 @@ const JOBS = 300;
 
 describe('e2e/log-durability', { timeout: 180_000 }, () => {
   it('SIGTERM during a burst: every recorded run has its "run started" and "run succeeded" lines', async () => {
-    const dirs = await makeDirs('cronops-logs-');
-    roots.push(dirs.root);
+    const dirs = await setup();
     const { dir, state, root } = dirs;
     const starts = join(root, 'starts.log');
     const instant = new Date(Math.ceil((Date.now() + 15_000) / 1000) * 1000);
@@ -60,8 +43,7 @@ describe('e2e/log-durability', { timeout: 180_000 }, () => {
         }),
       ),
     );
-    const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
-    started.push(d);
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
     await waitFor('the daemon to start', () => d.output().includes('cronops started'), 60_000);
     expect(Date.now()).toBeLessThan(instant.getTime() - 500);
     // Well into the burst: dozens of runs started, more being started.
@@ -98,8 +80,7 @@ describe('e2e/log-durability', { timeout: 180_000 }, () => {
   });
 
   it('kill -9 right after a warning: the warning is in the output', async () => {
-    const dirs = await makeDirs('cronops-logs-');
-    roots.push(dirs.root);
+    const dirs = await setup();
     const { dir, state } = dirs;
     // Info lines in flight around the warning: a few schedules firing every second.
     const noise = Array.from({ length: 20 }, (_, i) =>
@@ -115,8 +96,7 @@ describe('e2e/log-durability', { timeout: 180_000 }, () => {
         task: { shell: 'exit 3' },
       }),
     );
-    const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
-    started.push(d);
+    const d = daemon(['--dir', dir, '--state-dir', state, '--listen', 'off']);
     // The history records the failed attempt after the warning is logged: once it is there, so is the line.
     const failed = await waitFor(
       'the first attempt of flaky to be recorded failed',

@@ -1,19 +1,18 @@
 // Pipelines end to end: the real daemon runs `spec.after` chains with sub-second schedules, real processes and kill -9.
-import { readFile, rm } from 'node:fs/promises';
+import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { execa } from 'execa';
 import {
   CLI,
-  makeDirs,
   manifest,
   readRuns,
-  startDaemon,
   stopDaemon,
   waitFor,
   writeManifest,
   type RunningDaemon,
   type StoredRun,
+  useDaemons,
 } from './daemon-harness.js';
 
 /** A stored run with the fields `after` adds. */
@@ -23,19 +22,11 @@ type ChainRun = StoredRun & {
   logicalTime?: string;
 };
 
-const started: RunningDaemon[] = [];
-const roots: string[] = [];
-
-async function setup() {
-  const dirs = await makeDirs();
-  roots.push(dirs.root);
-  return dirs;
-}
+const daemons = useDaemons();
+const { setup } = daemons;
 
 function daemon(dir: string, state: string, listen = 'off') {
-  const d = startDaemon(['--dir', dir, '--state-dir', state, '--listen', listen]);
-  started.push(d);
-  return d;
+  return daemons.daemon(['--dir', dir, '--state-dir', state, '--listen', listen]);
 }
 
 /** The URL of a daemon started with --listen 127.0.0.1:0. */
@@ -54,13 +45,6 @@ const runsOf = async (state: string, name: string) => (await readRuns(state, nam
 /** The env a step sees, printed by the step itself. */
 const PRINT_LINK =
   'echo "up=$CRONOPS_UPSTREAM_SCHEDULE/$CRONOPS_UPSTREAM_RUN_ID/$CRONOPS_UPSTREAM_STATUS chain=$CRONOPS_CHAIN_ID logical=$CRONOPS_LOGICAL_TIME"';
-
-afterEach(async () => {
-  for (const d of started.splice(0)) {
-    if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill('SIGKILL');
-  }
-  for (const root of roots.splice(0)) await rm(root, { recursive: true, force: true });
-});
 
 describe('e2e/pipelines', { timeout: 90_000 }, () => {
   it('runs a three-step chain once per upstream run, passing the link, the chain id and the logical time', async () => {
