@@ -92,3 +92,26 @@ export function createStorePool(url: string, options: StorePoolOptions = {}): pg
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
+
+/**
+ * Run `work` in one transaction on one pooled client: committed when it resolves, rolled back when it
+ * throws (the error is passed on), the client released either way. `begin` may name an isolation level.
+ */
+export async function inTransaction<T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+  begin = 'begin',
+): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query(begin);
+    const result = await work(client);
+    await client.query('commit');
+    return result;
+  } catch (error) {
+    await client.query('rollback').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}

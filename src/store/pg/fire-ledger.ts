@@ -19,7 +19,7 @@ import {
   REQUEST_CLAIM_SQL,
 } from './claim-sql.js';
 import { ConcurrencySlots, toSlotView } from './concurrency-slots.js';
-import { redactSecrets } from './connection.js';
+import { inTransaction, redactSecrets } from './connection.js';
 
 export interface PgFireLedgerOptions {
   pool: pg.Pool;
@@ -208,9 +208,7 @@ class ClaimLedger implements PgFireLedger {
     runId: string;
     specHash: string;
   }): Promise<boolean> {
-    const client = await this.#o.pool.connect();
-    try {
-      await client.query('begin');
+    return inTransaction(this.#o.pool, async (client) => {
       await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [
         GAP_LOCK_CLASS,
         gap.schedule,
@@ -223,14 +221,8 @@ class ClaimLedger implements PgFireLedger {
         this.#o.replicaId,
         gap.specHash,
       ]);
-      await client.query('commit');
       return rows[0]?.won === true;
-    } catch (error) {
-      await client.query('rollback').catch(() => undefined);
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async claimRequest(request: {

@@ -21,7 +21,7 @@ import {
   type RunRecord,
 } from '../../history/store.js';
 import type { Logger } from '../../shared/logger.js';
-import { toStoreError } from './connection.js';
+import { inTransaction, toStoreError } from './connection.js';
 import {
   PRUNE_SQL,
   RUN_CHANNEL,
@@ -448,23 +448,19 @@ class PostgresHistoryStore implements PgHistoryStore {
   async #refresh(schedules: string[] | undefined): Promise<void> {
     const param = schedules ?? null;
     // One snapshot for the three reads: a run and the watermark written with it are seen together.
-    const client = await this.#pool.connect();
-    let counts, runs, states;
-    try {
-      await client.query('begin isolation level repeatable read read only');
-      counts = await client.query(SUMMARY_COUNTS_SQL, [param]);
-      runs = await client.query<{ record: RunRecord; replica: string | null }>(SUMMARY_RUNS_SQL, [
-        param,
-      ]);
-      states = await client.query<{ schedule: string; watermark: Date | null }>(SCHEDULES_SQL, [
-        param,
-      ]);
-      await client.query('commit');
-    } catch (error) {
-      client.release(true);
-      throw error;
-    }
-    client.release();
+    const { counts, runs, states } = await inTransaction(
+      this.#pool,
+      async (client) => ({
+        counts: await client.query(SUMMARY_COUNTS_SQL, [param]),
+        runs: await client.query<{ record: RunRecord; replica: string | null }>(SUMMARY_RUNS_SQL, [
+          param,
+        ]),
+        states: await client.query<{ schedule: string; watermark: Date | null }>(SCHEDULES_SQL, [
+          param,
+        ]),
+      }),
+      'begin isolation level repeatable read read only',
+    );
     const summaries = buildSummaries(counts.rows, runs.rows.map(fromRunRow));
     const names = new Set([...(schedules ?? []), ...summaries.keys()]);
     for (const row of states.rows) {

@@ -5,6 +5,7 @@ import { createFireJournal } from '../../history/journal.js';
 import { readHistoryOffline } from '../../history/read-offline.js';
 import type { RunRecord } from '../../history/store.js';
 import { SchedulerError } from '../../shared/errors.js';
+import { inTransaction } from './connection.js';
 import { toRunRow } from './history-sql.js';
 
 /** Runs inserted per statement. */
@@ -85,13 +86,11 @@ export async function importStateDir(pool: pg.Pool, stateDir: string): Promise<I
   } finally {
     await journal.close();
   }
-  const client = await pool.connect();
-  let inserted = 0;
-  try {
-    await client.query('begin');
+  const inserted = await inTransaction(pool, async (client) => {
+    let count = 0;
     for (let start = 0; start < runs.length; start += BATCH) {
       const batch = runs.slice(start, start + BATCH).map(toRunRow);
-      inserted += (await client.query(IMPORT_RUNS_SQL, [JSON.stringify(batch)])).rowCount ?? 0;
+      count += (await client.query(IMPORT_RUNS_SQL, [JSON.stringify(batch)])).rowCount ?? 0;
     }
     const entries = [...watermarks];
     await client.query(IMPORT_WATERMARKS_SQL, [
@@ -99,13 +98,8 @@ export async function importStateDir(pool: pg.Pool, stateDir: string): Promise<I
       entries.map(([, at]) => at),
     ]);
     await client.query("select pg_notify('cronops_run', json_build_object('r', 'import')::text)");
-    await client.query('commit');
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+    return count;
+  });
   return {
     schedules: new Set([...history.schedules, ...watermarks.keys()]).size,
     inserted,

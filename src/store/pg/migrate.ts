@@ -5,6 +5,7 @@ import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import type pg from 'pg';
 import { SchedulerError } from '../../shared/errors.js';
+import { inTransaction } from './connection.js';
 import {
   checkSchemaVersion,
   parseMigration,
@@ -54,9 +55,7 @@ export async function migrateStore(
   migrations: readonly Migration[],
   options: { codeVersion: string; appliedBy: string; apply?: boolean },
 ): Promise<MigrationResult> {
-  const client = await pool.connect();
-  try {
-    await client.query('begin');
+  return inTransaction(pool, async (client) => {
     await client.query('select pg_advisory_xact_lock($1)', [MIGRATION_LOCK_KEY]);
     await client.query('create schema if not exists cronops');
     await client.query(`create table if not exists cronops.schema_migration (
@@ -96,15 +95,9 @@ export async function migrateStore(
         ],
       );
     }
-    await client.query('commit');
     return {
       applied: verdict.pending.map((migration) => migration.version),
       version: verdict.version,
     };
-  } catch (error) {
-    await client.query('rollback').catch(() => undefined);
-    throw error;
-  } finally {
-    client.release();
-  }
+  });
 }
