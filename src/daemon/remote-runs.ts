@@ -1,16 +1,12 @@
 // Other replicas' runs as this daemon's events: each notification names a run another replica wrote; its
 // record is read back and published like a local run, so /api/v1/events on any replica shows them all.
-import type { Logger } from 'pino';
 import type { HistoryStore, RunRecord, RunStatus } from '../history/store.js';
+import type { Logger } from '../shared/logger.js';
+import type { RemoteRunEvent } from '../store/pg/history-store.js';
 import type { RunEvent } from './run-records.js';
 
 /** A run another replica wrote, as the store's notification names it. */
-export interface RemoteRunNotice {
-  replica: string;
-  schedule: string;
-  runId: string;
-  status: string;
-}
+export type RemoteRunNotice = RemoteRunEvent;
 
 /** Subscribe to other replicas' runs; returns the unsubscribe function. */
 export type SubscribeRemoteRuns = (listener: (notice: RemoteRunNotice) => void) => () => unknown;
