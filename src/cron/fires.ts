@@ -254,3 +254,27 @@ export function countFiresBetween(
     ? { count: 0 }
     : { count, first: new Date(first), last: new Date(last) };
 }
+
+/**
+ * The newest `limit` fires in (afterMs, untilMs], oldest first. Looks back from `untilMs` over a window
+ * that doubles until it holds enough, so a year-long gap of every-second fires is never walked whole.
+ */
+export function newestFires(
+  schedule: CompiledSchedule,
+  timeZone: string,
+  afterMs: number,
+  untilMs: number,
+  limit: number,
+): Date[] {
+  let span = schedule.kind === 'every' ? schedule.everyMs * (limit + 1) : 1_000 * (limit + 1);
+  for (;;) {
+    const from = Math.max(afterMs, untilMs - span);
+    const fires: Date[] = [];
+    for (const ms of iterateMs(schedule, timeZone, from)) {
+      if (ms > untilMs) break;
+      fires.push(new Date(ms));
+    }
+    if (fires.length >= limit || from === afterMs) return fires.slice(-limit);
+    span *= 4;
+  }
+}

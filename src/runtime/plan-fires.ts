@@ -1,8 +1,9 @@
 // The fire planner: whether the instants of a schedule that came due run, as catch-up or missed. Pure.
 import { toActiveWindow } from '../cron/active-window.js';
-import { countFiresBetween, iterateFires } from '../cron/fires.js';
+import { countFiresBetween, newestFires } from '../cron/fires.js';
 import type { CompiledSchedule } from '../cron/types.js';
 import type { JobSpec } from '../manifest/schema.js';
+import { narrowGap } from './plan-missed.js';
 
 /** The policies of a schedule that decide its fires (a subset of its resolved spec). */
 export type FirePolicy = Pick<
@@ -36,6 +37,14 @@ export interface MissedGap {
   last: Date;
   /** Why they do not run, in words for the history. */
   reason: string;
+  /** What the reason says, to say it again of a narrower gap (plan-missed.ts). */
+  because?: MissedBecause;
+}
+
+/** Why fires were missed: too late for startingDeadline, or passed over by the catchUp policy. */
+export interface MissedBecause {
+  why: MissedWhy;
+  deadlineMs: number;
 }
 
 /** What to do with a gap of due instants. */
@@ -48,6 +57,11 @@ export interface DuePlan {
   catchUp: Date[];
   /** Instants that do not run. */
   missed?: MissedGap;
+  /**
+   * Instants of `claimed` that came past startingDeadline: not started, and not part of `missed`
+   * either (their fire is durable already, so each is recorded on its own, under its own run id).
+   */
+  lateClaimed?: Date[];
   /** Why nothing happens at all: the schedule is suspended, or the instants are outside its window. */
   ignored?: 'suspended' | 'inactive';
 }
@@ -59,6 +73,13 @@ export interface PlanDueInput {
   /** `catchup` for a gap found at start-up or after a step forward; `schedule` from the fire loop. */
   trigger: 'schedule' | 'catchup';
   now: Date;
+  /**
+   * Instants of the gap whose fire is durable already: made durable (claimed, with replicas) ahead of
+   * the instant, before a late wake-up handed them out with others. They are never dropped: within
+   * startingDeadline they start (as regular fire or catch-up), past it they are `lateClaimed`, and they
+   * are never inside `missed` (a claim of this replica's with no run and no record would be lost).
+   */
+  claimed?: readonly Date[];
 }
 
 /** Whether the clock fires `at` at all: not suspended, and within activeFrom/activeUntil. */
@@ -93,21 +114,25 @@ export function planDueFires(input: PlanDueInput): DuePlan {
   }
   const deadline = policy.startingDeadline;
   const inTime = (at: Date): boolean => isWithinDeadline(at, deadline, now);
+  const claimed = (input.claimed ?? []).filter(
+    (at) =>
+      at.getTime() >= gap.first.getTime() &&
+      at.getTime() <= gap.last.getTime() &&
+      isFireable(policy, at),
+  );
+  if (claimed.length > 0 && (gap.count > 1 || input.trigger === 'catchup'))
+    return planWithClaimed(input, gap, claimed);
   if (gap.count === 1 && input.trigger === 'schedule') {
+    if (claimed.length > 0 && !inTime(gap.first))
+      return { watermark: last, catchUp: [], lateClaimed: [gap.first] };
     if (inTime(gap.first)) return { watermark: last, fire: gap.first, catchUp: [] };
     return {
       watermark: last,
       catchUp: [],
-      missed: { ...gap, reason: describeMissed(gap, 'deadline', deadline) },
+      missed: toMissedGap(gap, { why: 'deadline', deadlineMs: deadline }),
     };
   }
-  const catchUp: Date[] = [];
-  if (policy.catchUp === 'latest') {
-    if (inTime(gap.last)) catchUp.push(gap.last);
-  } else if (policy.catchUp === 'all') {
-    const from = Math.max(gap.first.getTime() - 1, now.getTime() - deadline - 1);
-    catchUp.push(...findNewestFires(compiled, policy, from, gap.last.getTime(), CATCH_UP_LIMIT));
-  }
+  const catchUp = pickCatchUp(input, gap);
   const missedCount = gap.count - catchUp.length;
   if (missedCount <= 0) return { watermark: last, catchUp };
   const missedLast = catchUp[0]
@@ -125,8 +150,56 @@ export function planDueFires(input: PlanDueInput): DuePlan {
   return {
     watermark: last,
     catchUp,
-    missed: { ...missedGap, reason: describeMissed(missedGap, why, deadline) },
+    missed: toMissedGap(missedGap, { why, deadlineMs: deadline }),
   };
+}
+
+/** The instants of a gap that `catchUp` starts: the newest within startingDeadline (`latest`, `all`). */
+function pickCatchUp(input: PlanDueInput, gap: DueGap): Date[] {
+  const { compiled, policy, now } = input;
+  const deadline = policy.startingDeadline;
+  if (policy.catchUp === 'latest')
+    return isWithinDeadline(gap.last, deadline, now) ? [gap.last] : [];
+  if (policy.catchUp !== 'all') return [];
+  const from = Math.max(gap.first.getTime() - 1, now.getTime() - deadline - 1);
+  return newestFires(compiled, policy.timezone, from, gap.last.getTime(), CATCH_UP_LIMIT);
+}
+
+/**
+ * A gap holding instants already made durable: `catchUp` picks as usual, the claimed instants within
+ * startingDeadline join its catch-up, those past it are `lateClaimed`, and the missed record covers the
+ * rest (plan-missed.ts).
+ */
+function planWithClaimed(input: PlanDueInput, gap: DueGap, claimed: readonly Date[]): DuePlan {
+  const { compiled, policy, now } = input;
+  const deadline = policy.startingDeadline;
+  const picked = pickCatchUp(input, gap);
+  const starting = new Map(picked.map((at) => [at.getTime(), at]));
+  const lateClaimed: Date[] = [];
+  for (const at of claimed) {
+    if (starting.has(at.getTime())) continue;
+    if (isWithinDeadline(at, deadline, now)) starting.set(at.getTime(), at);
+    else lateClaimed.push(at);
+  }
+  const catchUp = [...starting.values()].sort((a, b) => a.getTime() - b.getTime());
+  const plan: DuePlan = {
+    watermark: input.due.last,
+    catchUp,
+    ...(lateClaimed.length > 0 ? { lateClaimed } : {}),
+  };
+  const held = [...catchUp, ...lateClaimed].map((at) => ({ from: at, to: at }));
+  const rest = narrowGap(compiled, policy.timezone, gap, held);
+  if (rest === undefined) return plan;
+  // The reason as for a gap without claimed instants (below in planDueFires).
+  const why: MissedWhy =
+    picked.length === 0 && !isWithinDeadline(gap.last, deadline, now)
+      ? 'deadline'
+      : policy.catchUp === 'all'
+        ? isWithinDeadline(rest.last, deadline, now)
+          ? 'limit'
+          : 'deadline'
+        : policy.catchUp;
+  return { ...plan, missed: toMissedGap(rest, { why, deadlineMs: deadline }) };
 }
 
 /** Whether an instant may still start at `now`: it is at most startingDeadline late. */
@@ -136,17 +209,27 @@ export function isWithinDeadline(at: Date, deadlineMs: number, now: Date): boole
 
 /** Why a catch-up instant that waited in its queue did not start. */
 export function describeExpiredCatchUp(at: Date, deadlineMs: number): MissedGap {
+  return toMissedGap({ count: 1, first: at, last: at }, { why: 'deadline', deadlineMs });
+}
+
+export type MissedWhy = 'deadline' | 'limit' | 'latest' | 'none' | 'all';
+
+/** A missed gap with its reason. */
+export function toMissedGap(
+  gap: Omit<MissedGap, 'reason' | 'because'>,
+  because: MissedBecause,
+): MissedGap {
+  const { count, first, last } = gap;
   return {
-    count: 1,
-    first: at,
-    last: at,
-    reason: describeMissed({ count: 1, first: at, last: at }, 'deadline', deadlineMs),
+    count,
+    first,
+    last,
+    reason: describeMissed(gap, because.why, because.deadlineMs),
+    because,
   };
 }
 
-type MissedWhy = 'deadline' | 'limit' | 'latest' | 'none' | 'all';
-
-/** Why fires were missed: too late for startingDeadline, or passed over by the catchUp policy. */
+/** Why fires were missed, in words. */
 function describeMissed(
   gap: Omit<MissedGap, 'reason'>,
   why: MissedWhy,
@@ -182,30 +265,12 @@ function findPreviousFire(
   at: Date,
   floor: Date,
 ): Date {
-  const [previous] = findNewestFires(compiled, policy, floor.getTime() - 1, at.getTime() - 1, 1);
+  const [previous] = newestFires(
+    compiled,
+    policy.timezone,
+    floor.getTime() - 1,
+    at.getTime() - 1,
+    1,
+  );
   return previous ?? floor;
-}
-
-/**
- * The newest `limit` fires in (afterMs, untilMs], oldest first. Looks back from `untilMs` over a window
- * that doubles until it holds enough, so a year-long gap of every-second fires is never walked whole.
- */
-function findNewestFires(
-  compiled: CompiledSchedule,
-  policy: FirePolicy,
-  afterMs: number,
-  untilMs: number,
-  limit: number,
-): Date[] {
-  let span = compiled.kind === 'every' ? compiled.everyMs * (limit + 1) : 1_000 * (limit + 1);
-  for (;;) {
-    const from = Math.max(afterMs, untilMs - span);
-    const fires: Date[] = [];
-    for (const at of iterateFires(compiled, policy.timezone, new Date(from))) {
-      if (at.getTime() > untilMs) break;
-      fires.push(at);
-    }
-    if (fires.length >= limit || from === afterMs) return fires.slice(-limit);
-    span *= 4;
-  }
 }

@@ -42,6 +42,7 @@ function describePlan(plan: ReturnType<typeof planDueFires>) {
       reason: plan.missed.reason,
     },
     ignored: plan.ignored,
+    lateClaimed: plan.lateClaimed?.map((at) => at.toISOString()),
   };
 }
 
@@ -253,8 +254,84 @@ describe('runtime/plan-fires', () => {
         },
       },
     },
-  ])('$rule', ({ schedule, policy: p, due, trigger, now, plan }) => {
+    {
+      rule: 'a late wake-up with a claimed instant: it starts (catch-up) beside the newest; the rest is missed',
+      schedule: '*/1 * * * * *',
+      policy: policy(),
+      due: ['2026-03-01T12:00:00Z', '2026-03-01T12:00:02Z', 3],
+      claimed: ['2026-03-01T12:00:00Z'],
+      trigger: 'schedule' as const,
+      now: '2026-03-01T12:00:02.500Z',
+      plan: {
+        watermark: '2026-03-01T12:00:02.000Z',
+        catchUp: ['2026-03-01T12:00:00.000Z', '2026-03-01T12:00:02.000Z'],
+        missed: {
+          count: 1,
+          first: '2026-03-01T12:00:01.000Z',
+          last: '2026-03-01T12:00:01.000Z',
+          reason:
+            'the fire at 2026-03-01T12:00:01.000Z was passed over: catchUp latest starts only the newest fire of a gap',
+        },
+      },
+    },
+    {
+      rule: 'a claimed instant past startingDeadline is recorded on its own, outside the missed gap',
+      schedule: '*/1 * * * * *',
+      policy: policy({ startingDeadline: 1000 }),
+      due: ['2026-03-01T12:00:00Z', '2026-03-01T12:00:05Z', 6],
+      claimed: ['2026-03-01T12:00:00Z'],
+      trigger: 'schedule' as const,
+      now: '2026-03-01T12:00:05.200Z',
+      plan: {
+        watermark: '2026-03-01T12:00:05.000Z',
+        catchUp: ['2026-03-01T12:00:05.000Z'],
+        lateClaimed: ['2026-03-01T12:00:00.000Z'],
+        missed: {
+          count: 4,
+          first: '2026-03-01T12:00:01.000Z',
+          last: '2026-03-01T12:00:04.000Z',
+          reason:
+            '4 fires from 2026-03-01T12:00:01.000Z to 2026-03-01T12:00:04.000Z were passed over: catchUp latest starts only the newest fire of a gap',
+        },
+      },
+    },
+    {
+      rule: 'a single claimed instant past startingDeadline is not missed: it is recorded on its own',
+      schedule: '0 * * * *',
+      policy: policy({ startingDeadline: 10_000 }),
+      due: ['2026-03-01T11:00:00Z', '2026-03-01T11:00:00Z', 1],
+      claimed: ['2026-03-01T11:00:00Z'],
+      trigger: 'schedule' as const,
+      now: '2026-03-01T12:00:00Z',
+      plan: {
+        watermark: '2026-03-01T11:00:00.000Z',
+        catchUp: [],
+        lateClaimed: ['2026-03-01T11:00:00.000Z'],
+      },
+    },
+    {
+      rule: 'catchUp none still starts a claimed instant within startingDeadline',
+      schedule: '*/1 * * * * *',
+      policy: policy({ catchUp: 'none' }),
+      due: ['2026-03-01T12:00:00Z', '2026-03-01T12:00:03Z', 4],
+      claimed: ['2026-03-01T12:00:01Z'],
+      trigger: 'schedule' as const,
+      now: '2026-03-01T12:00:03.100Z',
+      plan: {
+        watermark: '2026-03-01T12:00:03.000Z',
+        catchUp: ['2026-03-01T12:00:01.000Z'],
+        missed: {
+          count: 3,
+          first: '2026-03-01T12:00:00.000Z',
+          last: '2026-03-01T12:00:03.000Z',
+          reason:
+            '3 fires from 2026-03-01T12:00:00.000Z to 2026-03-01T12:00:03.000Z were passed over: catchUp none starts no fire of a gap',
+        },
+      },
+    },
+  ])('$rule', ({ schedule, policy: p, due, trigger, now, plan, ...row }) => {
     const [first, last, count] = due as [string, string, number];
+    const claimed = 'claimed' in row ? (row.claimed as string[]).map(d) : undefined;
     expect(
       describePlan(
         planDueFires({
@@ -263,11 +340,17 @@ describe('runtime/plan-fires', () => {
           due: { first: d(first), last: d(last), count },
           trigger,
           now: d(now),
+          ...(claimed ? { claimed } : {}),
         }),
       ),
-    ).toEqual({ fire: undefined, missed: undefined, ignored: undefined, ...plan });
+    ).toEqual({
+      fire: undefined,
+      missed: undefined,
+      ignored: undefined,
+      lateClaimed: undefined,
+      ...plan,
+    });
   });
-
   it.each([
     { at: '2026-03-01T12:00:00Z', p: policy(), fireable: true },
     { at: '2026-03-01T12:00:00Z', p: policy({ suspend: true }), fireable: false },
