@@ -3,6 +3,7 @@ import type { FireIntent, JournalHealth } from '../history/journal.js';
 import type { ScheduleFireRate } from '../history/journal-reserve.js';
 import type { RunRecord } from '../history/store.js';
 import type { JobSpec } from '../manifest/schema.js';
+import type { GapBounds, HeldRange } from '../runtime/plan-missed.js';
 import { SchedulerError } from '../shared/errors.js';
 
 /**
@@ -41,20 +42,24 @@ export interface FireLedger {
   /** A run ended, or a fire was dropped before it started: what it held in the store is freed. */
   release?(record: Pick<RunRecord, 'id' | 'schedule'>): void;
   /**
+   * A `missed` record for a gap, on a ledger shared by replicas: what of the gap this replica is to record
+   * (`narrow` of what the store holds of it already: claimed instants, other replicas' missed records),
+   * or undefined when nothing is left or another replica recorded it. `runId` is the record's.
+   */
+  claimMissed?(
+    gap: { schedule: string; first: string; last: string; runId: string; specHash: string },
+    narrow: (held: readonly HeldRange[]) => GapBounds | undefined,
+  ): Promise<GapBounds | undefined>;
+  /**
+   * On a ledger shared by replicas: which of these run ids hold a claim (a statement that committed
+   * though its acknowledgement was lost); rejects while the store cannot be reached. Its presence means
+   * a fire that could not be claimed joins its schedule's gap (daemon/claim-gaps.ts).
+   */
+  ownClaims?(runIds: string[]): Promise<Set<string>>;
+  /**
    * Run now with a request id, on a ledger shared by replicas: the first claim of the id wins. Resolves
    * with the run that holds it (`runId` is the caller's when it won) and its replica.
    */
-  /**
-   * A `missed` record for a gap, on a ledger shared by replicas: true when this replica is to write it
-   * (no fire inside the gap was claimed, and no other replica recorded the gap). `runId` is the record's.
-   */
-  claimMissed?(gap: {
-    schedule: string;
-    first: string;
-    last: string;
-    runId: string;
-    specHash: string;
-  }): Promise<boolean>;
   claimRequest?(request: {
     requestId: string;
     schedule: string;

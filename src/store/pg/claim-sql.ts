@@ -62,26 +62,32 @@ values ($1, $2, $3, $4)
 on conflict (request_id) do update set request_id = m.request_id
 returning m.run_id as "runId", m.owner as replica`;
 
+/** Claims and missed records read for one gap at most (a gap holding more is not recorded missed). */
+export const HELD_LIMIT = 10_000;
+
 /** Advisory lock class under which one schedule's gaps are decided one at a time (with the schedule's hash). */
 export const GAP_LOCK_CLASS = 471_100_002;
 
 /**
- * A `missed` record for the gap [$2, $3] of schedule $1 ($4 its run id, $5 this replica, $6 spec hash):
- * claims the gap's last instant, unless a fire inside the gap was claimed already (a replica was running
- * then, and the gap is not one) or another replica recorded a gap overlapping it. Run inside a transaction holding the
- * schedule's gap lock, so that replicas that found overlapping gaps decide one after another.
+ * What of schedule $1's gap [$2, $3] is held already: claimed instants (`from` = `to`) and the ranges of
+ * `missed` records overlapping it. Read inside a transaction holding the schedule's gap lock; at most
+ * HELD_LIMIT + 1 rows.
+ */
+export const HELD_IN_GAP_SQL = `
+select coalesce(covers_from, scheduled_at) as "from", scheduled_at as "to"
+from cronops.fire_claim
+where schedule = $1 and scheduled_at >= $2::timestamptz
+  and (scheduled_at <= $3::timestamptz or (trigger = 'missed' and covers_from <= $3::timestamptz))
+order by scheduled_at
+limit ${HELD_LIMIT + 1}`;
+
+/**
+ * A `missed` record for the gap [$2, $3] of schedule $1 ($4 its run id, $5 this replica, $6 spec hash),
+ * narrowed already to what nobody holds (HELD_IN_GAP_SQL): claims the gap's last instant, covering the
+ * gap from its first. Refused only when that instant was claimed since the read.
  */
 export const MISSED_CLAIM_SQL = `
-with inside as (
-  select 1 from cronops.fire_claim
-  where schedule = $1 and scheduled_at >= $2::timestamptz
-    and (scheduled_at <= $3::timestamptz or (trigger = 'missed' and covers_from <= $3::timestamptz))
-  limit 1
-), ins as (
-  insert into cronops.fire_claim (schedule, scheduled_at, run_id, owner, trigger, spec_hash, covers_from)
-  select $1, $3::timestamptz, $4, $5, 'missed', $6, $2::timestamptz
-  where not exists (select 1 from inside)
-  on conflict do nothing
-  returning run_id
-)
-select exists (select 1 from ins) as won`;
+insert into cronops.fire_claim (schedule, scheduled_at, run_id, owner, trigger, spec_hash, covers_from)
+values ($1, $3::timestamptz, $4, $5, 'missed', $6, $2::timestamptz)
+on conflict do nothing
+returning run_id`;

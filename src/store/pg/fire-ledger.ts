@@ -6,6 +6,7 @@ import type { ClusterRuns, FireLedger } from '../../daemon/fire-ledger.js';
 import type { FireIntent, JournalHealth } from '../../history/journal.js';
 import type { RunRecord } from '../../history/store.js';
 import type { SlotView } from '../../runtime/plan-cluster-start.js';
+import type { GapBounds, HeldRange } from '../../runtime/plan-missed.js';
 import type { Clock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -14,6 +15,8 @@ import {
   CLAIM_SQL,
   DB_NOW_SQL,
   GAP_LOCK_CLASS,
+  HELD_IN_GAP_SQL,
+  HELD_LIMIT,
   MISSED_CLAIM_SQL,
   OWN_CLAIMS_SQL,
   REQUEST_CLAIM_SQL,
@@ -201,28 +204,43 @@ class ClaimLedger implements PgFireLedger {
     this.#slots.release(record.id, record.schedule);
   }
 
-  async claimMissed(gap: {
-    schedule: string;
-    first: string;
-    last: string;
-    runId: string;
-    specHash: string;
-  }): Promise<boolean> {
+  async claimMissed(
+    gap: { schedule: string; first: string; last: string; runId: string; specHash: string },
+    narrow: (held: readonly HeldRange[]) => GapBounds | undefined,
+  ): Promise<GapBounds | undefined> {
     return inTransaction(this.#o.pool, async (client) => {
       await client.query('select pg_advisory_xact_lock($1, hashtext($2))', [
         GAP_LOCK_CLASS,
         gap.schedule,
       ]);
-      const { rows } = await client.query<{ won: boolean }>(MISSED_CLAIM_SQL, [
-        gap.schedule,
-        gap.first,
-        gap.last,
-        gap.runId,
-        this.#o.replicaId,
-        gap.specHash,
-      ]);
-      return rows[0]?.won === true;
+      // A regular claim of the narrowed gap's last instant may land between the read and the insert:
+      // read again and narrow again (each statement sees what was committed before it).
+      for (let round = 0; round < 3; round += 1) {
+        const held = await client.query<HeldRange>(HELD_IN_GAP_SQL, [
+          gap.schedule,
+          gap.first,
+          gap.last,
+        ]);
+        if (held.rows.length > HELD_LIMIT) return undefined;
+        const rest = narrow(held.rows);
+        if (rest === undefined) return undefined;
+        const inserted = await client.query(MISSED_CLAIM_SQL, [
+          gap.schedule,
+          rest.first.toISOString(),
+          rest.last.toISOString(),
+          gap.runId,
+          this.#o.replicaId,
+          gap.specHash,
+        ]);
+        if (inserted.rowCount === 1) return rest;
+      }
+      return undefined;
     });
+  }
+
+  async ownClaims(runIds: string[]): Promise<Set<string>> {
+    const { rows } = await this.#o.pool.query<{ runId: string }>(OWN_CLAIMS_SQL, [runIds]);
+    return new Set(rows.map((row) => row.runId));
   }
 
   async claimRequest(request: {
