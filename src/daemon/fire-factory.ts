@@ -5,17 +5,20 @@ import type { RunRecord } from '../history/store.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { FireTrigger } from '../runtime/plan-fires.js';
 import type { Clock } from '../shared/clock.js';
-import type { FireLedger } from './fire-ledger.js';
+import { isNotDurable, type FireLedger } from './fire-ledger.js';
 import type { PendingFire } from './waiting-fires.js';
 
 export class FireFactory {
   readonly #clock: Clock;
   readonly #ledger: FireLedger;
   readonly #ulid = monotonicFactory();
+  readonly #onAnswered: (() => void) | undefined;
 
-  constructor(clock: Clock, ledger: FireLedger) {
+  /** `onAnswered`: the ledger answered an append (claimed here or elsewhere, or refused by policy). */
+  constructor(clock: Clock, ledger: FireLedger, onAnswered?: () => void) {
     this.#clock = clock;
     this.#ledger = ledger;
+    this.#onAnswered = onAnswered;
   }
 
   /** A new run id: sortable by creation time. */
@@ -60,7 +63,9 @@ export class FireFactory {
   /** Append to the ledger; the promise may reject (FIRE_NOT_DURABLE), and whoever awaits it handles that. */
   append(intents: FireIntent[]): Promise<void> {
     const committed = this.#ledger.append(intents);
-    committed.catch(() => undefined);
+    const answered = this.#onAnswered;
+    if (answered === undefined) committed.catch(() => undefined);
+    else committed.then(answered, (err: unknown) => (isNotDurable(err) ? undefined : answered()));
     return committed;
   }
 }

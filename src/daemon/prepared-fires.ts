@@ -1,4 +1,8 @@
 // Fires made durable ahead of their instant, so that starting the process at the instant waits for nothing.
+import type { FireIntent } from '../history/journal.js';
+import type { DesiredSchedule } from '../reconcile/desired.js';
+import { isFireable } from '../runtime/plan-fires.js';
+import type { FireFactory } from './fire-factory.js';
 
 /** A fire whose intent was appended to the ledger before its instant. */
 export interface PreparedFire {
@@ -18,6 +22,33 @@ export class PreparedFires {
     let fires = this.#bySchedule.get(schedule);
     if (fires === undefined) this.#bySchedule.set(schedule, (fires = new Map()));
     fires.set(at.getTime(), fire);
+  }
+
+  /**
+   * Make upcoming fires durable before their instant (one ledger write for the whole batch), so that
+   * starting the process at the instant waits for nothing.
+   */
+  prepare(
+    items: readonly { name: string; at: Date }[],
+    jobOf: (name: string) => DesiredSchedule | undefined,
+    fires: FireFactory,
+  ): void {
+    const intents: FireIntent[] = [];
+    for (const { name, at } of items) {
+      const job = jobOf(name);
+      if (!job || !isFireable(job.spec, at)) continue;
+      // Prepared already (the schedule was updated or re-set before its instant): its claim stands.
+      if (this.has(name, at)) continue;
+      intents.push(fires.intent(job, fires.newRunId(), at, 'schedule'));
+    }
+    // One append per fire, in one turn of the event loop: the ledger writes them together (one fsync,
+    // one claim statement) and each fire learns its own outcome (a claim can be lost to another replica).
+    for (const intent of intents) {
+      this.add(intent.schedule, new Date(intent.scheduledAt), {
+        runId: intent.runId,
+        committed: fires.append([intent]),
+      });
+    }
   }
 
   /** Whether `schedule` has a fire prepared for `at` (preparing it again would claim it twice). */

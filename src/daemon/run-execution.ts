@@ -5,7 +5,12 @@ import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { AttemptResult, runTask as RunTaskFn } from '../runtime/run-job.js';
 import type { Clock } from '../shared/clock.js';
 import { retryDelayMs } from './backoff.js';
-import { describeNotDurable, isClaimedElsewhere, isSkippedByPolicy } from './fire-ledger.js';
+import {
+  describeNotDurable,
+  isClaimedElsewhere,
+  isNotDurable,
+  isSkippedByPolicy,
+} from './fire-ledger.js';
 import { buildInvocation, describeChain, type SecretSource } from './invocation.js';
 import type { RunRecorder } from './run-records.js';
 
@@ -18,6 +23,8 @@ export interface ActiveRun {
   beforeStart?: () => Promise<void>;
   job: DesiredSchedule;
   abort: AbortController;
+  /** Nothing of it is in the history yet (it was not queued): a failed claim may leave it to a gap. */
+  unrecorded?: boolean;
   /** Why it was aborted, which decides its final status. */
   abortAs?: 'cancelled' | 'interrupted';
   abortReason?: string;
@@ -33,6 +40,11 @@ export interface RunExecutionDeps {
   secrets: SecretSource;
   random: () => number;
   sleep: (ms: number, signal?: AbortSignal) => Promise<void>;
+  /**
+   * Several replicas: a fire whose claim failed because the store could not be reached joins its
+   * schedule's gap (claim-gaps.ts) instead of a missed record of its own; false when it cannot.
+   */
+  leaveUnclaimed?: (run: ActiveRun) => boolean;
 }
 
 /** The lines of one run: each with the run's `schedule` and `runId` first. */
@@ -80,6 +92,7 @@ export async function executeRun(run: ActiveRun, deps: RunExecutionDeps): Promis
       deps.recorder.finishUnstarted(record, 'skipped', err.message, watermark);
       return;
     }
+    if (isNotDurable(err) && deps.leaveUnclaimed?.(run) === true) return;
     recordNotDurable(run, err, deps);
     return;
   }

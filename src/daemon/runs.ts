@@ -5,13 +5,14 @@ import type { HistoryStore, RunRecord, RunTrigger } from '../history/store.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { runTask as RunTaskFn } from '../runtime/run-job.js';
 import type { deliverNotification as DeliverFn } from '../runtime/notify.js';
-import { isFireable, planDueFires, type FireTrigger } from '../runtime/plan-fires.js';
+import { planDueFires, type FireTrigger } from '../runtime/plan-fires.js';
 import { planSlot, planStart, type StartPlan } from '../runtime/plan-start.js';
 import type { DueFires } from '../runtime/scheduler.js';
 import type { Clock } from '../shared/clock.js';
 import { buildAfterIntent, Downstreams } from './downstream.js';
 import { WaitingFires, type PendingFire } from './waiting-fires.js';
 import { isClaimedElsewhere, type FireLedger } from './fire-ledger.js';
+import { UnstartedFires } from './unstarted-fires.js';
 import type { SecretSource } from './invocation.js';
 import { executeRun, type ActiveRun, type RunExecutionDeps } from './run-execution.js';
 import { FireFactory } from './fire-factory.js';
@@ -70,6 +71,8 @@ export class RunManager {
   readonly #downstreams: Downstreams;
   readonly #prepared = new PreparedFires();
   readonly #fires: FireFactory;
+  /** Fires made durable or claimed that do not start as planned: recorded, or left to a gap. */
+  readonly #unstarted: UnstartedFires;
   /** Catch-up releases put off until just after a regular instant. */
   readonly #retries = new Map<string, NodeJS.Timeout>();
   #running = 0;
@@ -84,7 +87,18 @@ export class RunManager {
       ...options,
     };
     const { clock, logger, history } = this.#o;
-    this.#fires = new FireFactory(clock, this.#o.journal);
+    this.#unstarted = new UnstartedFires({
+      clock,
+      logger,
+      ledger: this.#o.journal,
+      recorder: () => this.#recorder,
+      fires: () => this.#fires,
+      job: (name) => this.#jobs.get(name),
+      stopping: () => this.#stopping,
+      handleDue: (due, trigger) => this.handleDue(due, trigger),
+      sleep: this.#o.sleep,
+    });
+    this.#fires = new FireFactory(clock, this.#o.journal, this.#unstarted.onAnswered);
     this.#notifier = new Notifier({
       clock,
       logger,
@@ -128,6 +142,10 @@ export class RunManager {
       secrets: this.#o.secrets,
       random: this.#o.random,
       sleep: this.#o.sleep,
+      ...(this.#unstarted.leavesUnclaimed && {
+        leaveUnclaimed: (run: ActiveRun) =>
+          this.#unstarted.leaveUnclaimed(run.job, run.record, run.unrecorded),
+      }),
     };
   }
 
@@ -185,28 +203,9 @@ export class RunManager {
     if (!this.#stopping) this.#downstreams.resume(intents, interrupted);
   }
 
-  /**
-   * Make upcoming fires durable before their instant (one ledger write for the whole batch), so that
-   * starting the process at the instant waits for nothing.
-   */
+  /** Make upcoming fires durable before their instant (prepared-fires.ts). */
   prepare(items: { name: string; at: Date }[]): void {
-    if (this.#stopping) return;
-    const intents: FireIntent[] = [];
-    for (const { name, at } of items) {
-      const job = this.#jobs.get(name);
-      if (!job || !isFireable(job.spec, at)) continue;
-      // Prepared already (the schedule was updated or re-set before its instant): its claim stands.
-      if (this.#prepared.has(name, at)) continue;
-      intents.push(this.#fires.intent(job, this.#fires.newRunId(), at, 'schedule'));
-    }
-    // One append per fire, in one turn of the event loop: the ledger writes them together (one fsync,
-    // one claim statement) and each fire learns its own outcome (a claim can be lost to another replica).
-    for (const intent of intents) {
-      this.#prepared.add(intent.schedule, new Date(intent.scheduledAt), {
-        runId: intent.runId,
-        committed: this.#fires.append([intent]),
-      });
-    }
+    if (!this.#stopping) this.#prepared.prepare(items, (name) => this.#jobs.get(name), this.#fires);
   }
 
   /**
@@ -223,15 +222,15 @@ export class RunManager {
       due,
       trigger,
       now: due.now,
+      claimed: [...prepared.keys()].map((ms) => new Date(ms)),
     });
-    const watermark = plan.watermark.toISOString();
     if (plan.missed)
       recordMissedOnce(this.#o.journal, this.#recorder, job, plan.missed, () => this.newRunId());
     if (plan.fire) {
       this.start(job.name, plan.fire, 'schedule', prepared.get(plan.fire.getTime()));
     } else {
       // Nothing started moves the watermark: every instant up to it is dealt with.
-      void this.#o.history.setLastScheduledAt(job.name, watermark);
+      void this.#o.history.setLastScheduledAt(job.name, plan.watermark.toISOString());
     }
     if (plan.catchUp.length > 0) {
       const fires = plan.catchUp.map((at) =>
@@ -249,6 +248,10 @@ export class RunManager {
       this.#waiting.enqueueCatchUps(job.name, fires);
       this.#startWaiting(job.name);
     }
+    // Usually the one prepared fire is the one started; any other is recorded, never dropped.
+    const usual =
+      prepared.size === 1 && plan.fire !== undefined && prepared.has(plan.fire.getTime());
+    if (prepared.size > 0 && !usual) this.#unstarted.settle(job, plan, prepared);
   }
 
   /** Start one fire of `name` for instant `scheduledAt`, honouring concurrencyPolicy and the global cap. */
@@ -277,6 +280,7 @@ export class RunManager {
   /** Start no fire from now on (shutdown begins); what waits is recorded by shutdown(). */
   stopStarting(): void {
     this.#stopping = true;
+    this.#unstarted.stop();
     for (const timer of this.#retries.values()) clearTimeout(timer);
     this.#retries.clear();
   }
@@ -337,7 +341,7 @@ export class RunManager {
         this.#replace(job, fire, plan, watermark);
         return { runId, outcome: 'started' };
       case 'start':
-        this.#launch(job, record, commit());
+        this.#launch(job, record, commit(), true);
         return { runId, outcome: 'started' };
     }
   }
@@ -383,11 +387,17 @@ export class RunManager {
     });
   }
 
-  #launch(job: DesiredSchedule, record: RunRecord, committed: Promise<void>): void {
+  #launch(
+    job: DesiredSchedule,
+    record: RunRecord,
+    committed: Promise<void>,
+    unrecorded?: boolean,
+  ): void {
     const run: ActiveRun = {
       record,
       committed,
       job,
+      ...(unrecorded === true && { unrecorded }),
       abort: new AbortController(),
       done: Promise.resolve(),
       ...(record.trigger === 'after' && {

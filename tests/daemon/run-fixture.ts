@@ -120,6 +120,8 @@ export async function createRunFixture(
     /** Sleeps that never end on their own (a Replace bound that does not run out). */
     endlessSleep?: boolean;
     deferCatchUpMs?: () => number;
+    /** A ledger of the test's own (e.g. one shared by replicas). @default memoryLedger() */
+    ledger?: ReturnType<typeof memoryLedger>;
   } = {},
 ) {
   const clock = new ManualClock('2026-03-01T12:00:00.000Z');
@@ -133,7 +135,7 @@ export async function createRunFixture(
   const tasks = new FakeTasks(clock);
   const events: RunEvent[] = [];
   const sleeps: number[] = [];
-  const ledger = memoryLedger();
+  const ledger = options.ledger ?? memoryLedger();
   const logs: { level: number; msg: string }[] = [];
   const logger = pino(
     { level: 'info' },
