@@ -15,12 +15,13 @@ export const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolea
 
 /**
  * Spawn the built daemon on `dir` and `state`: JSON logs on stdout, NODE_FLAGS passed to node, `env` (default:
- * this process's) as its environment, no HTTP unless `listen` says where.
+ * this process's) as its environment, no HTTP unless `listen` says where, and with `store` (a postgres:// URL)
+ * as a replica on that store instead of the lowdb files in `state`.
  */
 export function spawnDaemon(
   dir,
   state,
-  { shutdownGrace = '2s', env = process.env, listen = 'off' } = {},
+  { shutdownGrace = '2s', env = process.env, listen = 'off', store } = {},
 ) {
   return spawn(
     process.execPath,
@@ -38,6 +39,7 @@ export function spawnDaemon(
       'json',
       '--shutdown-grace',
       shutdownGrace,
+      ...(store === undefined ? [] : ['--store', store]),
     ],
     { stdio: ['ignore', 'pipe', 'pipe'], env },
   );
