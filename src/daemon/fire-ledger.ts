@@ -13,12 +13,15 @@ import { SchedulerError } from '../shared/errors.js';
  * - `append(intents)` resolves only once every intent is durable, and rejects with a SchedulerError of
  *   code `FIRE_NOT_DURABLE` when they are not. A fire whose intent is not durable is never started: it
  *   is recorded `missed` with the reason and logged at error ("never twice" wins over "never skipped").
+ *   A ledger shared by replicas resolves once the fire may start under its schedule's concurrencyPolicy,
+ *   rejects with `FIRE_SKIPPED_BY_POLICY` when it may not, and calls `onWaiting` when the fire waits for
+ *   another run to end first (Queue, Replace); the journal never waits, and never calls it.
  * - `readPending()` returns the intents that may have started since the last checkpoint.
  * - `checkpoint(keep, read)` replaces the intents of `read` (a `readPending` result) with `keep`, only once
  *   the history holds the others; intents appended after that read stay pending.
  */
 export interface FireLedger {
-  append(intents: FireIntent[]): Promise<void>;
+  append(intents: FireIntent[], onWaiting?: WaitingNotice): Promise<void>;
   readPending(): Promise<FireIntent[]>;
   checkpoint(keep: FireIntent[], read?: readonly FireIntent[]): Promise<void>;
   /** Whether the last append was made durable. */
@@ -41,10 +44,6 @@ export interface FireLedger {
   /** A run ended, or a fire was dropped before it started: what it held in the store is freed. */
   release?(record: Pick<RunRecord, 'id' | 'schedule'>): void;
   /**
-   * Run now with a request id, on a ledger shared by replicas: the first claim of the id wins. Resolves
-   * with the run that holds it (`runId` is the caller's when it won) and its replica.
-   */
-  /**
    * A `missed` record for a gap, on a ledger shared by replicas: true when this replica is to write it
    * (no fire inside the gap was claimed, and no other replica recorded the gap). `runId` is the record's.
    */
@@ -55,12 +54,19 @@ export interface FireLedger {
     runId: string;
     specHash: string;
   }): Promise<boolean>;
+  /**
+   * Run now with a request id, on a ledger shared by replicas: the first claim of the id wins. Resolves
+   * with the run that holds it (`runId` is the caller's when it won) and its replica.
+   */
   claimRequest?(request: {
     requestId: string;
     schedule: string;
     runId: string;
   }): Promise<{ runId: string; replica: string }>;
 }
+
+/** Told that fire `runId` waits for its schedule's slot, held by another run, with the reason. */
+export type WaitingNotice = (runId: string, reason: string) => void;
 
 /** What a ledger shared by replicas asks of this replica's run manager. */
 export interface ClusterRuns {
