@@ -5,7 +5,7 @@ import type { RunRecord } from '../history/store.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { FireTrigger } from '../runtime/plan-fires.js';
 import type { Clock } from '../shared/clock.js';
-import type { FireLedger } from './fire-ledger.js';
+import type { FireLedger, WaitingNotice } from './fire-ledger.js';
 import type { PendingFire } from './waiting-fires.js';
 
 export class FireFactory {
@@ -58,8 +58,8 @@ export class FireFactory {
   }
 
   /** Append to the ledger; the promise may reject (FIRE_NOT_DURABLE), and whoever awaits it handles that. */
-  append(intents: FireIntent[]): Promise<void> {
-    const committed = this.#ledger.append(intents);
+  append(intents: FireIntent[], onWaiting?: WaitingNotice): Promise<void> {
+    const committed = this.#ledger.append(intents, onWaiting);
     committed.catch(() => undefined);
     return committed;
   }

@@ -20,8 +20,11 @@ import { recordMissedOnce } from './missed-once.js';
 import { PreparedFires, sleepUnlessAborted, type PreparedFire } from './prepared-fires.js';
 import { Notifier } from './run-notify.js';
 import { RunRecorder, type RunEvent } from './run-records.js';
+import { followLedgerDecision } from './ledger-decision.js';
+import type { StartResult } from './start-result.js';
 
 export type { RunEvent } from './run-records.js';
+export type { StartResult } from './start-result.js';
 
 export interface RunManagerOptions {
   clock: Clock;
@@ -43,14 +46,6 @@ export interface RunManagerOptions {
    */
   deferCatchUpMs?: () => number;
   onEvent?: (event: RunEvent) => void;
-}
-
-/** What became of a request to start a fire. */
-export interface StartResult {
-  runId: string;
-  /** started: running now (or once the run it replaces is gone); waiting: queued; skipped: not run. */
-  outcome: 'started' | 'waiting' | 'skipped';
-  reason?: string;
 }
 
 /** How long a replaced run's process group may take to go after SIGKILL (it cannot refuse). */
@@ -264,14 +259,27 @@ export class RunManager {
     if (!job) return { runId, outcome: 'skipped', reason: `schedule "${name}" is not loaded` };
     const fire = this.#fires.pending(job, scheduledAt, trigger, runId);
     const record = fire.record;
+    // Run now on a ledger shared by replicas answers once the cluster's policy has decided (a fire waiting
+    // for another replica's run is recorded pending, as a queued one is on one node).
+    const decision =
+      trigger === 'manual' && this.#o.journal.bindRuns
+        ? followLedgerDecision(() => this.#recorder.record(record))
+        : undefined;
     // Only fires that will run (now or after waiting) go to the ledger; skipped ones are just recorded.
-    const commit = (): Promise<void> => prepared?.committed ?? this.#fires.append([fire.intent]);
+    const commit = (): Promise<void> => {
+      const committed =
+        prepared?.committed ?? this.#fires.append([fire.intent], decision?.onWaiting);
+      decision?.follow(committed);
+      return committed;
+    };
     const watermark = trigger === 'schedule' ? record.scheduledAt : undefined;
     if (this.#stopping) {
       this.#recorder.finishUnstarted(record, 'skipped', 'the daemon is shutting down', watermark);
       return { runId, outcome: 'skipped', reason: 'the daemon is shutting down' };
     }
-    return this.#carryOut(job, fire, this.#planStart(job, trigger, runId), commit, watermark);
+    const plan = this.#planStart(job, trigger, runId);
+    const result = this.#carryOut(job, fire, plan, commit, watermark);
+    return decision ? decision.attach(result) : result;
   }
 
   /** Start no fire from now on (shutdown begins); what waits is recorded by shutdown(). */

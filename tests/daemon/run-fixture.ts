@@ -120,6 +120,8 @@ export async function createRunFixture(
     /** Sleeps that never end on their own (a Replace bound that does not run out). */
     endlessSleep?: boolean;
     deferCatchUpMs?: () => number;
+    /** Another ledger than the memory one (a fake shared by replicas); `ledger` is then not used. */
+    journal?: FireLedger;
   } = {},
 ) {
   const clock = new ManualClock('2026-03-01T12:00:00.000Z');
@@ -142,7 +144,7 @@ export async function createRunFixture(
   const runs = new RunManager({
     clock,
     history,
-    journal: ledger,
+    journal: options.journal ?? ledger,
     logger,
     runTask: tasks.run,
     deliverNotification: async () => ({ delivered: true }),
