@@ -48,8 +48,8 @@ export function createManualStarter(options: ManualStarterOptions): ManualStarte
   return (name, requestId) => {
     const runId = options.newRunId();
     if (requestId === undefined) return start(name, runId);
-    const claim = options.ledger.claimRequest;
-    if (claim === undefined) {
+    const { ledger } = options;
+    if (ledger.claimRequest === undefined) {
       const earlier = seen.get(requestId);
       if (earlier !== undefined) return describeRepeat(earlier, requestId, undefined);
       const result = options.start(name, runId);
@@ -57,7 +57,8 @@ export function createManualStarter(options: ManualStarterOptions): ManualStarte
       if (seen.size > REMEMBERED) seen.delete(seen.keys().next().value!);
       return result;
     }
-    return claim({ requestId, schedule: name, runId }).then(
+    // Called on the ledger: the PostgreSQL ledger's method reads its own fields.
+    return ledger.claimRequest({ requestId, schedule: name, runId }).then(
       (claimed) => {
         if (claimed.runId === runId) return start(name, runId);
         const findRun = options.findRun;

@@ -59,6 +59,22 @@ describe('daemon/manual-requests', () => {
     expect(started).toEqual(['backup R1']);
   });
 
+  it('replicas: the claim is called as a method of the ledger (the PostgreSQL ledger reads its own fields)', async () => {
+    const withFields = {
+      ...ledger(),
+      replica: 'host-a:1:aaaa',
+      claimRequest(this: { replica: string }, request: { runId: string }) {
+        return Promise.resolve({ runId: request.runId, replica: this.replica });
+      },
+    };
+    const start = createManualStarter({
+      ledger: withFields,
+      newRunId: () => 'R1',
+      start: (_name, runId): StartResult => ({ runId, outcome: 'started' }),
+    });
+    expect(await start('backup', 'req-1')).toEqual({ runId: 'R1', outcome: 'started' });
+  });
+
   it('replicas: a request that cannot be claimed is not started', async () => {
     const { start, started } = starter(() => Promise.reject(new Error('connection refused')));
     expect(await start('backup', 'req-1')).toEqual({
