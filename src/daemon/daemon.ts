@@ -288,6 +288,7 @@ export class Daemon {
           newRunId: () => this.#runs.newRunId(),
           start: (name, runId) =>
             this.#runs.start(name, this.#o.clock.now(), 'manual', undefined, runId),
+          findRun: (runId) => history.getRun(runId),
         }),
       });
     }

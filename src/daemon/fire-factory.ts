@@ -5,7 +5,7 @@ import type { RunRecord } from '../history/store.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { FireTrigger } from '../runtime/plan-fires.js';
 import type { Clock } from '../shared/clock.js';
-import { isNotDurable, type FireLedger } from './fire-ledger.js';
+import { isNotDurable, type FireLedger, type WaitingNotice } from './fire-ledger.js';
 import type { PendingFire } from './waiting-fires.js';
 
 export class FireFactory {
@@ -61,8 +61,8 @@ export class FireFactory {
   }
 
   /** Append to the ledger; the promise may reject (FIRE_NOT_DURABLE), and whoever awaits it handles that. */
-  append(intents: FireIntent[]): Promise<void> {
-    const committed = this.#ledger.append(intents);
+  append(intents: FireIntent[], onWaiting?: WaitingNotice): Promise<void> {
+    const committed = this.#ledger.append(intents, onWaiting);
     const answered = this.#onAnswered;
     if (answered === undefined) committed.catch(() => undefined);
     else committed.then(answered, (err: unknown) => (isNotDurable(err) ? undefined : answered()));

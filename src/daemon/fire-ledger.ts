@@ -14,12 +14,15 @@ import { SchedulerError } from '../shared/errors.js';
  * - `append(intents)` resolves only once every intent is durable, and rejects with a SchedulerError of
  *   code `FIRE_NOT_DURABLE` when they are not. A fire whose intent is not durable is never started: it
  *   is recorded `missed` with the reason and logged at error ("never twice" wins over "never skipped").
+ *   A ledger shared by replicas resolves once the fire may start under its schedule's concurrencyPolicy,
+ *   rejects with `FIRE_SKIPPED_BY_POLICY` when it may not, and calls `onWaiting` when the fire waits for
+ *   another run to end first (Queue, Replace); the journal never waits, and never calls it.
  * - `readPending()` returns the intents that may have started since the last checkpoint.
  * - `checkpoint(keep, read)` replaces the intents of `read` (a `readPending` result) with `keep`, only once
  *   the history holds the others; intents appended after that read stay pending.
  */
 export interface FireLedger {
-  append(intents: FireIntent[]): Promise<void>;
+  append(intents: FireIntent[], onWaiting?: WaitingNotice): Promise<void>;
   readPending(): Promise<FireIntent[]>;
   checkpoint(keep: FireIntent[], read?: readonly FireIntent[]): Promise<void>;
   /** Whether the last append was made durable. */
@@ -66,6 +69,9 @@ export interface FireLedger {
     runId: string;
   }): Promise<{ runId: string; replica: string }>;
 }
+
+/** Told that fire `runId` waits for its schedule's slot, held by another run, with the reason. */
+export type WaitingNotice = (runId: string, reason: string) => void;
 
 /** What a ledger shared by replicas asks of this replica's run manager. */
 export interface ClusterRuns {

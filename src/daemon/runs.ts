@@ -19,10 +19,14 @@ import { FireFactory } from './fire-factory.js';
 import { createClusterRuns } from './cluster-runs.js';
 import { recordMissedOnce } from './missed-once.js';
 import { PreparedFires, sleepUnlessAborted, type PreparedFire } from './prepared-fires.js';
+import { stopReplaced } from './replaced-runs.js';
 import { Notifier } from './run-notify.js';
 import { RunRecorder, type RunEvent } from './run-records.js';
+import { followLedgerDecision } from './ledger-decision.js';
+import type { StartResult } from './start-result.js';
 
 export type { RunEvent } from './run-records.js';
+export type { StartResult } from './start-result.js';
 
 export interface RunManagerOptions {
   clock: Clock;
@@ -45,17 +49,6 @@ export interface RunManagerOptions {
   deferCatchUpMs?: () => number;
   onEvent?: (event: RunEvent) => void;
 }
-
-/** What became of a request to start a fire. */
-export interface StartResult {
-  runId: string;
-  /** started: running now (or once the run it replaces is gone); waiting: queued; skipped: not run. */
-  outcome: 'started' | 'waiting' | 'skipped';
-  reason?: string;
-}
-
-/** How long a replaced run's process group may take to go after SIGKILL (it cannot refuse). */
-const AFTER_KILL_MS = 2_000;
 
 /** What `running` answers for a schedule with no run in progress (shared; never changed). */
 const NOT_RUNNING: readonly never[] = Object.freeze([]);
@@ -267,14 +260,27 @@ export class RunManager {
     if (!job) return { runId, outcome: 'skipped', reason: `schedule "${name}" is not loaded` };
     const fire = this.#fires.pending(job, scheduledAt, trigger, runId);
     const record = fire.record;
+    // Run now on a ledger shared by replicas answers once the cluster's policy has decided (a fire waiting
+    // for another replica's run is recorded pending, as a queued one is on one node).
+    const decision =
+      trigger === 'manual' && this.#o.journal.bindRuns
+        ? followLedgerDecision(() => this.#recorder.record(record))
+        : undefined;
     // Only fires that will run (now or after waiting) go to the ledger; skipped ones are just recorded.
-    const commit = (): Promise<void> => prepared?.committed ?? this.#fires.append([fire.intent]);
+    const commit = (): Promise<void> => {
+      const committed =
+        prepared?.committed ?? this.#fires.append([fire.intent], decision?.onWaiting);
+      decision?.follow(committed);
+      return committed;
+    };
     const watermark = trigger === 'schedule' ? record.scheduledAt : undefined;
     if (this.#stopping) {
       this.#recorder.finishUnstarted(record, 'skipped', 'the daemon is shutting down', watermark);
       return { runId, outcome: 'skipped', reason: 'the daemon is shutting down' };
     }
-    return this.#carryOut(job, fire, this.#planStart(job, trigger, runId), commit, watermark);
+    const plan = this.#planStart(job, trigger, runId);
+    const result = this.#carryOut(job, fire, plan, commit, watermark);
+    return decision ? decision.attach(result) : result;
   }
 
   /** Start no fire from now on (shutdown begins); what waits is recorded by shutdown(). */
@@ -361,30 +367,20 @@ export class RunManager {
         job,
         `dropped: ${plan.reason.replace(/^replaced/, 'the schedule was replaced')}`,
       );
-    const victims = [...(this.#active.get(job.name) ?? [])].filter((run) =>
-      plan.replace.includes(run.record.id),
-    );
-    for (const run of victims) {
-      run.abortAs = 'cancelled';
-      run.abortReason = plan.reason;
-      run.abort.abort();
-    }
     // A fire still waiting for an earlier replacement is replaced before it started.
     this.#waiting.replaceWaiting(job.name, fire, plan.reason);
     this.#recorder.record(fire.record, watermark);
-    const bound = job.spec.killGracePeriod + AFTER_KILL_MS;
-    const timeout = new AbortController();
-    void Promise.race([
-      Promise.all(victims.map((run) => run.done)),
-      this.#o.sleep(bound, timeout.signal),
-    ]).then(() => {
-      timeout.abort();
-      if (!this.#waiting.takeReplacing(job.name, fire) || this.#stopping) return;
-      const slot = planSlot(this.#capState());
-      if (slot.action === 'start')
-        this.#launch(this.#jobs.get(job.name) ?? job, fire.record, fire.committed);
-      else this.#waiting.pushCapped(fire);
-    });
+    const active = this.#active.get(job.name);
+    const { killGracePeriod } = job.spec;
+    void stopReplaced(active, plan.replace, plan.reason, killGracePeriod, this.#o.sleep).then(
+      () => {
+        if (!this.#waiting.takeReplacing(job.name, fire) || this.#stopping) return;
+        const slot = planSlot(this.#capState());
+        if (slot.action === 'start')
+          this.#launch(this.#jobs.get(job.name) ?? job, fire.record, fire.committed);
+        else this.#waiting.pushCapped(fire);
+      },
+    );
   }
 
   #launch(

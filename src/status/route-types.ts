@@ -34,7 +34,10 @@ export interface RunReader {
 /** What starting a manual run answered (the daemon's StartResult). */
 export interface TriggerResult {
   runId: string;
-  /** started: running now; waiting: queued behind a run or the global cap; skipped: not run (see reason). */
+  /**
+   * started: running now; waiting: queued behind a run (with replicas, on any of them), for the global
+   * cap, or not decided by the store in time; skipped: not run (see reason).
+   */
   outcome: 'started' | 'waiting' | 'skipped';
   reason?: string;
 }

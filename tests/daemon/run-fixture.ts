@@ -120,8 +120,8 @@ export async function createRunFixture(
     /** Sleeps that never end on their own (a Replace bound that does not run out). */
     endlessSleep?: boolean;
     deferCatchUpMs?: () => number;
-    /** A ledger of the test's own (e.g. one shared by replicas). @default memoryLedger() */
-    ledger?: ReturnType<typeof memoryLedger>;
+    /** Another ledger than the memory one (a fake shared by replicas); `ledger` is then not used. */
+    journal?: FireLedger;
   } = {},
 ) {
   const clock = new ManualClock('2026-03-01T12:00:00.000Z');
@@ -135,7 +135,7 @@ export async function createRunFixture(
   const tasks = new FakeTasks(clock);
   const events: RunEvent[] = [];
   const sleeps: number[] = [];
-  const ledger = options.ledger ?? memoryLedger();
+  const ledger = memoryLedger();
   const logs: { level: number; msg: string }[] = [];
   const logger = pino(
     { level: 'info' },
@@ -144,7 +144,7 @@ export async function createRunFixture(
   const runs = new RunManager({
     clock,
     history,
-    journal: ledger,
+    journal: options.journal ?? ledger,
     logger,
     runTask: tasks.run,
     deliverNotification: async () => ({ delivered: true }),

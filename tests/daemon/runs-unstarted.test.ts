@@ -82,7 +82,7 @@ describe('daemon/runs: fires that do not start as planned', () => {
 
   it('with replicas, fires not claimed while the store is unreachable are one gap, decided once a claim succeeds', async () => {
     const ledger = sharedLedger();
-    const f = await createRunFixture({ ledger, endlessSleep: true });
+    const f = await createRunFixture({ journal: ledger, endlessSleep: true });
     f.runs.define(job('a', { concurrencyPolicy: 'Allow' }));
     ledger.fail = notDurable();
     for (const second of ['00', '01', '02']) {
@@ -117,7 +117,7 @@ describe('daemon/runs: fires that do not start as planned', () => {
 
   it('with replicas, a fire whose claim committed though its acknowledgement was lost is recorded interrupted', async () => {
     const ledger = sharedLedger();
-    const f = await createRunFixture({ ledger, endlessSleep: true });
+    const f = await createRunFixture({ journal: ledger, endlessSleep: true });
     f.runs.define(job('a', { concurrencyPolicy: 'Allow', startingDeadline: 1000 }));
     // The statement committed, then the connection dropped: the claim is in the store.
     const append = ledger.append;
@@ -148,7 +148,7 @@ describe('daemon/runs: fires that do not start as planned', () => {
 
   it('with replicas, a stop while the store is unreachable leaves the gap to the next start (nothing recorded)', async () => {
     const ledger = sharedLedger();
-    const f = await createRunFixture({ ledger, endlessSleep: true });
+    const f = await createRunFixture({ journal: ledger, endlessSleep: true });
     f.runs.define(job('a', { concurrencyPolicy: 'Allow' }));
     ledger.fail = notDurable();
     f.runs.handleDue(

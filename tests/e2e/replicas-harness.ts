@@ -88,6 +88,8 @@ export function startReplica(
     faketime?: string;
     /** Another build's dist/cli/main.js (a rolling update between versions). */
     cli?: string;
+    /** More environment for the daemon (CRONOPS_TRIGGER_TOKEN, …). */
+    env?: NodeJS.ProcessEnv;
   },
 ): RunningDaemon {
   const args = [
@@ -104,7 +106,7 @@ export function startReplica(
     '--shutdown-grace',
     '5s',
   ];
-  const env = { REPLICA: name };
+  const env = { ...options.env, REPLICA: name };
   if (options.faketime === undefined) return startDaemon(args, env, options.cli);
   return startUnderFaketime(options.faketime, args, { ...env, FAKETIME_DONT_FAKE_MONOTONIC: '1' });
 }
@@ -128,6 +130,21 @@ export async function waitForReplica(daemon: RunningDaemon, timeoutMs = 30_000):
     () =>
       daemon.output().includes('"cronops started"') &&
       daemon.output().includes('"replica heartbeat"'),
+    timeoutMs,
+  );
+}
+
+/** The replica's HTTP endpoint (it listens on a free port), once it serves. */
+export async function waitForEndpoint(daemon: RunningDaemon, timeoutMs = 30_000): Promise<string> {
+  return waitFor(
+    'the endpoint to listen',
+    () => {
+      const line = daemon
+        .output()
+        .split('\n')
+        .find((l) => l.includes('"status endpoint listening"'));
+      return line ? (JSON.parse(line) as { url: string }).url : undefined;
+    },
     timeoutMs,
   );
 }

@@ -2,7 +2,7 @@
 // against its schedule's slot in the store (take it, skip, queue behind the holder, replace the holder),
 // renewing the slots this replica holds, releasing them, and acting on stop requests from other replicas.
 import type pg from 'pg';
-import type { ClusterRuns } from '../../daemon/fire-ledger.js';
+import type { ClusterRuns, WaitingNotice } from '../../daemon/fire-ledger.js';
 import { planClusterStart, type SlotView } from '../../runtime/plan-cluster-start.js';
 import { SchedulerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
@@ -100,12 +100,14 @@ export class ConcurrencySlots {
 
   /**
    * A fire won its claim; the claim statement took its schedule's slot if it was free. Resolves when the
-   * fire may start (after `atInstant`); rejects with FIRE_SKIPPED_BY_POLICY when it is not to run.
+   * fire may start (after `atInstant`); rejects with FIRE_SKIPPED_BY_POLICY when it is not to run. Once it
+   * waits for the holder (queued behind it, or replacing it), `onWaiting` hears why.
    */
   async admit(
     intent: { runId: string; schedule: string },
     slot: SlotView,
     atInstant: () => Promise<void>,
+    onWaiting?: WaitingNotice,
   ): Promise<void> {
     const { runId, schedule } = intent;
     const policy = { concurrencyPolicy: this.policyOf(schedule) as 'Allow' };
@@ -133,7 +135,9 @@ export class ConcurrencySlots {
         ]);
         if (queued.rowCount === 0) return this.#retake(schedule, runId, 'queue');
         this.#o.logger.info({ schedule, runId }, `fire ${plan.reason}`);
-        return this.#wait(runId, schedule, 'queue');
+        const waiting = this.#wait(runId, schedule, 'queue');
+        onWaiting?.(runId, plan.reason);
+        return waiting;
       }
       case 'replace': {
         const asked = await this.#o.pool.query(SLOT_REPLACE_SQL, [
@@ -147,7 +151,12 @@ export class ConcurrencySlots {
           { schedule, runId, replaces: plan.victim.runId, replica: plan.victim.replica },
           'asked the replica of the run in flight to stop it (concurrencyPolicy Replace)',
         );
-        return this.#wait(runId, schedule, 'replace');
+        const waiting = this.#wait(runId, schedule, 'replace');
+        onWaiting?.(
+          runId,
+          `waiting for run ${plan.victim.runId} on replica ${plan.victim.replica} to stop (concurrencyPolicy Replace)`,
+        );
+        return waiting;
       }
     }
   }

@@ -2,7 +2,7 @@
 // database; the replica whose claim wins starts it, the others drop it. No leader: every replica races.
 import type pg from 'pg';
 import { pino } from 'pino';
-import type { ClusterRuns, FireLedger } from '../../daemon/fire-ledger.js';
+import type { ClusterRuns, FireLedger, WaitingNotice } from '../../daemon/fire-ledger.js';
 import type { FireIntent, JournalHealth } from '../../history/journal.js';
 import type { RunRecord } from '../../history/store.js';
 import type { SlotView } from '../../runtime/plan-cluster-start.js';
@@ -66,6 +66,7 @@ interface Waiting {
   intent: FireIntent;
   resolve: () => void;
   reject: (err: unknown) => void;
+  onWaiting: WaitingNotice | undefined;
 }
 
 /** A row of the claim statement. */
@@ -140,18 +141,19 @@ class ClaimLedger implements PgFireLedger {
   /**
    * Claim each intent. Calls made in the same turn of the event loop share one statement. Each promise
    * resolves once its claim is committed and the instant has come by the database's clock; rejects with
-   * FIRE_CLAIMED_ELSEWHERE when another replica holds it, and FIRE_NOT_DURABLE when the database cannot
-   * be reached (the fire is not started: never twice).
+   * FIRE_CLAIMED_ELSEWHERE when another replica holds it, FIRE_SKIPPED_BY_POLICY when its schedule's
+   * concurrencyPolicy refuses it, and FIRE_NOT_DURABLE when the database cannot be reached (the fire is
+   * not started: never twice). `onWaiting` hears of a fire that waits for its slot (Queue, Replace).
    */
-  append(intents: FireIntent[]): Promise<void> {
+  append(intents: FireIntent[], onWaiting?: WaitingNotice): Promise<void> {
     const claims = intents.map((intent) =>
       intent.trigger === 'manual'
         ? // Manual runs are started by the replica asked to (their run id, or request id, is their key),
           // under the schedule's concurrency policy for the whole cluster.
-          this.#admit(intent, UNKNOWN_SLOT, () => Promise.resolve())
+          this.#admit(intent, UNKNOWN_SLOT, () => Promise.resolve(), onWaiting)
         : new Promise<void>((resolve, reject) => {
             if (this.#batch.length === 0) setImmediate(() => void this.#flushBatch());
-            this.#batch.push({ intent, resolve, reject });
+            this.#batch.push({ intent, resolve, reject, onWaiting });
           }),
     );
     return Promise.all(claims).then(() => undefined);
@@ -304,10 +306,12 @@ class ClaimLedger implements PgFireLedger {
     for (const waiting of batch) {
       const result = results.get(waiting.intent.runId);
       if (result?.won)
-        this.#admit(waiting.intent, result.slot, () => this.#atInstant(waiting.intent)).then(
-          waiting.resolve,
-          waiting.reject,
-        );
+        this.#admit(
+          waiting.intent,
+          result.slot,
+          () => this.#atInstant(waiting.intent),
+          waiting.onWaiting,
+        ).then(waiting.resolve, waiting.reject);
       else if (result?.tooEarly) early.push(waiting);
       else
         waiting.reject(
@@ -376,8 +380,13 @@ class ClaimLedger implements PgFireLedger {
   }
 
   /** The slot's decision; a store that cannot be reached means the fire is not started (never twice). */
-  #admit(intent: FireIntent, slot: SlotView, atInstant: () => Promise<void>): Promise<void> {
-    return this.#slots.admit(intent, slot, atInstant).catch((error: unknown) => {
+  #admit(
+    intent: FireIntent,
+    slot: SlotView,
+    atInstant: () => Promise<void>,
+    onWaiting: WaitingNotice | undefined,
+  ): Promise<void> {
+    return this.#slots.admit(intent, slot, atInstant, onWaiting).catch((error: unknown) => {
       if (error instanceof SchedulerError) throw error;
       const message = redactSecrets(
         error instanceof Error ? error.message : String(error),

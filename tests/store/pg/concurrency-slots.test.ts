@@ -234,4 +234,33 @@ describe('store/pg/concurrency-slots', () => {
       reason: 'previous run r1 on replica a is still running (concurrencyPolicy Forbid)',
     });
   });
+
+  it.each([
+    { policy: 'Queue', reason: 'queued behind run r1 on replica a' },
+    {
+      policy: 'Replace',
+      reason: 'waiting for run r1 on replica a to stop (concurrencyPolicy Replace)',
+    },
+  ] as const)(
+    'run now under $policy: the caller hears that the fire waits for the other replica’s run',
+    async ({ policy, reason }) => {
+      db = await createMigratedDatabase();
+      const a = replica('a', policy);
+      const b = replica('b', policy);
+      expect(await a.fire('r1', 1)).toEqual({ outcome: 'started' });
+      const heard: string[] = [];
+      let manual: { outcome: string } | undefined;
+      void settle(
+        b.ledger.append([{ ...intent('m1', 2), trigger: 'manual' }], (runId, why) =>
+          heard.push(`${runId}: ${why}`),
+        ),
+      ).then((result) => (manual = result));
+      await waitFor(() => heard.length > 0);
+      expect(heard).toEqual([`m1: ${reason}`]);
+      expect(manual).toBeUndefined();
+      a.end('r1');
+      await waitFor(() => manual !== undefined);
+      expect(manual).toEqual({ outcome: 'started' });
+    },
+  );
 });
