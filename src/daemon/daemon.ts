@@ -30,7 +30,7 @@ import type { DaemonEvent } from './daemon-events.js';
 import type { FireLedger } from './fire-ledger.js';
 import { createManualStarter } from './manual-requests.js';
 import type { DaemonCluster, DaemonOptions } from './daemon-options.js';
-import { reserveJournal } from './fire-rate.js';
+import { FireRates } from './fire-rate.js';
 import { Firing } from './firing.js';
 import { recoverInterrupted, recoverLedger, trimLedger } from './recovery.js';
 import { forwardRemoteRuns } from './remote-runs.js';
@@ -96,6 +96,7 @@ export class Daemon {
   #statusHeld = true;
   #checkpointTimer: NodeJS.Timeout | undefined;
   readonly #parseCache: StartupParseCache;
+  readonly #fireRates: FireRates;
   #unsubscribeHistory: (() => void) | undefined;
   /** The warm-up process started after start-up (see warmUpProcessStart). */
   #warmUp: Promise<void> = Promise.resolve();
@@ -150,6 +151,7 @@ export class Daemon {
       jobs: this.#jobs,
       onChange: () => this.#writeStatus({ urgent: true }),
     });
+    this.#fireRates = new FireRates(this.#o.journal, this.#o.logger);
     this.#parseCache = new StartupParseCache({
       stateDir,
       config: this.#config,
@@ -166,7 +168,7 @@ export class Daemon {
       onParsed: () => this.#parseCache.markStale(),
       onDefinitionsChanged: () => {
         this.#definitionsChanged = true;
-        reserveJournal(this.#o.journal, this.#jobs.values(), this.#o.clock.now(), this.#o.logger);
+        void this.#fireRates.reserve(this.#jobs.values(), this.#o.clock.now());
       },
       emit: (event) => this.#emit(event),
       writeStatus: (options) => this.#writeStatus(options),
