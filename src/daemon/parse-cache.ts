@@ -5,6 +5,7 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
+import { exactJson } from '../shared/exact-json.js';
 import type { ParsedFile } from '../manifest/resolve.js';
 import { compileSpecSchedule } from '../manifest/validate.js';
 
@@ -187,9 +188,9 @@ export async function writeParseCache(
   try {
     let chunk = `${JSON.stringify({ format: FORMAT, key })}\n`;
     for (const parsed of files) {
-      const json = JSON.stringify(parsed);
       // Only what JSON gives back exactly (no undefined-valued keys, no NaN): a cached parse must be the parse.
-      if (isDeepStrictEqual(JSON.parse(json), parsed))
+      const json = exactJson(parsed);
+      if (json !== undefined)
         chunk += `${parsed.contentHash}\t${JSON.stringify(parsed.file)}\t${json}\n`;
       // Written out in small pieces, each after a turn of the event loop (a few entries, ~1 ms).
       if (chunk.length >= IO_CHUNK_BYTES / 2) {
