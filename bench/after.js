@@ -99,7 +99,7 @@ console.log(
   [
     "## after: from an upstream run's end to its downstream job's first instruction (bench/after.js)",
     '',
-    `${CHAINS} chain${CHAINS === 1 ? "" : "s"} (an every-second upstream and one downstream each), ${SECONDS} s, the first ${WARMUP_MS / 1000} s left out. The downstream's start waits for two fsynced ledger writes (its fire at the upstream's end, its start before the process). Floor, same run: the upstreams' own timed fires (instant → first instruction), the same process start without a ledger write on the way. Node ${process.version}, ${cpus().length} CPUs, load average ${load} (1/5/15 min) at the end.`,
+    `${CHAINS} chain${CHAINS === 1 ? '' : 's'} (an every-second upstream and one downstream each), ${SECONDS} s, the first ${WARMUP_MS / 1000} s left out. The downstream's start waits for two fsynced ledger writes (its fire at the upstream's end, its start before the process). Floor, same run: the upstreams' own timed fires (instant → first instruction), the same process start without a ledger write on the way. Node ${process.version}, ${cpus().length} CPUs, load average ${load} (1/5/15 min) at the end.`,
     '',
     '| Measurement | n | p50 | p99 | max |',
     '| --- | ---: | ---: | ---: | ---: |',

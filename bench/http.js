@@ -12,6 +12,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import { startStatusServer } from '../dist/status/http.js';
 import {
+  followDaemon,
   latenessMs,
   positiveInt,
   readRuns,
@@ -67,30 +68,11 @@ async function makeSchedules(dir) {
 /** Start the built daemon on a free port; resolves with its URL once it logged `cronops started`. */
 function startDaemon(dir, state) {
   const proc = spawnDaemon(dir, state, { listen: '127.0.0.1:0' });
-  let stderr = '';
-  proc.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const ready = new Promise((resolve, reject) => {
-    let buffered = '';
-    let url;
-    proc.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (line.includes('"status endpoint listening"')) url = JSON.parse(line).url;
-        if (line.includes('"cronops started"')) resolve(url);
-      }
-    });
-    void exited.then(({ code, signal }) =>
-      reject(
-        new Error(`daemon exited (${code ?? signal}) before starting: ${stderr.slice(-2000)}`),
-      ),
-    );
+  let url;
+  const { started, exited } = followDaemon(proc, (line) => {
+    if (line.includes('"status endpoint listening"')) url = JSON.parse(line).url;
   });
+  const ready = started.then(() => url);
   return { proc, ready, exited };
 }
 

@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
+  followDaemon,
   latenessMs as parseLateness,
   manifest,
   positiveInt,
@@ -47,28 +48,7 @@ function latenessMs(printed, scheduledMs) {
 /** Start the built daemon; resolves once it logged `cronops started`. */
 function startDaemon(dir, state) {
   const proc = spawnDaemon(dir, state);
-  let stderr = '';
-  proc.stderr.on('data', (chunk) => (stderr += chunk));
-  const exited = new Promise((resolve) =>
-    proc.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const started = new Promise((resolve, reject) => {
-    let buffered = '';
-    proc.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (line.includes('"cronops started"')) resolve(JSON.parse(line));
-      }
-    });
-    void exited.then(({ code, signal }) =>
-      reject(
-        new Error(`daemon exited (${code ?? signal}) before starting: ${stderr.slice(-2000)}`),
-      ),
-    );
-  });
+  const { started, exited } = followDaemon(proc);
   return { proc, started, exited };
 }
 

@@ -10,7 +10,14 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { latenessMs, manifest, positiveInt, spawnDaemon, stopDaemon } from './lib/daemon.js';
+import {
+  followDaemon,
+  latenessMs,
+  manifest,
+  positiveInt,
+  spawnDaemon,
+  stopDaemon,
+} from './lib/daemon.js';
 
 const FILES = positiveInt('SCALE100K_FILES', 10_000);
 const PER_FILE = positiveInt('SCALE100K_PER_FILE', 10);
@@ -60,7 +67,9 @@ function renderFile(file, shift = 0) {
         params: { database: ['app', 'auth', 'billing'][n % 3] },
         task:
           n % 2 === 0
-            ? { command: ['pg_dump', '-Fc', '-f', '/backups/{{ date }}-{{ params.database }}.dump'] }
+            ? {
+                command: ['pg_dump', '-Fc', '-f', '/backups/{{ date }}-{{ params.database }}.dump'],
+              }
             : { shell: 'echo "{{ name }} {{ datetime }}"' },
       }),
     );
@@ -69,31 +78,6 @@ function renderFile(file, shift = 0) {
 }
 
 const fileName = (file) => `team-${String(file).padStart(5, '0')}.yaml`;
-
-/** Follow the daemon's JSON log: `started` resolves with the time of the `cronops started` line. */
-function follow(proc, spawnedAt) {
-  const errors = [];
-  let stderr = '';
-  proc.stderr.on('data', (chunk) => (stderr += chunk));
-  const started = new Promise((resolve, reject) => {
-    let buffered = '';
-    proc.stdout.on('data', (chunk) => {
-      buffered += chunk;
-      let newline;
-      while ((newline = buffered.indexOf('\n')) >= 0) {
-        const line = buffered.slice(0, newline);
-        buffered = buffered.slice(newline + 1);
-        if (line.includes('"cronops started"')) resolve(performance.now() - spawnedAt);
-        else if (line.startsWith('{"level":50') || line.startsWith('{"level":60'))
-          errors.push(line.slice(0, 300));
-      }
-    });
-    proc.on('exit', (code, signal) =>
-      reject(new Error(`daemon exited (${code ?? signal}) before starting: ${stderr.slice(-2000)}`)),
-    );
-  });
-  return { started, errors };
-}
 
 const peakMb = (pid) =>
   Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? NaN) / 1024;
@@ -151,9 +135,13 @@ try {
   const spawnedWall = Date.now();
   const proc = spawnDaemon(dir, state);
   daemon = { proc, exited: new Promise((resolve) => proc.on('exit', resolve)) };
-  const { started, errors } = follow(proc, spawnedAt);
+  const errors = [];
+  const { started } = followDaemon(proc, (line) => {
+    if (line.startsWith('{"level":50') || line.startsWith('{"level":60'))
+      errors.push(line.slice(0, 300));
+  });
   const startMs = await Promise.race([
-    started,
+    started.then(() => performance.now() - spawnedAt),
     sleep(120_000).then(() => Promise.reject(new Error('no `cronops started` within 120 s'))),
   ]);
   const startedWall = spawnedWall + startMs;
@@ -213,7 +201,13 @@ try {
     '| --- | ---: | ---: | --- |',
     `| start → \`cronops started\` | ${fmt(startMs)} ms | ≤ ${TARGET_START_MS} ms | ${verdict(startOk)} |`,
     `| peak RSS (VmHWM) at start / at the end | ${fmt(peakAtStart)} / ${fmt(peak)} MB | ≤ ${TARGET_PEAK_MB} MB | ${verdict(peakOk)} |`,
-    `| probe fires in the 10 s after start: run of expected (p50 / max lateness) | ${inSettle.length} of ${settleExpected} (${fmt(pct(inSettle.map((l) => l.late), 50), 1)} / ${fmt(Math.max(...inSettle.map((l) => l.late)), 1)} ms) | all | ${verdict(inSettle.length === settleExpected)} |`,
+    `| probe fires in the 10 s after start: run of expected (p50 / max lateness) | ${inSettle.length} of ${settleExpected} (${fmt(
+      pct(
+        inSettle.map((l) => l.late),
+        50,
+      ),
+      1,
+    )} / ${fmt(Math.max(...inSettle.map((l) => l.late)), 1)} ms) | all | ${verdict(inSettle.length === settleExpected)} |`,
     `| reload of one file: worst delay of a probe fire (${EDITS} reloads) | ${fmt(worstDelay, 1)} ms | ≤ ${TARGET_RELOAD_DELAY_MS} ms | ${verdict(reloadOk)} |`,
     `| probe fires missed around the reloads | ${missedDuringReloads} | 0 | ${verdict(missedDuringReloads === 0)} |`,
     '',

@@ -14,6 +14,38 @@ export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.u
 export const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 
 /**
+ * Follow a spawned daemon: `onLine` gets each line of its stdout (the JSON log); `started` resolves with
+ * the `cronops started` line, parsed, or rejects with the end of its stderr when it exits first;
+ * `exited` resolves with its code and signal.
+ */
+export function followDaemon(proc, onLine = () => undefined) {
+  let stderr = '';
+  proc.stderr.on('data', (chunk) => (stderr += chunk));
+  const exited = new Promise((resolve) =>
+    proc.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  const started = new Promise((resolve, reject) => {
+    let buffered = '';
+    proc.stdout.on('data', (chunk) => {
+      buffered += chunk;
+      let newline;
+      while ((newline = buffered.indexOf('\n')) >= 0) {
+        const line = buffered.slice(0, newline);
+        buffered = buffered.slice(newline + 1);
+        onLine(line);
+        if (line.includes('"cronops started"')) resolve(JSON.parse(line));
+      }
+    });
+    void exited.then(({ code, signal }) =>
+      reject(
+        new Error(`daemon exited (${code ?? signal}) before starting: ${stderr.slice(-2000)}`),
+      ),
+    );
+  });
+  return { started, exited };
+}
+
+/**
  * Spawn the built daemon on `dir` and `state`: JSON logs on stdout, NODE_FLAGS passed to node, `env` (default:
  * this process's) as its environment, no HTTP unless `listen` says where, and with `store` (a postgres:// URL)
  * as a replica on that store instead of the lowdb files in `state`.

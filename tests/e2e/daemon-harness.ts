@@ -186,3 +186,12 @@ export async function stopDaemon(
     clearTimeout(timer);
   }
 }
+
+/** Steps to undo after each test (a database, a directory, a server), the last added first; failures ignored. */
+export function useCleanup(): { push: (step: () => Promise<unknown>) => void } {
+  const steps: (() => Promise<unknown>)[] = [];
+  afterEach(async () => {
+    for (const step of steps.splice(0).reverse()) await step().catch(() => undefined);
+  });
+  return { push: (step) => void steps.push(step) };
+}

@@ -3,10 +3,16 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../pg/database.js';
 import { launchBrowser } from './browser.js';
-import { startDaemon, stopDaemon, waitFor, type RunningDaemon } from './daemon-harness.js';
+import {
+  type RunningDaemon,
+  startDaemon,
+  stopDaemon,
+  useCleanup,
+  waitFor,
+} from './daemon-harness.js';
 import { startReplica, waitForReplica, writeTicks } from './replicas-harness.js';
 
 const WAIT = { timeout: 30_000 };
@@ -29,10 +35,7 @@ function endpointOf(daemon: RunningDaemon): Promise<string> {
 }
 
 describe('e2e/dashboard: replicas', () => {
-  const cleanup: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
-  });
+  const cleanup = useCleanup();
 
   it('lists every replica of the store, this one marked, and no panel on a single node', async () => {
     const db = await createTestDatabase();

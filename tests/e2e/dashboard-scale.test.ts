@@ -133,9 +133,9 @@ describe('e2e/dashboard at scale (50 schedules)', () => {
     expect(widths.body).toBeLessThanOrEqual(widths.viewport);
     expect(await page.locator('table.t-schedules thead').isHidden()).toBe(true);
     // Compact cards: well under 100 px each (they were about 160 px with a line per field).
-    const height = await page.locator('tr[data-schedule="daily-10"]').evaluate(
-      (row) => row.getBoundingClientRect().height,
-    );
+    const height = await page
+      .locator('tr[data-schedule="daily-10"]')
+      .evaluate((row) => row.getBoundingClientRect().height);
     expect(height).toBeLessThan(100);
     await page.close();
   }, 60_000);

@@ -10,7 +10,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   createCluster,
   removeCluster,
@@ -18,12 +18,13 @@ import {
   stopServer,
   type TestCluster,
 } from '../pg/cluster.js';
-import { stopDaemon, waitFor, type RunningDaemon } from './daemon-harness.js';
+import { type RunningDaemon, stopDaemon, useCleanup, waitFor } from './daemon-harness.js';
 import {
   findDoubles,
   listSecondInstants,
   readTruth,
   startReplica,
+  waitForEndpoint,
   waitForReplica,
   writeTicks,
 } from './replicas-harness.js';
@@ -32,17 +33,6 @@ const SCHEDULES = 4;
 const OUTAGE_MS = 10_000;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-/** The endpoint's URL, from the daemon's log. */
-function endpointOf(daemon: RunningDaemon): Promise<string> {
-  return waitFor('the endpoint to listen', () => {
-    const line = daemon
-      .output()
-      .split('\n')
-      .find((l) => l.includes('"status endpoint listening"'));
-    return line ? (JSON.parse(line) as { url: string }).url : undefined;
-  });
-}
-
 async function readyz(url: string): Promise<{ status: number; reasons: string[] }> {
   const response = await fetch(`${url}/readyz`, { signal: AbortSignal.timeout(5_000) });
   const body = (await response.json()) as { reasons?: string[] };
@@ -50,10 +40,7 @@ async function readyz(url: string): Promise<{ status: number; reasons: string[] 
 }
 
 describe('e2e: replicas through a PostgreSQL outage', () => {
-  const cleanup: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
-  });
+  const cleanup = useCleanup();
 
   it('starts nothing without a claim, is not ready while claims fail, runs nothing twice', async () => {
     // A cluster of its own: stopping the shared one would fail every other test using it.
@@ -76,7 +63,7 @@ describe('e2e: replicas through a PostgreSQL outage', () => {
     const a = launch('a');
     const b = launch('b');
     await Promise.all([waitForReplica(a), waitForReplica(b)]);
-    const [urlA, urlB] = await Promise.all([endpointOf(a), endpointOf(b)]);
+    const [urlA, urlB] = await Promise.all([waitForEndpoint(a), waitForEndpoint(b)]);
     const streams: IncomingMessage[] = [];
     cleanup.push(async () => streams.forEach((s) => s.destroy()));
     const response = await new Promise<IncomingMessage>((resolve, reject) =>

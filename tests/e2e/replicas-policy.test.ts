@@ -6,9 +6,9 @@ import { mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../pg/database.js';
-import { manifest, stopDaemon, waitFor, type RunningDaemon } from './daemon-harness.js';
+import { manifest, type RunningDaemon, stopDaemon, useCleanup, waitFor } from './daemon-harness.js';
 import {
   buildTruthShell,
   findDoubles,
@@ -53,10 +53,7 @@ function findOverlaps(spans: readonly RunSpan[]): string[] {
 }
 
 describe('e2e: concurrency policies across replicas', () => {
-  const cleanup: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
-  });
+  const cleanup = useCleanup();
 
   it('a slow Forbid schedule on three replicas never has two runs at once', async () => {
     const db = await createTestDatabase();

@@ -7,9 +7,16 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../pg/database.js';
-import { CLI, manifest, stopDaemon, waitFor, type RunningDaemon } from './daemon-harness.js';
+import {
+  CLI,
+  manifest,
+  type RunningDaemon,
+  stopDaemon,
+  useCleanup,
+  waitFor,
+} from './daemon-harness.js';
 import { startReplica, waitForEndpoint, waitForReplica } from './replicas-harness.js';
 
 const TOKEN = 'e2e-replicas-trigger-token-0123456789';
@@ -50,10 +57,7 @@ async function waitForRun(
 }
 
 describe('e2e: run now across replicas', () => {
-  const cleanup: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
-  });
+  const cleanup = useCleanup();
 
   it('answers after the cluster policy: skipped under Forbid, started under Allow, waiting under Queue', async () => {
     const db = await createTestDatabase();

@@ -7,9 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../pg/database.js';
-import { stopDaemon, waitFor, type RunningDaemon } from './daemon-harness.js';
+import { type RunningDaemon, stopDaemon, useCleanup, waitFor } from './daemon-harness.js';
 import {
   findDoubles,
   readTruth,
@@ -47,10 +47,7 @@ async function shippedSchema(): Promise<number> {
 }
 
 describe('e2e: replicas of two versions on PostgreSQL', () => {
-  const cleanup: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
-  });
+  const cleanup = useCleanup();
 
   it('runs this build beside a newer one on the expanded schema, then refuses after a contraction', async () => {
     const db = await createTestDatabase();

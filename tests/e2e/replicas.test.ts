@@ -4,9 +4,9 @@ import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { createTestDatabase } from '../pg/database.js';
-import { manifest, stopDaemon, waitFor, type RunningDaemon } from './daemon-harness.js';
+import { manifest, type RunningDaemon, stopDaemon, useCleanup, waitFor } from './daemon-harness.js';
 import {
   buildTruthShell,
   findDoubles,
@@ -21,10 +21,7 @@ const SCHEDULES = 10;
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('e2e: replicas on PostgreSQL', () => {
-  const cleanup: (() => Promise<unknown>)[] = [];
-  afterEach(async () => {
-    for (const step of cleanup.splice(0).reverse()) await step().catch(() => undefined);
-  });
+  const cleanup = useCleanup();
 
   it('runs every instant once through kill -9, a replacement, a fast clock and a rolling update', async () => {
     const db = await createTestDatabase();
