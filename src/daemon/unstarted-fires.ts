@@ -121,13 +121,14 @@ export class UnstartedFires {
   #decide(gap: UnclaimedGap): void {
     const job = this.#o.job(gap.name);
     if (job === undefined || this.#o.stopping()) return;
-    const { count } = countFiresBetween(
+    const { count, first, last } = countFiresBetween(
       job.compiled,
       job.spec.timezone,
       new Date(gap.first.getTime() - 1),
       gap.last,
     );
-    const due = { name: gap.name, first: gap.first, last: gap.last, now: this.#o.clock.now() };
-    this.#o.handleDue({ ...due, count: Math.max(count, 1) }, count <= 1 ? 'schedule' : 'catchup');
+    if (count === 0 || first === undefined || last === undefined) return;
+    const due = { name: gap.name, first, last, count, now: this.#o.clock.now() };
+    this.#o.handleDue(due, count === 1 ? 'schedule' : 'catchup');
   }
 }
