@@ -14,6 +14,7 @@ const fire = (second: number) => ({
     scheduledAt: at(second).toISOString(),
     status: 'pending',
     attempts: [],
+    specHash: 'h-a',
   } satisfies RunRecord,
 });
 

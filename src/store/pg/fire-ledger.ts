@@ -11,6 +11,7 @@ import type { Clock } from '../../shared/clock.js';
 import { SchedulerError } from '../../shared/errors.js';
 import type { Logger } from '../../shared/logger.js';
 import { computeClaimLead, type ClaimObservation } from './claim-lead.js';
+import { MAX_DEFER_MS, planClaimDelay } from './claim-spread.js';
 import {
   CLAIM_SQL,
   DB_NOW_SQL,
@@ -46,6 +47,8 @@ export interface PgFireLedgerOptions {
 export interface PgFireLedger extends FireLedger {
   /** This replica's clock minus the database's, as last measured (ms); 0 until measured. */
   clockOffsetMs(): number;
+  /** The live replicas (sorted ids), over which fires are spread (claim-spread.ts). */
+  setPeers(ids: readonly string[]): void;
   /** Measure the offset now (a round trip; the midpoint is taken as the database's instant). */
   measureClockOffset(): Promise<number>;
   /** Claim statements sent, and their latency, for the benchmark and metrics. */
@@ -67,6 +70,8 @@ interface Waiting {
   resolve: () => void;
   reject: (err: unknown) => void;
   onWaiting: WaitingNotice | undefined;
+  /** It waited already for the replica that prefers its schedule (claim-spread.ts). */
+  deferred?: boolean;
 }
 
 /** A row of the claim statement. */
@@ -124,6 +129,8 @@ class ClaimLedger implements PgFireLedger {
   readonly #observations: ClaimObservation[] = [];
   #leadMemo: { observed: number; batchSize: number; leadMs: number } | undefined;
   #observed = 0;
+  /** The live replicas, sorted by id (this one included once its heartbeat is in). */
+  #peers: readonly string[] = [];
 
   constructor(options: PgFireLedgerOptions) {
     this.#o = { maxLeadMs: 2000, offsetToleranceMs: 10, leaseMs: 30_000, ...options };
@@ -151,10 +158,9 @@ class ClaimLedger implements PgFireLedger {
         ? // Manual runs are started by the replica asked to (their run id, or request id, is their key),
           // under the schedule's concurrency policy for the whole cluster.
           this.#admit(intent, UNKNOWN_SLOT, () => Promise.resolve(), onWaiting)
-        : new Promise<void>((resolve, reject) => {
-            if (this.#batch.length === 0) setImmediate(() => void this.#flushBatch());
-            this.#batch.push({ intent, resolve, reject, onWaiting });
-          }),
+        : new Promise<void>((resolve, reject) =>
+            this.#enqueue({ intent, resolve, reject, onWaiting }),
+          ),
     );
     return Promise.all(claims).then(() => undefined);
   }
@@ -267,6 +273,10 @@ class ClaimLedger implements PgFireLedger {
     return this.#offsetMs;
   }
 
+  setPeers(ids: readonly string[]): void {
+    this.#peers = ids;
+  }
+
   async measureClockOffset(): Promise<number> {
     const before = this.#o.clock.now().getTime();
     const { rows } = await this.#o.pool.query<{ now: number }>(DB_NOW_SQL);
@@ -280,7 +290,7 @@ class ClaimLedger implements PgFireLedger {
   }
 
   async #flushBatch(): Promise<void> {
-    const batch = this.#batch;
+    const batch = this.#deferOthers(this.#batch);
     this.#batch = [];
     if (batch.length === 0) return;
     let results: Map<string, ClaimResult>;
@@ -418,9 +428,42 @@ class ClaimLedger implements PgFireLedger {
       'claims refused as too early by the database clock; this clock runs ahead; claiming again',
     );
     await this.#sleep(Math.max(wait, 50));
-    for (const waiting of early) {
-      if (this.#batch.length === 0) setImmediate(() => void this.#flushBatch());
-      this.#batch.push(waiting);
+    for (const waiting of early) this.#enqueue(waiting);
+  }
+
+  /** Into the next claim statement (one per turn of the event loop). */
+  #enqueue(waiting: Waiting): void {
+    if (this.#batch.length === 0) setImmediate(() => void this.#flushBatch());
+    this.#batch.push(waiting);
+  }
+
+  /**
+   * Fires of schedules another live replica prefers wait a little before their claim, so that each
+   * replica starts its share (claim-spread.ts); the rest are claimed now.
+   */
+  #deferOthers(batch: Waiting[]): Waiting[] {
+    if (this.#peers.length < 2) return batch;
+    const now = this.#o.clock.now().getTime();
+    const claimNow: Waiting[] = [];
+    const later: Waiting[] = [];
+    let delay = MAX_DEFER_MS;
+    for (const waiting of batch) {
+      const { schedule, scheduledAt } = waiting.intent;
+      const wait =
+        waiting.deferred === true
+          ? 0
+          : planClaimDelay(schedule, Date.parse(scheduledAt), now, this.#o.replicaId, this.#peers);
+      if (wait <= 0) claimNow.push(waiting);
+      else {
+        waiting.deferred = true;
+        later.push(waiting);
+        delay = Math.min(delay, wait);
+      }
     }
+    if (later.length > 0)
+      setTimeout(() => {
+        for (const waiting of later) this.#enqueue(waiting);
+      }, delay);
+    return claimNow;
   }
 }

@@ -78,6 +78,8 @@ export function createReplicaMembership(options: ReplicaMembershipOptions): Repl
        from cronops.replica order by id`,
     );
     const readAt = now();
+    // Fires are spread over the replicas whose heartbeat is within the lease.
+    options.ledger.setPeers(rows.filter((row) => row.heartbeatAgeMs < leaseMs).map((row) => row.id));
     view = {
       self: replicaId,
       leaseMs,
