@@ -11,7 +11,11 @@ import {
 import type { ResolveMemo, ResolveResult } from '../manifest/resolve.js';
 import { compareIssues } from '../manifest/issue.js';
 import { fingerprintSchedule } from '../reconcile/fingerprint.js';
-import type { DesiredSchedule, DesiredState } from '../reconcile/desired.js';
+import {
+  toDesiredSchedule,
+  type DesiredSchedule,
+  type DesiredState,
+} from '../reconcile/desired.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { fallBackOnBrokenAfter } from './after-fallback.js';
 import { keepRunningDuplicates } from './duplicate-names.js';
@@ -274,7 +278,7 @@ export class ConfigState {
         blocked === undefined
           ? this.#toDesired(schedule, degradedFiles.has(schedule.file))
           : // Rare: a new object per snapshot is fine. Its file is invalid; it never runs by `after`.
-            { ...this.#toDesired(schedule, true), afterBlocked: blocked },
+            toDesiredSchedule(schedule, this.#toDesired(schedule, true).hash, true, blocked),
       );
       const list = namesByFile.get(schedule.file);
       if (list) list.push(schedule.name);
@@ -334,16 +338,16 @@ export class ConfigState {
     let built = this.#desired.get(schedule);
     if (built === undefined) {
       this.#resolvedCount += 1;
-      const running: DesiredSchedule = {
-        ...schedule,
-        hash: fingerprintSchedule(schedule.metadata, schedule.spec),
-        degraded: false,
-      };
+      const running = toDesiredSchedule(
+        schedule,
+        fingerprintSchedule(schedule.metadata, schedule.spec),
+        false,
+      );
       built = { running };
       this.#desired.set(schedule, built);
     }
     if (!degraded) return built.running;
-    built.degraded ??= { ...built.running, degraded: true };
+    built.degraded ??= toDesiredSchedule(schedule, built.running.hash, true);
     return built.degraded;
   }
 }

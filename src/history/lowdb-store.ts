@@ -327,10 +327,13 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       return shard;
     }
     shard.lastScheduledAt = scan.lastScheduledAt;
-    shard.summary = {
-      ...createEmptySummary(),
-      ...(scan.oldestId !== undefined ? { oldestId: scan.oldestId, newestId: scan.newestId } : {}),
-    };
+    // Assigned, not spread into a literal: V8 gives `{ ...a, b }` a hidden class per object.
+    const summary = createEmptySummary();
+    if (scan.oldestId !== undefined && scan.newestId !== undefined) {
+      summary.oldestId = scan.oldestId;
+      summary.newestId = scan.newestId;
+    }
+    shard.summary = summary;
     shard.unread = { mayBeActive: scan.mayBeActive };
     shard.outdated = true;
     return undefined;
