@@ -177,11 +177,14 @@ export class ConfigState {
       const previous = this.#files.get(path);
       return !only || !previous || !previous.settled || only.has(names[index] as string);
     });
+    // For this reload only: kept, the table would hold values no schedule uses any more.
+    const strings = new Map<string, string>();
     const checked = await mapWithConcurrency(toCheck, IO_CONCURRENCY, (path) =>
       readFileVersion(path, this.#files.get(path), force, {
         clock: this.#clock,
         settleMs: this.#settleMs,
         parseCache: this.#parseCache,
+        strings,
       }),
     );
     const results = new Map(toCheck.map((path, index) => [path, checked[index]]));

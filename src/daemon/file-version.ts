@@ -51,6 +51,8 @@ export interface ReadOptions {
   /** How long a file must have been unmodified before its stat signature is trusted. */
   settleMs: number;
   parseCache: ParseCacheReader | undefined;
+  /** Shared by the files of one reload: one copy of each string value (see parseManifestText). */
+  strings?: Map<string, string>;
 }
 
 /** stat → read → stat, again while the file changes under the read; unchanged files are reused. */
@@ -121,7 +123,7 @@ export async function readFileVersion(
   }
   const cached = options.parseCache?.get(path, textHash);
   return {
-    current: cached ?? parseManifestText(path, body, textHash),
+    current: cached ?? parseManifestText(path, body, textHash, options.strings),
     textHash,
     signature,
     settled,

@@ -74,19 +74,21 @@ export function describeOversizedFile(file: string, bytes: number): ManifestIssu
 
 /**
  * Parse and validate every document of one file. Pure: the same text always gives the same result.
- * `contentHash` is the text's SHA-256 (hex) when the caller has it already.
+ * `contentHash` is the text's SHA-256 (hex) when the caller has it already. Files parsed with the same
+ * `strings` table share one copy of each string value (a reload passes one table for all its files).
  */
 export function parseManifestText(
   file: string,
   text: string,
   contentHash = createHash('sha256').update(text).digest('hex'),
+  strings?: Map<string, string>,
 ): ParsedFile {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_MANIFEST_BYTES)
     return { file, contentHash, documents: [], issues: [describeOversizedFile(file, bytes)] };
   // Most files take the fast path; any problem at all sends the file through the full parser,
   // so every issue is found and positioned by the same code.
-  const fast = parseYamlTextFast(text);
+  const fast = parseYamlTextFast(text, strings);
   if (fast !== undefined) {
     const documents: ParsedDocument[] = [];
     for (const doc of fast) {
