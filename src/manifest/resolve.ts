@@ -5,7 +5,7 @@ import type { CompiledSchedule } from '../cron/types.js';
 import { checkAfterGraph, type AfterNode } from './after-graph.js';
 import { findForeignFileIssue } from './foreign-file.js';
 import { compareIssues, type ManifestIssue } from './issue.js';
-import { mergeDefaults, mergeDefaultsLabels } from './merge.js';
+import { mergeDefaults, mergeDefaultsLabels, wroteField } from './merge.js';
 import type { JobSpec, ScheduleMetadata } from './schema.js';
 import { checkTemplateText } from './templates.js';
 import {
@@ -94,7 +94,7 @@ export function parseManifestText(
     for (const doc of fast) {
       const result = validateDocument(file, doc);
       if (!result.ok) break;
-      documents.push(result.document);
+      documents.push(shareWritten(result.document, strings));
     }
     if (documents.length === fast.length) return { file, contentHash, documents, issues: [] };
   }
@@ -105,11 +105,23 @@ export function parseManifestText(
   const documents: ParsedDocument[] = [];
   for (const doc of yaml.documents) {
     const result = validateDocument(file, doc);
-    if (result.ok) documents.push(result.document);
+    if (result.ok) documents.push(shareWritten(result.document, strings));
     else issues.push(...result.issues);
   }
   issues.sort(compareIssues);
   return { file, contentHash, documents, issues };
+}
+
+/** The document with its `written` string taken from `strings` when an equal one is there (or put there). */
+function shareWritten(
+  document: ParsedDocument,
+  strings: Map<string, string> | undefined,
+): ParsedDocument {
+  if (strings === undefined) return document;
+  const known = strings.get(document.written);
+  if (known === undefined) strings.set(document.written, document.written);
+  else document.written = known;
+  return document;
 }
 
 function toLoaded(
@@ -121,12 +133,11 @@ function toLoaded(
 }
 
 /** Whether a schedule replaces the Defaults string at `site` (its own notify list, or its own env key). */
-function isOverridden(site: TemplateSite, own: Record<string, unknown>): boolean {
+function isOverridden(site: TemplateSite, written: string): boolean {
   const [, field, inner, key] = site.segments;
-  if (field === 'notify') return Object.hasOwn(own, 'notify');
+  if (field === 'notify') return wroteField(written, 'notify');
   if (field !== 'task' || inner !== 'env' || typeof key !== 'string') return false;
-  const env = (own.task as { env?: unknown } | undefined)?.env;
-  return env !== null && typeof env === 'object' && Object.hasOwn(env, key);
+  return wroteField(written, `task.env.${key}`);
 }
 
 /** Merge the directory's Defaults under one schedule; issues are reported at the schedule. */
@@ -135,7 +146,7 @@ function applyDefaults(doc: ScheduleDocument, defaults: DefaultsDocument): Resol
   const at = { file: doc.file, line: doc.nameLine, col: doc.nameCol };
   const issues: ManifestIssue[] = [];
   for (const site of defaults.paramTemplates) {
-    if (isOverridden(site, doc.specInput)) continue;
+    if (isOverridden(site, doc.written)) continue;
     for (const problem of checkTemplateText(
       site.text,
       doc.spec.params,
@@ -148,7 +159,7 @@ function applyDefaults(doc: ScheduleDocument, defaults: DefaultsDocument): Resol
       });
     }
   }
-  const spec = mergeDefaults(defaults.spec, doc.specInput, doc.spec);
+  const spec = mergeDefaults(defaults.spec, doc.written, doc.spec);
   if (
     spec.activeFrom !== undefined &&
     spec.activeUntil !== undefined &&

@@ -3,6 +3,7 @@ import type { CompileResult, CompiledSchedule } from '../cron/types.js';
 import { describeAfter } from './after-schema.js';
 import { SchedulerError } from '../shared/errors.js';
 import { describeValue, describeZodIssue, type UnknownFieldExplainer } from './issue-messages.js';
+import { listWrittenFields } from './merge.js';
 import type { ManifestIssue } from './issue.js';
 import { compileScheduleCached } from './schedule-expression.js';
 import {
@@ -38,8 +39,8 @@ interface DocumentBase {
   /** Where the document's content starts. */
   line: number;
   col: number;
-  /** `spec` as written (validated): tells a value the schedule wrote from a schema default. */
-  specInput: Record<string, unknown>;
+  /** The fields `spec` sets as written (listWrittenFields): tells a value the document wrote from a schema default. */
+  written: string;
 }
 
 /** A valid Schedule document, resolved on its own (before any Defaults are merged). */
@@ -254,7 +255,7 @@ export function validateDocument(file: string, doc: YamlDocument): DocumentValid
     index: doc.index,
     line: doc.line,
     col: doc.col,
-    specInput: isRecord(root.spec) ? root.spec : {},
+    written: listWrittenFields(isRecord(root.spec) ? root.spec : {}),
   };
   const parsed = result.data;
   if (parsed.kind === 'Defaults') {
