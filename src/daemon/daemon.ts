@@ -20,6 +20,7 @@ import { createStatusFileWriter, type StatusFileWriter } from '../status/file.js
 import { createSnapshotCache, type SnapshotCache } from '../status/snapshot-cache.js';
 import {
   buildStatusSnapshot,
+  selectNotReadyReasons,
   type StatusInput,
   type StatusScheduleMemo,
   type StatusSnapshot,
@@ -281,6 +282,17 @@ export class Daemon {
         snapshots: this.#snapshots,
         jobs: this.#jobs,
         getSnapshot: () => this.snapshot(),
+        readiness: () => {
+          const reasons = selectNotReadyReasons({
+            daemon: { shuttingDown: this.#stopping },
+            ...(this.#reconciler.lastReconcile
+              ? { lastReconcile: this.#reconciler.lastReconcile }
+              : {}),
+            history: this.#historyHealth(),
+            files: this.#reconciler.files,
+          });
+          return { ready: reasons.length === 0, reasons };
+        },
         subscribe: (listener) => this.subscribe(listener),
         triggerToken: this.#o.triggerToken,
         startManual: createManualStarter({
@@ -454,16 +466,6 @@ export class Daemon {
     this.#status.update(() => this.#snapshots.fresh().snapshot, options);
   }
 
-  #clockAnomalies(): NonNullable<StatusInput['daemon']['clockAnomalies']> {
-    const { total, last } = this.#firing.anomalies;
-    return {
-      total,
-      ...(last
-        ? { last: { ...last, schedules: last.schedules.map((schedule) => schedule.name) } }
-        : {}),
-    };
-  }
-
   #statusInput(): StatusInput {
     const now = this.#o.clock.now();
     const schedules = this.#scheduleInputs.build(this.#jobs, this.#scheduleSources, now);
@@ -479,14 +481,18 @@ export class Daemon {
         listen: this.#server?.url ?? null,
         maxConcurrentRuns: this.#o.maxConcurrentRuns,
         shuttingDown: this.#stopping,
-        clockAnomalies: this.#clockAnomalies(),
+        clockAnomalies: this.#firing.anomalies.forStatus(),
       },
       ...(this.#reconciler.lastReconcile ? { lastReconcile: this.#reconciler.lastReconcile } : {}),
       files: this.#reconciler.files,
       schedules,
-      history: mergeJournalHealth(this.#o.history.health(), this.#o.journal.health?.()),
+      history: this.#historyHealth(),
       cluster: this.#o.cluster?.status(),
     };
+  }
+
+  #historyHealth(): StatusInput['history'] {
+    return mergeJournalHealth(this.#o.history.health(), this.#o.journal.health?.());
   }
 }
 
