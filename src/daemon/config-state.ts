@@ -9,6 +9,7 @@ import {
   type ParsedFile,
 } from '../manifest/load.js';
 import type { ResolveMemo, ResolveResult } from '../manifest/resolve.js';
+import { createSharedValues } from '../manifest/shared-parts.js';
 import { compareIssues } from '../manifest/issue.js';
 import { fingerprintSchedule } from '../reconcile/fingerprint.js';
 import {
@@ -177,14 +178,14 @@ export class ConfigState {
       const previous = this.#files.get(path);
       return !only || !previous || !previous.settled || only.has(names[index] as string);
     });
-    // For this reload only: kept, the table would hold values no schedule uses any more.
-    const strings = new Map<string, string>();
+    // For this reload only: kept, the tables would hold values no schedule uses any more.
+    const shared = createSharedValues();
     const checked = await mapWithConcurrency(toCheck, IO_CONCURRENCY, (path) =>
       readFileVersion(path, this.#files.get(path), force, {
         clock: this.#clock,
         settleMs: this.#settleMs,
         parseCache: this.#parseCache,
-        strings,
+        shared,
       }),
     );
     const results = new Map(toCheck.map((path, index) => [path, checked[index]]));

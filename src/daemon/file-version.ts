@@ -8,6 +8,7 @@ import {
   readManifestFile,
   type ParsedFile,
 } from '../manifest/load.js';
+import type { SharedValues } from '../manifest/shared-parts.js';
 import type { Clock } from '../shared/clock.js';
 import type { ParseCacheReader } from './parse-cache.js';
 
@@ -51,8 +52,8 @@ export interface ReadOptions {
   /** How long a file must have been unmodified before its stat signature is trusted. */
   settleMs: number;
   parseCache: ParseCacheReader | undefined;
-  /** Shared by the files of one reload: one copy of each string value (see parseManifestText). */
-  strings?: Map<string, string>;
+  /** Shared by the files of one reload: equal strings and parts held once (see parseManifestText). */
+  shared?: SharedValues;
 }
 
 /** stat → read → stat, again while the file changes under the read; unchanged files are reused. */
@@ -123,7 +124,7 @@ export async function readFileVersion(
   }
   const cached = options.parseCache?.get(path, textHash);
   return {
-    current: cached ?? parseManifestText(path, body, textHash, options.strings),
+    current: cached ?? parseManifestText(path, body, textHash, options.shared),
     textHash,
     signature,
     settled,

@@ -6,6 +6,8 @@ import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
 import type { ParsedFile } from '../manifest/resolve.js';
+import { survivesJson } from '../manifest/json-exact.js';
+import { createSharedValues, shareDocumentParts } from '../manifest/shared-parts.js';
 import { compileSpecSchedule } from '../manifest/validate.js';
 
 /** The file in the state directory. */
@@ -55,8 +57,8 @@ export function parseCacheKey(): string {
  */
 export class ParseCache implements ParseCacheReader {
   #lines: Map<string, string>;
-  /** One copy of each documents' `written` string (a fresh parse shares them the same way). */
-  #written = new Map<string, string>();
+  /** Equal parts of the documents read held once, as a fresh parse holds them (see shared-parts.ts). */
+  #shared = createSharedValues();
   /** Lookups answered from the file. */
   hits = 0;
 
@@ -125,17 +127,19 @@ export class ParseCache implements ParseCacheReader {
       return undefined;
     }
     if (!isParsedFile(parsed, file)) return undefined;
-    // One compiled expression per distinct expression, shared as a fresh parse shares it (less memory).
-    for (const doc of parsed.documents) {
-      if (typeof doc.written === 'string') {
-        const known = this.#written.get(doc.written);
-        if (known === undefined) this.#written.set(doc.written, doc.written);
-        else doc.written = known;
+    try {
+      // One compiled expression per distinct expression, shared as a fresh parse shares it (less memory).
+      for (const doc of parsed.documents) {
+        if (typeof doc.written !== 'string') return undefined;
+        if (doc.kind !== 'Schedule') continue;
+        const compiled = compileSpecSchedule(doc.spec);
+        if (!compiled.ok || !isDeepStrictEqual(compiled.schedule, doc.compiled)) return undefined;
+        doc.compiled = compiled.schedule;
       }
-      if (doc.kind !== 'Schedule') continue;
-      const compiled = compileSpecSchedule(doc.spec);
-      if (!compiled.ok || !isDeepStrictEqual(compiled.schedule, doc.compiled)) return undefined;
-      doc.compiled = compiled.schedule;
+      for (const doc of parsed.documents) shareDocumentParts(doc, this.#shared);
+    } catch {
+      // A document of another shape than a parse makes (a damaged line): a miss.
+      return undefined;
     }
     this.hits += 1;
     return parsed;
@@ -144,7 +148,7 @@ export class ParseCache implements ParseCacheReader {
   /** Forget what was read (the start-up is over; later reloads compare texts with what they hold). */
   release(): void {
     this.#lines = new Map();
-    this.#written = new Map();
+    this.#shared = createSharedValues();
   }
 }
 
@@ -178,31 +182,6 @@ async function readLines(path: string): Promise<string[]> {
   }
   lines.push(rest);
   return lines;
-}
-
-/**
- * Whether `JSON.parse(JSON.stringify(value))` is deeply and strictly equal to `value` (isDeepStrictEqual):
- * plain objects and arrays (no holes, no extra keys, no symbol keys) of strings, booleans, null and finite
- * numbers other than -0. Answered by a walk, without serialising and parsing back (a start-up's worth of
- * garbage at 10,000 schedules). A value it refuses is only left out of the cache.
- */
-export function survivesJson(value: unknown): boolean {
-  if (value === null || typeof value === 'string' || typeof value === 'boolean') return true;
-  if (typeof value === 'number') return Number.isFinite(value) && !Object.is(value, -0);
-  if (typeof value !== 'object') return false;
-  if (Object.getOwnPropertySymbols(value).length > 0) return false;
-  if (Array.isArray(value)) {
-    if (Object.getPrototypeOf(value) !== Array.prototype) return false;
-    for (let index = 0; index < value.length; index += 1)
-      if (!(index in value) || !survivesJson(value[index])) return false;
-    return Object.keys(value).length === value.length;
-  }
-  if (Object.getPrototypeOf(value) !== Object.prototype) return false;
-  for (const key in value) {
-    if (!Object.hasOwn(value, key)) return false;
-    if (!survivesJson((value as Record<string, unknown>)[key])) return false;
-  }
-  return true;
 }
 
 /**

@@ -6,6 +6,7 @@ import { checkAfterGraph, type AfterNode } from './after-graph.js';
 import { findForeignFileIssue } from './foreign-file.js';
 import { compareIssues, type ManifestIssue } from './issue.js';
 import { mergeDefaults, mergeDefaultsLabels, wroteField } from './merge.js';
+import { shareDocumentParts, type SharedValues } from './shared-parts.js';
 import type { JobSpec, ScheduleMetadata } from './schema.js';
 import { checkTemplateText } from './templates.js';
 import {
@@ -75,26 +76,26 @@ export function describeOversizedFile(file: string, bytes: number): ManifestIssu
 /**
  * Parse and validate every document of one file. Pure: the same text always gives the same result.
  * `contentHash` is the text's SHA-256 (hex) when the caller has it already. Files parsed with the same
- * `strings` table share one copy of each string value (a reload passes one table for all its files).
+ * `shared` values share equal strings and parts (a reload passes one for all its files; see shared-parts.ts).
  */
 export function parseManifestText(
   file: string,
   text: string,
   contentHash = createHash('sha256').update(text).digest('hex'),
-  strings?: Map<string, string>,
+  shared?: SharedValues,
 ): ParsedFile {
   const bytes = Buffer.byteLength(text, 'utf8');
   if (bytes > MAX_MANIFEST_BYTES)
     return { file, contentHash, documents: [], issues: [describeOversizedFile(file, bytes)] };
   // Most files take the fast path; any problem at all sends the file through the full parser,
   // so every issue is found and positioned by the same code.
-  const fast = parseYamlTextFast(text, strings);
+  const fast = parseYamlTextFast(text, shared?.strings);
   if (fast !== undefined) {
     const documents: ParsedDocument[] = [];
     for (const doc of fast) {
       const result = validateDocument(file, doc);
       if (!result.ok) break;
-      documents.push(shareWritten(result.document, strings));
+      documents.push(shared ? shareDocumentParts(result.document, shared) : result.document);
     }
     if (documents.length === fast.length) return { file, contentHash, documents, issues: [] };
   }
@@ -105,23 +106,12 @@ export function parseManifestText(
   const documents: ParsedDocument[] = [];
   for (const doc of yaml.documents) {
     const result = validateDocument(file, doc);
-    if (result.ok) documents.push(shareWritten(result.document, strings));
+    if (result.ok)
+      documents.push(shared ? shareDocumentParts(result.document, shared) : result.document);
     else issues.push(...result.issues);
   }
   issues.sort(compareIssues);
   return { file, contentHash, documents, issues };
-}
-
-/** The document with its `written` string taken from `strings` when an equal one is there (or put there). */
-function shareWritten(
-  document: ParsedDocument,
-  strings: Map<string, string> | undefined,
-): ParsedDocument {
-  if (strings === undefined) return document;
-  const known = strings.get(document.written);
-  if (known === undefined) strings.set(document.written, document.written);
-  else document.written = known;
-  return document;
 }
 
 function toLoaded(

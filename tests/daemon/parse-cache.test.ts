@@ -9,9 +9,9 @@ import {
   PARSE_CACHE_FILE,
   ParseCache,
   parseCacheKey,
-  survivesJson,
   writeParseCache,
 } from '../../src/daemon/parse-cache.js';
+import { survivesJson } from '../../src/manifest/json-exact.js';
 import { parseManifestText, type ParsedFile } from '../../src/manifest/resolve.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
