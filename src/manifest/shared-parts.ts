@@ -6,8 +6,8 @@ import type { ParsedDocument } from './validate.js';
 export interface SharedValues {
   /** One copy of each string value (see own-text.ts). */
   strings: Map<string, string>;
-  /** One object per distinct part, by the part's name and JSON. */
-  parts: Map<string, unknown>;
+  /** One object per distinct part: by the part's name, then its JSON. */
+  parts: Map<string, Map<string, unknown>>;
 }
 
 export function createSharedValues(): SharedValues {
@@ -42,11 +42,16 @@ function sharePart(table: Map<string, string>, text: string): string {
   return text;
 }
 
-function shareObject<T>(parts: Map<string, unknown>, field: string, value: T): T {
+function shareObject<T>(parts: SharedValues['parts'], field: string, value: T): T {
   if (!survivesJson(value)) return value;
-  const key = `${field}\u0000${JSON.stringify(value)}`;
-  const known = parts.get(key);
+  let byJson = parts.get(field);
+  if (byJson === undefined) {
+    byJson = new Map();
+    parts.set(field, byJson);
+  }
+  const key = JSON.stringify(value);
+  const known = byJson.get(key);
   if (known !== undefined) return known as T;
-  parts.set(key, value);
+  byJson.set(key, value);
   return value;
 }
