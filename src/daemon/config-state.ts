@@ -1,14 +1,15 @@
 // The daemon's view of the manifest directory: the current and last good version of every file.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isManifestFileName } from '../manifest/file-names.js';
+import type { ManifestIssue } from '../manifest/issue.js';
 import {
-  isManifestFileName,
   resolveSchedules,
   type LoadedSchedule,
-  type ManifestIssue,
   type ParsedFile,
-} from '../manifest/load.js';
-import type { ResolveMemo, ResolveResult } from '../manifest/resolve.js';
+  type ResolveMemo,
+  type ResolveResult,
+} from '../manifest/resolve.js';
 import { createSharedValues } from '../manifest/shared-parts.js';
 import { compareIssues } from '../manifest/issue.js';
 import { fingerprintSchedule } from '../reconcile/fingerprint.js';

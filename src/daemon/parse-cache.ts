@@ -8,7 +8,7 @@ import { isDeepStrictEqual } from 'node:util';
 import type { ParsedFile } from '../manifest/resolve.js';
 import { survivesJson } from '../manifest/json-exact.js';
 import { createSharedValues, shareDocumentParts } from '../manifest/shared-parts.js';
-import { compileSpecSchedule } from '../manifest/validate.js';
+import { compileSpecSchedule } from '../manifest/schedule-expression.js';
 
 /** The file in the state directory. */
 export const PARSE_CACHE_FILE = 'manifest-cache.jsonl';

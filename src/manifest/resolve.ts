@@ -1,22 +1,19 @@
-// Per-file parsing (pure) and resolving a set of parsed files into schedules: Defaults, duplicate names, merged templates.
-import { createHash } from 'node:crypto';
+// Resolving a set of parsed files into schedules: Defaults, duplicate names, merged templates. Parsing one file is
+// parse.ts: this module does not load the schema (zod) or the YAML library, so a start whose files all come from
+// the parse cache does not either.
 import { dirname } from 'node:path';
 import type { CompiledSchedule } from '../cron/types.js';
 import { checkAfterGraph, type AfterNode } from './after-graph.js';
-import { findForeignFileIssue } from './foreign-file.js';
 import { compareIssues, type ManifestIssue } from './issue.js';
 import { mergeDefaults, mergeDefaultsLabels, wroteField } from './merge.js';
-import { shareDocumentParts, type SharedValues } from './shared-parts.js';
 import type { JobSpec, ScheduleMetadata } from './schema.js';
 import { checkTemplateText } from './templates.js';
-import {
-  validateDocument,
-  type DefaultsDocument,
-  type ParsedDocument,
-  type ScheduleDocument,
-  type TemplateSite,
+import type {
+  DefaultsDocument,
+  ParsedDocument,
+  ScheduleDocument,
+  TemplateSite,
 } from './validate.js';
-import { parseYamlText, parseYamlTextFast } from './yaml.js';
 
 /** Manifest files larger than this are refused. */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -71,47 +68,6 @@ export function describeOversizedFile(file: string, bytes: number): ManifestIssu
     path: '',
     message: `file is ${formatSize(bytes)}; manifest files larger than 1 MiB are refused`,
   };
-}
-
-/**
- * Parse and validate every document of one file. Pure: the same text always gives the same result.
- * `contentHash` is the text's SHA-256 (hex) when the caller has it already. Files parsed with the same
- * `shared` values share equal strings and parts (a reload passes one for all its files; see shared-parts.ts).
- */
-export function parseManifestText(
-  file: string,
-  text: string,
-  contentHash = createHash('sha256').update(text).digest('hex'),
-  shared?: SharedValues,
-): ParsedFile {
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_MANIFEST_BYTES)
-    return { file, contentHash, documents: [], issues: [describeOversizedFile(file, bytes)] };
-  // Most files take the fast path; any problem at all sends the file through the full parser,
-  // so every issue is found and positioned by the same code.
-  const fast = parseYamlTextFast(text, shared?.strings);
-  if (fast !== undefined) {
-    const documents: ParsedDocument[] = [];
-    for (const doc of fast) {
-      const result = validateDocument(file, doc);
-      if (!result.ok) break;
-      documents.push(shared ? shareDocumentParts(result.document, shared) : result.document);
-    }
-    if (documents.length === fast.length) return { file, contentHash, documents, issues: [] };
-  }
-  const yaml = parseYamlText(text);
-  const foreign = yaml.issues.length === 0 ? findForeignFileIssue(file, yaml.documents) : undefined;
-  if (foreign !== undefined) return { file, contentHash, documents: [], issues: [foreign] };
-  const issues: ManifestIssue[] = yaml.issues.map((issue) => ({ file, ...issue }));
-  const documents: ParsedDocument[] = [];
-  for (const doc of yaml.documents) {
-    const result = validateDocument(file, doc);
-    if (result.ok)
-      documents.push(shared ? shareDocumentParts(result.document, shared) : result.document);
-    else issues.push(...result.issues);
-  }
-  issues.sort(compareIssues);
-  return { file, contentHash, documents, issues };
 }
 
 function toLoaded(

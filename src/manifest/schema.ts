@@ -13,7 +13,7 @@ import {
   type NotifySpec,
   type TaskSpec,
 } from './task-schema.js';
-import { durationSchema, sizeSchema } from './units.js';
+import { durationSchema, sizeSchema } from './unit-schemas.js';
 
 export {
   ENV_NAME_PATTERN,

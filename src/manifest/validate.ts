@@ -1,11 +1,12 @@
 // One YAML document → a validated Schedule or Defaults, or every issue it has, each with its position.
-import type { CompileResult, CompiledSchedule } from '../cron/types.js';
-import { describeAfter } from './after-schema.js';
+import type { CompiledSchedule } from '../cron/types.js';
 import { SchedulerError } from '../shared/errors.js';
 import { describeValue, describeZodIssue, type UnknownFieldExplainer } from './issue-messages.js';
 import { listWrittenFields } from './merge.js';
 import type { ManifestIssue } from './issue.js';
-import { compileScheduleCached } from './schedule-expression.js';
+import { compileSpecSchedule } from './schedule-expression.js';
+
+export { compileSpecSchedule } from './schedule-expression.js';
 import {
   API_VERSION,
   DefaultsDocumentSchema,
@@ -294,17 +295,5 @@ export function validateDocument(file: string, doc: YamlDocument): DocumentValid
         afterAt: after.map((_, index) => doc.locate(['spec', 'after', index, 'schedule'], 'value')),
       }),
     },
-  };
-}
-
-/**
- * A spec's clock times compiled: its expression, or for a schedule with only `after` the kind that
- * never fires by the clock. Shared with the parse cache, which rebuilds what a fresh parse would.
- */
-export function compileSpecSchedule(spec: Pick<JobSpec, 'schedule' | 'after'>): CompileResult {
-  if (spec.schedule !== undefined) return compileScheduleCached(spec.schedule);
-  return {
-    ok: true,
-    schedule: { kind: 'after', source: describeAfter(spec.after ?? []) },
   };
 }

@@ -12,7 +12,8 @@ import {
   writeParseCache,
 } from '../../src/daemon/parse-cache.js';
 import { survivesJson } from '../../src/manifest/json-exact.js';
-import { parseManifestText, type ParsedFile } from '../../src/manifest/resolve.js';
+import { parseManifestText } from '../../src/manifest/parse.js';
+import type { ParsedFile } from '../../src/manifest/resolve.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const roots: string[] = [];
