@@ -1,6 +1,6 @@
 // `--store URL` / CRONOPS_STORE, shared by the commands that can use the PostgreSQL store.
 import { Option } from 'commander';
-import { isPostgresUrl } from '../store/pg/connection.js';
+import { isPostgresUrl } from '../store/pg/store-url.js';
 import { createUsageError } from './output.js';
 
 export function createStoreOption(description?: string): Option {

@@ -1,5 +1,6 @@
 // What the daemon knows about clock anomalies: how many, the last one, and which schedules wait for their watermark.
 import type { AnomalyRule, ClockAnomaly } from '../runtime/plan-clock.js';
+import type { ClockAnomalyInput } from '../status/snapshot.js';
 
 /** One clock anomaly as logged, counted and shown in the status. */
 export interface ClockAnomalyReport {
@@ -51,6 +52,17 @@ export class ClockAnomalies {
     this.total += 1;
     this.last = { at: now, cause, stepMs: stepMs ?? lead, schedules };
     return this.last;
+  }
+
+  /** The count and the latest report as the status input takes them (schedules by name). */
+  forStatus(): { total: number; last?: ClockAnomalyInput } {
+    const last = this.last;
+    return {
+      total: this.total,
+      ...(last
+        ? { last: { ...last, schedules: last.schedules.map((schedule) => schedule.name) } }
+        : {}),
+    };
   }
 
   /** The instant `name` waits for after a step back, while the clock has not caught up with its watermark. */

@@ -1,17 +1,23 @@
 // The daemon's view of the manifest directory: the current and last good version of every file.
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { isManifestFileName } from '../manifest/file-names.js';
+import type { ManifestIssue } from '../manifest/issue.js';
 import {
-  isManifestFileName,
   resolveSchedules,
   type LoadedSchedule,
-  type ManifestIssue,
   type ParsedFile,
-} from '../manifest/load.js';
-import type { ResolveMemo, ResolveResult } from '../manifest/resolve.js';
+  type ResolveMemo,
+  type ResolveResult,
+} from '../manifest/resolve.js';
+import { createSharedValues } from '../manifest/shared-parts.js';
 import { compareIssues } from '../manifest/issue.js';
 import { fingerprintSchedule } from '../reconcile/fingerprint.js';
-import type { DesiredSchedule, DesiredState } from '../reconcile/desired.js';
+import {
+  toDesiredSchedule,
+  type DesiredSchedule,
+  type DesiredState,
+} from '../reconcile/desired.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 import { fallBackOnBrokenAfter } from './after-fallback.js';
 import { keepRunningDuplicates } from './duplicate-names.js';
@@ -173,11 +179,14 @@ export class ConfigState {
       const previous = this.#files.get(path);
       return !only || !previous || !previous.settled || only.has(names[index] as string);
     });
+    // For this reload only: kept, the tables would hold values no schedule uses any more.
+    const shared = createSharedValues();
     const checked = await mapWithConcurrency(toCheck, IO_CONCURRENCY, (path) =>
       readFileVersion(path, this.#files.get(path), force, {
         clock: this.#clock,
         settleMs: this.#settleMs,
         parseCache: this.#parseCache,
+        shared,
       }),
     );
     const results = new Map(toCheck.map((path, index) => [path, checked[index]]));
@@ -274,7 +283,7 @@ export class ConfigState {
         blocked === undefined
           ? this.#toDesired(schedule, degradedFiles.has(schedule.file))
           : // Rare: a new object per snapshot is fine. Its file is invalid; it never runs by `after`.
-            { ...this.#toDesired(schedule, true), afterBlocked: blocked },
+            toDesiredSchedule(schedule, this.#toDesired(schedule, true).hash, true, blocked),
       );
       const list = namesByFile.get(schedule.file);
       if (list) list.push(schedule.name);
@@ -334,16 +343,16 @@ export class ConfigState {
     let built = this.#desired.get(schedule);
     if (built === undefined) {
       this.#resolvedCount += 1;
-      const running: DesiredSchedule = {
-        ...schedule,
-        hash: fingerprintSchedule(schedule.metadata, schedule.spec),
-        degraded: false,
-      };
+      const running = toDesiredSchedule(
+        schedule,
+        fingerprintSchedule(schedule.metadata, schedule.spec),
+        false,
+      );
       built = { running };
       this.#desired.set(schedule, built);
     }
     if (!degraded) return built.running;
-    built.degraded ??= { ...built.running, degraded: true };
+    built.degraded ??= toDesiredSchedule(schedule, built.running.hash, true);
     return built.degraded;
   }
 }

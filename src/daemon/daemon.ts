@@ -1,5 +1,4 @@
 // The daemon: the one place where the real adapters are wired together.
-import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { createFireJournal, mergeJournalHealth } from '../history/journal.js';
 import type { HistoryStore } from '../history/store.js';
@@ -20,6 +19,7 @@ import { createStatusFileWriter, type StatusFileWriter } from '../status/file.js
 import { createSnapshotCache, type SnapshotCache } from '../status/snapshot-cache.js';
 import {
   buildStatusSnapshot,
+  selectNotReadyReasons,
   type StatusInput,
   type StatusScheduleMemo,
   type StatusSnapshot,
@@ -31,6 +31,7 @@ import type { FireLedger } from './fire-ledger.js';
 import { createManualStarter } from './manual-requests.js';
 import type { DaemonCluster, DaemonOptions } from './daemon-options.js';
 import { FireRates } from './fire-rate.js';
+import { processSecrets } from './invocation.js';
 import { Firing } from './firing.js';
 import { recoverInterrupted, recoverLedger, trimLedger } from './recovery.js';
 import { forwardRemoteRuns } from './remote-runs.js';
@@ -96,7 +97,6 @@ export class Daemon {
   #statusHeld = true;
   #checkpointTimer: NodeJS.Timeout | undefined;
   readonly #parseCache: StartupParseCache;
-  readonly #fireRates: FireRates;
   #unsubscribeHistory: (() => void) | undefined;
   /** The warm-up process started after start-up (see warmUpProcessStart). */
   #warmUp: Promise<void> = Promise.resolve();
@@ -134,7 +134,7 @@ export class Daemon {
       logger: this.#o.logger,
       runTask,
       deliverNotification,
-      secrets: { env: process.env, readFile: (path) => readFileSync(path, 'utf8') },
+      secrets: processSecrets,
       maxConcurrentRuns: this.#o.maxConcurrentRuns,
       onEvent: (event) => this.#onRunEvent(event),
       // Caught-up fires keep out of the moments around regular instants, as status writes do.
@@ -151,7 +151,7 @@ export class Daemon {
       jobs: this.#jobs,
       onChange: () => this.#writeStatus({ urgent: true }),
     });
-    this.#fireRates = new FireRates(this.#o.journal, this.#o.logger);
+    const fireRates = new FireRates(this.#o.journal, this.#o.logger);
     this.#parseCache = new StartupParseCache({
       stateDir,
       config: this.#config,
@@ -168,7 +168,7 @@ export class Daemon {
       onParsed: () => this.#parseCache.markStale(),
       onDefinitionsChanged: () => {
         this.#definitionsChanged = true;
-        void this.#fireRates.reserve(this.#jobs.values(), this.#o.clock.now());
+        void fireRates.reserve(this.#jobs.values(), this.#o.clock.now());
       },
       emit: (event) => this.#emit(event),
       writeStatus: (options) => this.#writeStatus(options),
@@ -283,6 +283,16 @@ export class Daemon {
         snapshots: this.#snapshots,
         jobs: this.#jobs,
         getSnapshot: () => this.snapshot(),
+        readiness: () => {
+          const { lastReconcile, files } = this.#reconciler;
+          const reasons = selectNotReadyReasons({
+            daemon: { shuttingDown: this.#stopping },
+            ...(lastReconcile ? { lastReconcile } : {}),
+            history: this.#historyHealth(),
+            files,
+          });
+          return { ready: reasons.length === 0, reasons };
+        },
         subscribe: (listener) => this.subscribe(listener),
         triggerToken: this.#o.triggerToken,
         startManual: createManualStarter({
@@ -457,16 +467,6 @@ export class Daemon {
     this.#status.update(() => this.#snapshots.fresh().snapshot, options);
   }
 
-  #clockAnomalies(): NonNullable<StatusInput['daemon']['clockAnomalies']> {
-    const { total, last } = this.#firing.anomalies;
-    return {
-      total,
-      ...(last
-        ? { last: { ...last, schedules: last.schedules.map((schedule) => schedule.name) } }
-        : {}),
-    };
-  }
-
   #statusInput(): StatusInput {
     const now = this.#o.clock.now();
     const schedules = this.#scheduleInputs.build(this.#jobs, this.#scheduleSources, now);
@@ -482,16 +482,17 @@ export class Daemon {
         listen: this.#server?.url ?? null,
         maxConcurrentRuns: this.#o.maxConcurrentRuns,
         shuttingDown: this.#stopping,
-        clockAnomalies: this.#clockAnomalies(),
+        clockAnomalies: this.#firing.anomalies.forStatus(),
       },
       ...(this.#reconciler.lastReconcile ? { lastReconcile: this.#reconciler.lastReconcile } : {}),
       files: this.#reconciler.files,
       schedules,
-      history: mergeJournalHealth(this.#o.history.health(), this.#o.journal.health?.()),
+      history: this.#historyHealth(),
       cluster: this.#o.cluster?.status(),
     };
   }
-}
 
-export type { DaemonEvent } from './daemon-events.js';
-export type { DaemonOptions } from './daemon-options.js';
+  #historyHealth(): StatusInput['history'] {
+    return mergeJournalHealth(this.#o.history.health(), this.#o.journal.health?.());
+  }
+}

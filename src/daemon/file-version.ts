@@ -2,12 +2,9 @@
 import { createHash } from 'node:crypto';
 import type { Stats } from 'node:fs';
 import { readFile, stat } from 'node:fs/promises';
-import {
-  MAX_MANIFEST_BYTES,
-  parseManifestText,
-  readManifestFile,
-  type ParsedFile,
-} from '../manifest/load.js';
+import { MAX_MANIFEST_BYTES, type ParsedFile } from '../manifest/resolve.js';
+import type * as ManifestLoaderModule from '../manifest/load.js';
+import type { SharedValues } from '../manifest/shared-parts.js';
 import type { Clock } from '../shared/clock.js';
 import type { ParseCacheReader } from './parse-cache.js';
 
@@ -51,6 +48,8 @@ export interface ReadOptions {
   /** How long a file must have been unmodified before its stat signature is trusted. */
   settleMs: number;
   parseCache: ParseCacheReader | undefined;
+  /** Shared by the files of one reload: equal strings and parts held once (see parseManifestText). */
+  shared?: SharedValues;
 }
 
 /** stat → read → stat, again while the file changes under the read; unchanged files are reused. */
@@ -74,7 +73,7 @@ export async function readFileVersion(
     settled = startedMs - before.mtimeMs >= options.settleMs;
     if (before.size > MAX_MANIFEST_BYTES) {
       return {
-        current: await readManifestFile(path),
+        current: await (await loadParser()).readManifestFile(path),
         textHash: '',
         signature,
         settled,
@@ -87,7 +86,7 @@ export async function readFileVersion(
       text = await readFile(path, 'utf8');
     } catch {
       // Unreadable (permissions) or gone: the loader words the issue; a vanished file is dropped.
-      const current = await readManifestFile(path);
+      const current = await (await loadParser()).readManifestFile(path);
       if (current.issues.some((issue) => issue.message.includes('no such file'))) return undefined;
       return {
         current,
@@ -121,7 +120,7 @@ export async function readFileVersion(
   }
   const cached = options.parseCache?.get(path, textHash);
   return {
-    current: cached ?? parseManifestText(path, body, textHash),
+    current: cached ?? (await loadParser()).parseManifestText(path, body, textHash, options.shared),
     textHash,
     signature,
     settled,
@@ -130,6 +129,16 @@ export async function readFileVersion(
     parsedNow: cached === undefined,
     cachedNow: cached !== undefined,
   };
+}
+
+type ManifestLoader = typeof ManifestLoaderModule;
+
+/**
+ * The manifest parser (the schema, zod and the YAML library: ~0.2 s of module loading), loaded the first
+ * time a file has to be parsed. A start whose files all come from the parse cache never loads it.
+ */
+function loadParser(): Promise<ManifestLoader> {
+  return import('../manifest/load.js');
 }
 
 /** Identity of one version of a file as far as stat can tell. */

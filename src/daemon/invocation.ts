@@ -1,4 +1,5 @@
 // Turning a schedule and a run into what runTask executes: templates rendered, secrets resolved.
+import { readFileSync } from 'node:fs';
 import type { JobSpec } from '../manifest/schema.js';
 import {
   buildTemplateContext,
@@ -14,6 +15,12 @@ export interface SecretSource {
   env: NodeJS.ProcessEnv;
   readFile: (path: string) => string;
 }
+
+/** The process's own environment and files. */
+export const processSecrets: SecretSource = {
+  env: process.env,
+  readFile: (path) => readFileSync(path, 'utf8'),
+};
 
 /** The run an invocation is built for. */
 export interface InvocationRun {

@@ -5,9 +5,10 @@ import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isDeepStrictEqual } from 'node:util';
-import { exactJson } from '../shared/exact-json.js';
 import type { ParsedFile } from '../manifest/resolve.js';
-import { compileSpecSchedule } from '../manifest/validate.js';
+import { survivesJson } from '../manifest/json-exact.js';
+import { createSharedValues, shareDocumentParts } from '../manifest/shared-parts.js';
+import { compileSpecSchedule } from '../manifest/schedule-expression.js';
 
 /** The file in the state directory. */
 export const PARSE_CACHE_FILE = 'manifest-cache.jsonl';
@@ -56,6 +57,8 @@ export function parseCacheKey(): string {
  */
 export class ParseCache implements ParseCacheReader {
   #lines: Map<string, string>;
+  /** Equal parts of the documents read held once, as a fresh parse holds them (see shared-parts.ts). */
+  #shared = createSharedValues();
   /** Lookups answered from the file. */
   hits = 0;
 
@@ -124,12 +127,19 @@ export class ParseCache implements ParseCacheReader {
       return undefined;
     }
     if (!isParsedFile(parsed, file)) return undefined;
-    // One compiled expression per distinct expression, shared as a fresh parse shares it (less memory).
-    for (const doc of parsed.documents) {
-      if (doc.kind !== 'Schedule') continue;
-      const compiled = compileSpecSchedule(doc.spec);
-      if (!compiled.ok || !isDeepStrictEqual(compiled.schedule, doc.compiled)) return undefined;
-      doc.compiled = compiled.schedule;
+    try {
+      // One compiled expression per distinct expression, shared as a fresh parse shares it (less memory).
+      for (const doc of parsed.documents) {
+        if (typeof doc.written !== 'string') return undefined;
+        if (doc.kind !== 'Schedule') continue;
+        const compiled = compileSpecSchedule(doc.spec);
+        if (!compiled.ok || !isDeepStrictEqual(compiled.schedule, doc.compiled)) return undefined;
+        doc.compiled = compiled.schedule;
+      }
+      for (const doc of parsed.documents) shareDocumentParts(doc, this.#shared);
+    } catch {
+      // A document of another shape than a parse makes (a damaged line): a miss.
+      return undefined;
     }
     this.hits += 1;
     return parsed;
@@ -138,6 +148,7 @@ export class ParseCache implements ParseCacheReader {
   /** Forget what was read (the start-up is over; later reloads compare texts with what they hold). */
   release(): void {
     this.#lines = new Map();
+    this.#shared = createSharedValues();
   }
 }
 
@@ -189,9 +200,8 @@ export async function writeParseCache(
     let chunk = `${JSON.stringify({ format: FORMAT, key })}\n`;
     for (const parsed of files) {
       // Only what JSON gives back exactly (no undefined-valued keys, no NaN): a cached parse must be the parse.
-      const json = exactJson(parsed);
-      if (json !== undefined)
-        chunk += `${parsed.contentHash}\t${JSON.stringify(parsed.file)}\t${json}\n`;
+      if (survivesJson(parsed))
+        chunk += `${parsed.contentHash}\t${JSON.stringify(parsed.file)}\t${JSON.stringify(parsed)}\n`;
       // Written out in small pieces, each after a turn of the event loop (a few entries, ~1 ms).
       if (chunk.length >= IO_CHUNK_BYTES / 2) {
         await handle.write(chunk);

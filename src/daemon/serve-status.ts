@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { HistoryStore } from '../history/store.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import { buildDefinitionsDocument, buildScheduleDefinition } from '../status/definitions.js';
+import type { Readiness } from '../status/route-types.js';
 import type { SnapshotCache } from '../status/snapshot-cache.js';
 import type { StatusSnapshot } from '../status/snapshot.js';
 import type { DaemonEvent } from './daemon-events.js';
@@ -18,6 +19,8 @@ export interface ServeStatusOptions {
   snapshots: SnapshotCache;
   jobs: ReadonlyMap<string, DesiredSchedule>;
   getSnapshot: () => StatusSnapshot;
+  /** Readiness without a snapshot (/readyz). */
+  readiness: () => Readiness;
   subscribe: (listener: (event: DaemonEvent) => void) => () => void;
   /** Enables "run now" with this bearer token; null: disabled. */
   triggerToken: string | null;
@@ -36,6 +39,7 @@ export async function serveStatus(
     listen: options.listen,
     allowedHosts: options.allowedHosts,
     getSnapshot: options.getSnapshot,
+    readiness: options.readiness,
     logger: options.logger,
     history: options.history,
     subscribe: options.subscribe,

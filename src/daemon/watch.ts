@@ -2,9 +2,9 @@
 import type { Stats } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { relative, sep } from 'node:path';
-import { watch, type FSWatcher } from 'chokidar';
+import type { FSWatcher } from 'chokidar';
 import type { Logger } from 'pino';
-import { isManifestFileName } from '../manifest/load.js';
+import { isManifestFileName } from '../manifest/file-names.js';
 import { systemTimers, type TimerHandle, type Timers } from '../runtime/timers.js';
 import { systemClock, type Clock } from '../shared/clock.js';
 
@@ -143,6 +143,8 @@ export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatch
 
   const start = async (root: string): Promise<FSWatcher> => {
     let ready = false;
+    // Loaded here, after the daemon has started: start-up does not wait for chokidar's modules.
+    const { watch } = await import('chokidar');
     const watcher = watch(root, {
       ignoreInitial: true,
       followSymlinks: false,

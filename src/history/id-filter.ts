@@ -27,6 +27,12 @@ export function probeId(id: string): IdProbe {
   return { h1: a, h2: (b | 1) >>> 0 };
 }
 
+/**
+ * The filter of a shard without runs, shared by all of them (10,000 empty shards would hold 10,000 copies).
+ * Never changed: filters are only written to while buildIdFilter builds a new one.
+ */
+export const EMPTY_ID_FILTER: IdFilter = new Uint8Array(MIN_BYTES);
+
 /** A filter holding every id. */
 export function buildIdFilter(ids: Iterable<string>, count: number): IdFilter {
   const bytes = Math.max(MIN_BYTES, Math.ceil((count * BITS_PER_ID) / 8));
@@ -66,5 +72,6 @@ export function decodeIdFilter(text: string): IdFilter | undefined {
   // Buffer.from skips characters that are not base64: a length that does not add up means some were there.
   if (bytes.length !== (text.length / 4) * 3 - padding || bytes.length < MIN_BYTES)
     return undefined;
+  if (bytes.length === MIN_BYTES && bytes.every((byte) => byte === 0)) return EMPTY_ID_FILTER;
   return new Uint8Array(bytes);
 }

@@ -18,6 +18,8 @@ import {
   estimateRunBytes,
   estimateRunsBytes,
   probeWritable,
+  shareEmptySummary,
+  summarizeShardRuns,
   type Shard,
 } from './shard-state.js';
 import { ShardWriter } from './shard-writer.js';
@@ -36,7 +38,6 @@ import {
   copyRun,
   createEmptySummary,
   exceedsRetention,
-  summarizeRuns,
 } from './summary.js';
 
 export { UNWRITABLE_CODES } from './writability.js';
@@ -155,7 +156,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       );
       // Pruned in memory; the file keeps the pruned runs until it is next written whole.
       this.#pruneLoaded(shard);
-      shard.summary = summarizeRuns(shard.runs);
+      shard.summary = summarizeShardRuns(shard.runs);
       this.#cache.touch(shard);
     } else {
       // The runs are read (and this record merged into them) by the write that follows.
@@ -190,7 +191,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     if (shard === undefined) return;
     if (shard.runs !== undefined) {
       if (this.#pruneLoaded(shard)) {
-        shard.summary = summarizeRuns(shard.runs);
+        shard.summary = summarizeShardRuns(shard.runs);
         shard.rewrite = true;
         void this.#writer.commit(shard, false);
       }
@@ -305,7 +306,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     if (head === null) {
       this.#attach(shard, []);
     } else {
-      shard.summary = head.summary;
+      shard.summary = shareEmptySummary(head.summary);
       shard.ids = head.ids;
       shard.lastScheduledAt = head.lastScheduledAt;
       shard.appendedIds = head.appendedIds;
@@ -327,10 +328,13 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       return shard;
     }
     shard.lastScheduledAt = scan.lastScheduledAt;
-    shard.summary = {
-      ...createEmptySummary(),
-      ...(scan.oldestId !== undefined ? { oldestId: scan.oldestId, newestId: scan.newestId } : {}),
-    };
+    // Assigned, not spread into a literal: V8 gives `{ ...a, b }` a hidden class per object.
+    const summary = createEmptySummary();
+    if (scan.oldestId !== undefined && scan.newestId !== undefined) {
+      summary.oldestId = scan.oldestId;
+      summary.newestId = scan.newestId;
+    }
+    shard.summary = summary;
     shard.unread = { mayBeActive: scan.mayBeActive };
     shard.outdated = true;
     return undefined;
@@ -418,7 +422,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
     this.#cache.add(shard);
     this.#cache.resize(shard, bytes);
     const pruned = (merging || this.#retention.has(shard.name)) && this.#pruneLoaded(shard);
-    shard.summary = summarizeRuns(shard.runs);
+    shard.summary = summarizeShardRuns(shard.runs);
     if (pruned && shard.version === shard.savedVersion) {
       shard.rewrite = true;
       void this.#writer.commit(shard, false);

@@ -1,6 +1,6 @@
 // Which shards keep their runs in memory: a least-recently-used set bounded by the runs' estimated JSON size.
 import type { Clock } from '../shared/clock.js';
-import { buildIdFilter } from './id-filter.js';
+import { buildIdFilter, EMPTY_ID_FILTER } from './id-filter.js';
 import { isPinned, type Shard } from './shard-state.js';
 
 export class ShardCache {
@@ -67,10 +67,13 @@ export class ShardCache {
   /** Keep only the summary (and an id filter of the file, which now holds exactly these runs). */
   #unload(shard: Shard): void {
     const runs = shard.runs ?? [];
-    shard.ids = buildIdFilter(
-      runs.map((run) => run.id),
-      runs.length,
-    );
+    shard.ids =
+      runs.length === 0
+        ? EMPTY_ID_FILTER
+        : buildIdFilter(
+            runs.map((run) => run.id),
+            runs.length,
+          );
     shard.runs = undefined;
     shard.appendedIds = [];
     shard.queried = false;

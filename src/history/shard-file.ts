@@ -318,7 +318,11 @@ export class ShardFileAdapter extends AtomicJsonFile<ShardFile> implements Shard
       throw error;
     }
     try {
-      let text: Buffer = headBuffer.subarray(0, readSync(fd, headBuffer, 0, HEAD_READ_BYTES, 0));
+      const first = readSync(fd, headBuffer, 0, HEAD_READ_BYTES, 0);
+      // Fewer bytes than asked for: the read reached the end, so this is the whole file (a regular file
+      // is read in full up to its end), and it needs neither an fstat nor a second read for its tail.
+      const whole = first < HEAD_READ_BYTES;
+      let text: Buffer = headBuffer.subarray(0, first);
       let newline = text.indexOf(0x0a);
       if (newline < 0) {
         // The older format has its runs in the first KiBs, and no newline at all.
@@ -335,16 +339,21 @@ export class ShardFileAdapter extends AtomicJsonFile<ShardFile> implements Shard
       const head = parseShardHead(text.toString('utf8', 0, newline));
       if (head === undefined) return undefined;
       const end = newline + 1 + head.bytes;
-      const size = fstatSync(fd).size;
+      const size = whole ? first : fstatSync(fd).size;
       if (size < end || size - end > TAIL_READ_BYTES) return undefined;
       let { summary } = head;
       let { lastScheduledAt } = head;
       const appendedIds: string[] = [];
       let tail: ShardTail = { entries: 0, damaged: false };
       if (size > end) {
-        const content = Buffer.allocUnsafe(size - end);
-        const read = readSync(fd, content, 0, content.length, end);
-        tail = parseEntries(content.subarray(0, read), (entry) => {
+        let content: Buffer;
+        if (whole) {
+          content = headBuffer.subarray(end, size);
+        } else {
+          content = Buffer.allocUnsafe(size - end);
+          content = content.subarray(0, readSync(fd, content, 0, content.length, end));
+        }
+        tail = parseEntries(content, (entry) => {
           if (entry.run !== undefined) {
             summary = addToSummary(summary, entry.run);
             appendedIds.push(entry.run.id);

@@ -5,7 +5,7 @@ import { writeFileAtomically } from './atomic-file.js';
 import { idFilterMayContain, type IdFilter, type IdProbe } from './id-filter.js';
 import type { ShardAdapter, ShardEntry } from './shard-file.js';
 import type { HistorySummary, RunQuery, RunRecord } from './store.js';
-import { createEmptySummary } from './summary.js';
+import { createEmptySummary, summarizeRuns } from './summary.js';
 
 /** One schedule's shard: its summary, its runs while loaded, and the bookkeeping of its writes. */
 export interface Shard {
@@ -71,6 +71,21 @@ export const EMPTY_SUMMARY: HistorySummary = (() => {
   Object.freeze(summary.counts);
   return Object.freeze(summary);
 })();
+
+/** The summary of `runs` (oldest first); EMPTY_SUMMARY, shared, when there are none. */
+export function summarizeShardRuns(runs: readonly RunRecord[]): HistorySummary {
+  return runs.length === 0 ? EMPTY_SUMMARY : summarizeRuns(runs);
+}
+
+/** `summary`, or EMPTY_SUMMARY (shared) when it is the summary of no runs at all. */
+export function shareEmptySummary(summary: HistorySummary): HistorySummary {
+  return summary.total === 0 &&
+    summary.runs.length === 0 &&
+    summary.oldestId === undefined &&
+    summary.newestId === undefined
+    ? EMPTY_SUMMARY
+    : summary;
+}
 
 /** A shard object, with only an empty summary: not loaded, not in the LRU. */
 export function createShardState(schedule: string, file: string, adapter: ShardAdapter): Shard {

@@ -1,19 +1,9 @@
 // `spec.after`: the schedules whose runs start this one, and which of their final statuses do.
 import { z } from 'zod';
+import { AFTER_WHEN } from './after.js';
 import { describeValue } from './issue-messages.js';
 
-/** Which final statuses of an upstream run start the downstream. */
-export const AFTER_WHEN = ['succeeded', 'failed', 'finished'] as const;
-
-export type AfterWhen = (typeof AFTER_WHEN)[number];
-
-/** One upstream of a schedule: run after each run of `schedule` that ends as `when` says. */
-export interface AfterSpec {
-  /** The upstream schedule's `metadata.name`. */
-  schedule: string;
-  /** succeeded; failed (failed or timed out); finished (any end of a run that started). */
-  when: AfterWhen;
-}
+export { AFTER_WHEN, describeAfter, type AfterSpec, type AfterWhen } from './after.js';
 
 /** The same pattern as `metadata.name`; repeated here so this module stays a leaf of schema.ts. */
 const UPSTREAM_NAME_PATTERN = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
@@ -62,8 +52,3 @@ export const afterListSchema = z
     description:
       'Run this schedule after other schedules: once for every run of a listed schedule that ends with a matching final status. A list means "after any of these". With "after", "schedule" is optional.',
   });
-
-/** How an `after` list reads in the status and the CLI: "after extract (succeeded), load (failed)". */
-export function describeAfter(after: readonly AfterSpec[]): string {
-  return `after ${after.map((entry) => `${entry.schedule} (${entry.when})`).join(', ')}`;
-}

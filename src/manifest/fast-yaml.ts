@@ -6,6 +6,9 @@
 // ("bails") on everything else: anchors, aliases, tags, block scalars, multi-line scalars,
 // directives, tabs, CRLF, duplicate keys, unusual keys or scalars. Its values follow the YAML 1.2
 // core schema exactly as the `yaml` library resolves them; tests compare the two on every fixture.
+import { ownValue, withTextTable, type TextTable } from './own-text.js';
+
+export type { TextTable } from './own-text.js';
 
 /** A node of a parsed document with the offsets needed to point at it. */
 export type PositionedNode =
@@ -309,7 +312,7 @@ function readInline(text: string, at: number, base: number): InlineRead {
   if (first === '"' || first === "'") {
     const read = first === '"' ? readDoubleQuoted(text, at) : readSingleQuoted(text, at);
     return {
-      value: read.value,
+      value: ownValue(read.value),
       node: { kind: 'scalar', start: base + at, empty: false },
       end: read.end,
     };
@@ -320,7 +323,7 @@ function readInline(text: string, at: number, base: number): InlineRead {
   const raw = text.slice(at, end).trimEnd();
   if (raw.includes(': ') || raw.endsWith(':') || raw.includes('\t')) bail();
   return {
-    value: resolvePlainScalar(raw),
+    value: ownValue(resolvePlainScalar(raw)),
     node: { kind: 'scalar', start: base + at, empty: false },
     end: at + raw.length,
   };
@@ -341,7 +344,7 @@ function readFlowScalar(text: string, at: number, base: number): InlineRead {
   if (first === '"' || first === "'") {
     const read = first === '"' ? readDoubleQuoted(text, at) : readSingleQuoted(text, at);
     return {
-      value: read.value,
+      value: ownValue(read.value),
       node: { kind: 'scalar', start: base + at, empty: false },
       end: read.end,
     };
@@ -354,7 +357,7 @@ function readFlowScalar(text: string, at: number, base: number): InlineRead {
   const raw = text.slice(at, end).trimEnd();
   if (raw === '') bail();
   return {
-    value: resolvePlainScalar(raw),
+    value: ownValue(resolvePlainScalar(raw)),
     node: { kind: 'scalar', start: base + at, empty: false },
     end: at + raw.length,
   };
@@ -440,18 +443,25 @@ function splitDocuments(text: string): Line[][] | undefined {
 /**
  * Read every document of a file, or return undefined when the file uses anything beyond the
  * subset this reader handles (the caller then uses the `yaml` library). Empty documents are skipped.
+ * String values are copies of their own (see ownText), one per distinct value within `strings`: a
+ * table shared by the reads of many files shares their values too.
  */
-export function readFastYaml(text: string): FastDocument[] | undefined {
+export function readFastYaml(
+  text: string,
+  strings: TextTable = new Map(),
+): FastDocument[] | undefined {
   const split = splitDocuments(text);
   if (split === undefined) return undefined;
   const documents: FastDocument[] = [];
   try {
     // The yaml library counts a leading `---` as starting the first document, not ending an empty one.
     const startsWithMarker = /^(?:\s*(?:#[^\n]*)?\n)*---/.test(text);
-    split.forEach((lines, position) => {
-      if (lines.length === 0) return;
-      const { value, node } = new BlockReader(lines).readDocument();
-      documents.push({ index: startsWithMarker ? position - 1 : position, value, node });
+    withTextTable(strings, () => {
+      split.forEach((lines, position) => {
+        if (lines.length === 0) return;
+        const { value, node } = new BlockReader(lines).readDocument();
+        documents.push({ index: startsWithMarker ? position - 1 : position, value, node });
+      });
     });
   } catch (error) {
     if (error instanceof Bail) return undefined;

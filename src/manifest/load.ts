@@ -4,18 +4,20 @@ import { readdir, stat } from 'node:fs/promises';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { compareIssues, type ManifestIssue } from './issue.js';
+import { isManifestFileName } from './file-names.js';
+import { parseManifestText } from './parse.js';
 import {
   MAX_MANIFEST_BYTES,
   describeOversizedFile,
-  parseManifestText,
   resolveSchedules,
   type LoadedSchedule,
   type ParsedFile,
 } from './resolve.js';
 
 export { formatIssue, type ManifestIssue } from './issue.js';
+export { isManifestFileName } from './file-names.js';
+export { parseManifestText } from './parse.js';
 export {
-  parseManifestText,
   resolveSchedules,
   MAX_MANIFEST_BYTES,
   type LoadedSchedule,
@@ -36,27 +38,6 @@ export interface LoadResult {
 
 /** Files read at the same time, so a directory of thousands does not run out of descriptors. */
 const READ_CONCURRENCY = 32;
-
-/** Names editors, tools and Kubernetes leave next to real files. */
-const LITTER = [
-  /^[.#]/,
-  /~$/,
-  /^4913$/,
-  /#$/,
-  /\.(?:swp|swx|swo|tmp|temp|bak|orig|rej|kate-swp)$/i,
-  /___jb_(?:tmp|old)___$/,
-];
-
-/**
- * Whether a directory entry is a manifest: `*.yaml` or `*.yml`, not a dotfile (which covers
- * vim's `.x.swp`, emacs' `.#x` and Kubernetes' `..data`) and not editor litter (`x~`, `4913`,
- * `#x#`, `x.swp`, `x.tmp`, `x.bak`).
- */
-export function isManifestFileName(name: string): boolean {
-  if (!/\.ya?ml$/i.test(name)) return false;
-  if (name.includes('/') || name.includes('\\')) return false;
-  return !LITTER.some((pattern) => pattern.test(name));
-}
 
 function describeError(error: unknown): string {
   const code = (error as { code?: unknown }).code;

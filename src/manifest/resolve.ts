@@ -1,21 +1,19 @@
-// Per-file parsing (pure) and resolving a set of parsed files into schedules: Defaults, duplicate names, merged templates.
-import { createHash } from 'node:crypto';
+// Resolving a set of parsed files into schedules: Defaults, duplicate names, merged templates. Parsing one file is
+// parse.ts: this module does not load the schema (zod) or the YAML library, so a start whose files all come from
+// the parse cache does not either.
 import { dirname } from 'node:path';
 import type { CompiledSchedule } from '../cron/types.js';
 import { checkAfterGraph, type AfterNode } from './after-graph.js';
-import { findForeignFileIssue } from './foreign-file.js';
 import { compareIssues, type ManifestIssue } from './issue.js';
-import { mergeDefaults, mergeDefaultsLabels } from './merge.js';
+import { mergeDefaults, mergeDefaultsLabels, wroteField } from './merge.js';
 import type { JobSpec, ScheduleMetadata } from './schema.js';
 import { checkTemplateText } from './templates.js';
-import {
-  validateDocument,
-  type DefaultsDocument,
-  type ParsedDocument,
-  type ScheduleDocument,
-  type TemplateSite,
+import type {
+  DefaultsDocument,
+  ParsedDocument,
+  ScheduleDocument,
+  TemplateSite,
 } from './validate.js';
-import { parseYamlText, parseYamlTextFast } from './yaml.js';
 
 /** Manifest files larger than this are refused. */
 export const MAX_MANIFEST_BYTES = 1024 * 1024;
@@ -72,44 +70,6 @@ export function describeOversizedFile(file: string, bytes: number): ManifestIssu
   };
 }
 
-/**
- * Parse and validate every document of one file. Pure: the same text always gives the same result.
- * `contentHash` is the text's SHA-256 (hex) when the caller has it already.
- */
-export function parseManifestText(
-  file: string,
-  text: string,
-  contentHash = createHash('sha256').update(text).digest('hex'),
-): ParsedFile {
-  const bytes = Buffer.byteLength(text, 'utf8');
-  if (bytes > MAX_MANIFEST_BYTES)
-    return { file, contentHash, documents: [], issues: [describeOversizedFile(file, bytes)] };
-  // Most files take the fast path; any problem at all sends the file through the full parser,
-  // so every issue is found and positioned by the same code.
-  const fast = parseYamlTextFast(text);
-  if (fast !== undefined) {
-    const documents: ParsedDocument[] = [];
-    for (const doc of fast) {
-      const result = validateDocument(file, doc);
-      if (!result.ok) break;
-      documents.push(result.document);
-    }
-    if (documents.length === fast.length) return { file, contentHash, documents, issues: [] };
-  }
-  const yaml = parseYamlText(text);
-  const foreign = yaml.issues.length === 0 ? findForeignFileIssue(file, yaml.documents) : undefined;
-  if (foreign !== undefined) return { file, contentHash, documents: [], issues: [foreign] };
-  const issues: ManifestIssue[] = yaml.issues.map((issue) => ({ file, ...issue }));
-  const documents: ParsedDocument[] = [];
-  for (const doc of yaml.documents) {
-    const result = validateDocument(file, doc);
-    if (result.ok) documents.push(result.document);
-    else issues.push(...result.issues);
-  }
-  issues.sort(compareIssues);
-  return { file, contentHash, documents, issues };
-}
-
 function toLoaded(
   doc: ScheduleDocument,
   metadata: ScheduleMetadata,
@@ -119,12 +79,11 @@ function toLoaded(
 }
 
 /** Whether a schedule replaces the Defaults string at `site` (its own notify list, or its own env key). */
-function isOverridden(site: TemplateSite, own: Record<string, unknown>): boolean {
+function isOverridden(site: TemplateSite, written: string): boolean {
   const [, field, inner, key] = site.segments;
-  if (field === 'notify') return Object.hasOwn(own, 'notify');
+  if (field === 'notify') return wroteField(written, 'notify');
   if (field !== 'task' || inner !== 'env' || typeof key !== 'string') return false;
-  const env = (own.task as { env?: unknown } | undefined)?.env;
-  return env !== null && typeof env === 'object' && Object.hasOwn(env, key);
+  return wroteField(written, `task.env.${key}`);
 }
 
 /** Merge the directory's Defaults under one schedule; issues are reported at the schedule. */
@@ -133,7 +92,7 @@ function applyDefaults(doc: ScheduleDocument, defaults: DefaultsDocument): Resol
   const at = { file: doc.file, line: doc.nameLine, col: doc.nameCol };
   const issues: ManifestIssue[] = [];
   for (const site of defaults.paramTemplates) {
-    if (isOverridden(site, doc.specInput)) continue;
+    if (isOverridden(site, doc.written)) continue;
     for (const problem of checkTemplateText(
       site.text,
       doc.spec.params,
@@ -146,7 +105,7 @@ function applyDefaults(doc: ScheduleDocument, defaults: DefaultsDocument): Resol
       });
     }
   }
-  const spec = mergeDefaults(defaults.spec, doc.specInput, doc.spec);
+  const spec = mergeDefaults(defaults.spec, doc.written, doc.spec);
   if (
     spec.activeFrom !== undefined &&
     spec.activeUntil !== undefined &&

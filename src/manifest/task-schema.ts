@@ -2,7 +2,7 @@
 import { z } from 'zod';
 import { requireExactlyOne } from './exactly-one.js';
 import { describeValue } from './issue-messages.js';
-import { durationSchema } from './units.js';
+import { durationSchema } from './unit-schemas.js';
 
 /** Environment variable names (also the names `fromEnv` reads). */
 export const ENV_NAME_PATTERN = /^[A-Za-z_][A-Za-z0-9_]*$/;

@@ -1,10 +1,12 @@
 // One YAML document → a validated Schedule or Defaults, or every issue it has, each with its position.
-import type { CompileResult, CompiledSchedule } from '../cron/types.js';
-import { describeAfter } from './after-schema.js';
+import type { CompiledSchedule } from '../cron/types.js';
 import { SchedulerError } from '../shared/errors.js';
 import { describeValue, describeZodIssue, type UnknownFieldExplainer } from './issue-messages.js';
+import { listWrittenFields } from './merge.js';
 import type { ManifestIssue } from './issue.js';
-import { compileScheduleCached } from './schedule-expression.js';
+import { compileSpecSchedule } from './schedule-expression.js';
+
+export { compileSpecSchedule } from './schedule-expression.js';
 import {
   API_VERSION,
   DefaultsDocumentSchema,
@@ -38,8 +40,8 @@ interface DocumentBase {
   /** Where the document's content starts. */
   line: number;
   col: number;
-  /** `spec` as written (validated): tells a value the schedule wrote from a schema default. */
-  specInput: Record<string, unknown>;
+  /** The fields `spec` sets as written (listWrittenFields): tells a value the document wrote from a schema default. */
+  written: string;
 }
 
 /** A valid Schedule document, resolved on its own (before any Defaults are merged). */
@@ -254,7 +256,7 @@ export function validateDocument(file: string, doc: YamlDocument): DocumentValid
     index: doc.index,
     line: doc.line,
     col: doc.col,
-    specInput: isRecord(root.spec) ? root.spec : {},
+    written: listWrittenFields(isRecord(root.spec) ? root.spec : {}),
   };
   const parsed = result.data;
   if (parsed.kind === 'Defaults') {
@@ -293,17 +295,5 @@ export function validateDocument(file: string, doc: YamlDocument): DocumentValid
         afterAt: after.map((_, index) => doc.locate(['spec', 'after', index, 'schedule'], 'value')),
       }),
     },
-  };
-}
-
-/**
- * A spec's clock times compiled: its expression, or for a schedule with only `after` the kind that
- * never fires by the clock. Shared with the parse cache, which rebuilds what a fresh parse would.
- */
-export function compileSpecSchedule(spec: Pick<JobSpec, 'schedule' | 'after'>): CompileResult {
-  if (spec.schedule !== undefined) return compileScheduleCached(spec.schedule);
-  return {
-    ok: true,
-    schedule: { kind: 'after', source: describeAfter(spec.after ?? []) },
   };
 }

@@ -11,7 +11,7 @@ import {
   type Node,
   type YAMLError,
 } from 'yaml';
-import { readFastYaml, type PositionedNode } from './fast-yaml.js';
+import { readFastYaml, type PositionedNode, type TextTable } from './fast-yaml.js';
 
 /** One step of a field path: a mapping key or a list index. */
 export type PathSegment = string | number;
@@ -419,8 +419,8 @@ export function parseYamlText(text: string): YamlParseResult {
  * parser. Only a text that reads without any problem comes back; problems are always reported
  * by parseYamlText.
  */
-export function parseYamlTextFast(text: string): YamlDocument[] | undefined {
-  const fast = readFastYaml(text);
+export function parseYamlTextFast(text: string, strings?: TextTable): YamlDocument[] | undefined {
+  const fast = readFastYaml(text, strings);
   if (fast === undefined) return undefined;
   const linePos = createLineIndex(text);
   return fast.map((doc) => {

@@ -14,6 +14,31 @@ export interface DesiredSchedule extends LoadedSchedule {
   afterBlocked?: string;
 }
 
+/**
+ * The desired schedule of `loaded`, its keys always in the same order. Not `{ ...loaded, hash }`: V8
+ * (Node.js 20) gives every object made by a spread followed by more keys a hidden class of its own,
+ * which costs hundreds of bytes per schedule.
+ */
+export function toDesiredSchedule(
+  loaded: LoadedSchedule,
+  hash: string,
+  degraded: boolean,
+  afterBlocked?: string,
+): DesiredSchedule {
+  const desired: DesiredSchedule = {
+    name: loaded.name,
+    file: loaded.file,
+    line: loaded.line,
+    metadata: loaded.metadata,
+    spec: loaded.spec,
+    compiled: loaded.compiled,
+    hash,
+    degraded,
+  };
+  if (afterBlocked !== undefined) desired.afterBlocked = afterBlocked;
+  return desired;
+}
+
 /** Every wanted schedule, by name (a schedule is identified by its name, not by its file). */
 export type DesiredState = ReadonlyMap<string, DesiredSchedule>;
 

@@ -25,5 +25,9 @@ function canonicalJson(value: unknown): string {
  * spec. The file it lives in is deliberately left out: moving a schedule between files is not a change.
  */
 export function fingerprintSchedule(metadata: unknown, spec: unknown): string {
-  return createHash('sha256').update(canonicalJson({ metadata, spec })).digest('hex').slice(0, 16);
+  // Eight bytes to hex, not a slice of the whole digest's hex: a slice would keep all 64 digits alive.
+  return createHash('sha256')
+    .update(canonicalJson({ metadata, spec }))
+    .digest()
+    .toString('hex', 0, 8);
 }

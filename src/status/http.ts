@@ -11,6 +11,7 @@ import { createStatusMetrics } from './metrics.js';
 import { sendAnswer, writeBody } from './respond.js';
 import type {
   DefinitionsSource,
+  Readiness,
   RouteResponse,
   RunReader,
   StatusSources,
@@ -40,6 +41,8 @@ export interface StatusServerOptions {
   snapshots?: SnapshotCache;
   /** Running schedules' definitions for /api/v1/definitions and /api/v1/schedules/{name}. @default none */
   definitions?: DefinitionsSource;
+  /** Readiness without a snapshot, for /readyz. @default read from the snapshot */
+  readiness?: () => Readiness;
   /** Open event streams allowed at once. @default 64 */
   maxEventStreams?: number;
   /** Interval of the event-stream heartbeat comment. @default 15000 */
@@ -110,6 +113,7 @@ export async function startStatusServer(options: StatusServerOptions): Promise<S
     ...(options.trigger ? { trigger: options.trigger } : {}),
     ...(dashboard ? { dashboard } : {}),
     ...(options.definitions ? { definitions: options.definitions } : {}),
+    ...(options.readiness ? { readiness: options.readiness } : {}),
   };
   const routes = buildStatusRoutes(sources);
   const unsubscribe = options.subscribe?.((event) => {

@@ -16,11 +16,14 @@ export const STATUS_ROUTES: readonly StatusRoute[] = [
   {
     path: '/readyz',
     methods: ['GET'],
-    handle: ({ getSnapshot }) => {
-      const snapshot = getSnapshot();
-      return snapshot.ready
+    handle: ({ getSnapshot, sources }) => {
+      const readiness = sources.readiness?.() ?? {
+        ready: getSnapshot().ready,
+        reasons: getSnapshot().notReadyReasons,
+      };
+      return readiness.ready
         ? { status: 200, body: { ready: true } }
-        : { status: 503, body: { ready: false, reasons: snapshot.notReadyReasons } };
+        : { status: 503, body: { ready: false, reasons: readiness.reasons } };
     },
   },
   {

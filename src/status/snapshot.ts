@@ -34,16 +34,32 @@ export type {
 } from './snapshot-types.js';
 
 /**
- * Entries of the previous snapshot, by schedule name, with the key and the input they were built for.
- * With thousands of schedules, rebuilding only the entries whose inputs changed keeps a snapshot cheap
+ * Entries of the previous snapshot, by schedule name, with the key (hashed) and the input they were built
+ * for. With thousands of schedules, rebuilding only the entries whose inputs changed keeps a snapshot cheap
  * (a run event touches one schedule). Input entries are treated as immutable: the same input object
  * (of a schedule that is not running and has no `maxSuccessAge`, so nothing in it moves with the clock)
- * gives the same entry without its key being computed.
+ * gives the same entry without its key being computed. The key's hash is kept, not the key: a number
+ * rather than a string of a few hundred bytes per schedule.
  */
 export type StatusScheduleMemo = Map<
   string,
-  { key: string; input: StatusInput['schedules'][number]; entry: StatusSchedule }
+  { keyHash: number; input: StatusInput['schedules'][number]; entry: StatusSchedule }
 >;
+
+/**
+ * A 52-bit hash of `text` (two 32-bit FNV-1a hashes with different offsets, combined): two different keys
+ * hash alike about once in 2^52 comparisons.
+ */
+function hashKey(text: string): number {
+  let a = 0x811c9dc5;
+  let b = 0x01000193;
+  for (let index = 0; index < text.length; index += 1) {
+    const code = text.charCodeAt(index);
+    a = Math.imul(a ^ code, 0x01000193);
+    b = Math.imul(b ^ code, 0x01000193) ^ (b >>> 15);
+  }
+  return (a >>> 0) * 0x100000 + ((b >>> 0) & 0xfffff);
+}
 
 /** Everything an entry depends on, as a string; undefined when it depends on the clock (running, stale-able). */
 function selectMemoKey(schedule: StatusInput['schedules'][number], now: Date): string | undefined {
@@ -96,17 +112,18 @@ export function buildStatusSnapshot(input: StatusInput, memo?: StatusScheduleMem
         return cached.entry;
       }
       const key = selectMemoKey(schedule, now);
-      if (key !== undefined && cached?.key === key) {
+      const keyHash = key === undefined ? undefined : hashKey(key);
+      if (keyHash !== undefined && cached?.keyHash === keyHash) {
         memoized += 1;
         cached.input = schedule;
         return cached.entry;
       }
       const entry = buildStatusSchedule(schedule, now);
-      if (key === undefined) {
+      if (keyHash === undefined) {
         memo.delete(schedule.name);
       } else {
         memoized += 1;
-        memo.set(schedule.name, { key, input: schedule, entry });
+        memo.set(schedule.name, { keyHash, input: schedule, entry });
       }
       return entry;
     })
@@ -193,13 +210,21 @@ function buildClockStatus(
   };
 }
 
+/** What readiness depends on: a status input without its schedules (cheap to make for every probe). */
+export type ReadinessInput = {
+  daemon: Pick<StatusInput['daemon'], 'shuttingDown'>;
+  lastReconcile?: unknown;
+  history: Pick<StatusInput['history'], 'writable' | 'lastError'>;
+  files: readonly Pick<StatusInput['files'][number], 'ok'>[];
+};
+
 /**
  * Why the daemon should not receive traffic (/readyz). Not ready while: it is shutting
  * down; no reconcile has finished yet; history cannot be written; or manifest files
  * exist, none of them loaded and at least one has errors (nothing would run).
  * An empty config directory is ready: it validly asks for no schedules.
  */
-export function selectNotReadyReasons(input: StatusInput): string[] {
+export function selectNotReadyReasons(input: ReadinessInput): string[] {
   const reasons: string[] = [];
   if (input.daemon.shuttingDown) reasons.push('shutting down');
   if (input.lastReconcile === undefined) reasons.push('manifests not loaded yet');
@@ -248,15 +273,11 @@ function buildStatusSchedule(
   const lastSuccess = selectLastSuccess(runs);
   let counts: Record<RunStatus, number>;
   if (schedule.counts) {
-    counts = Object.fromEntries(
-      RUN_STATUSES.map((status) => [status, schedule.counts?.[status] ?? 0]),
-    ) as Record<RunStatus, number>;
+    counts = selectStatusCounts(schedule.counts);
   } else {
-    counts = Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<
-      RunStatus,
-      number
-    >;
+    counts = { ...NO_RUNS };
     for (const run of runs) counts[run.status] += 1;
+    if (runs.length === 0) counts = NO_RUNS;
   }
   return {
     name: schedule.name,
@@ -307,6 +328,20 @@ function buildStatusSchedule(
     counts,
     ...(schedule.specHash !== undefined ? { specHash: schedule.specHash } : {}),
   };
+}
+
+/** The counts of a schedule without runs: one object, shared by every such entry (entries are never changed). */
+const NO_RUNS: Readonly<Record<RunStatus, number>> = Object.freeze(
+  Object.fromEntries(RUN_STATUSES.map((status) => [status, 0])) as Record<RunStatus, number>,
+);
+
+/** Every status, in RUN_STATUSES order, 0 when absent; NO_RUNS when all are 0. */
+function selectStatusCounts(counts: Partial<Record<RunStatus, number>>): Record<RunStatus, number> {
+  if (RUN_STATUSES.every((status) => !counts[status])) return NO_RUNS;
+  return Object.fromEntries(RUN_STATUSES.map((status) => [status, counts[status] ?? 0])) as Record<
+    RunStatus,
+    number
+  >;
 }
 
 /** Copies named fields only: output tails and anything else a record may carry stay out. */

@@ -24,7 +24,27 @@ beforeAll(() => {
     throw new Error(`${CLI} is missing: build first (npx tsc -p tsconfig.build.json)`);
 });
 
+/** The packages a module of dist/ loads when imported (every module URL node loads, through a loader hook). */
+async function listLoadedPackages(module: string): Promise<string[]> {
+  const hooks = `data:text/javascript,${encodeURIComponent(
+    'export async function load(url, context, next) { process.stderr.write(`LOADED ${url}\\n`); return next(url, context); }',
+  )}`;
+  const script = `import { register } from 'node:module'; register(${JSON.stringify(hooks)}); await import(${JSON.stringify(module)});`;
+  const result = await execa('node', ['--input-type=module', '-e', script], { reject: false });
+  const packages = new Set<string>();
+  for (const match of result.stderr.matchAll(/^LOADED .*\/node_modules\/((?:@[^/]+\/)?[^/]+)\//gm))
+    packages.add(match[1] ?? '');
+  return [...packages].sort();
+}
+
 describe('cli/main', () => {
+  it('loads no parser, PostgreSQL driver or watcher before the daemon starts: they load when needed', async () => {
+    const run = fileURLToPath(new URL('../../dist/cli/commands/run.js', import.meta.url));
+    const packages = await listLoadedPackages(run);
+    expect(packages).toContain('commander');
+    for (const later of ['zod', 'yaml', 'pg', 'chokidar']) expect(packages).not.toContain(later);
+  });
+
   it('starts with a node shebang, so the bin runs directly', async () => {
     expect((await readFile(CLI, 'utf8')).split('\n')[0]).toBe('#!/usr/bin/env node');
   });

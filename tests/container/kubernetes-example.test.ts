@@ -4,7 +4,7 @@ import { readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
 import { describe, expect, it } from 'vitest';
-import { parseManifestText } from '../../src/manifest/resolve.js';
+import { parseManifestText } from '../../src/manifest/parse.js';
 import { checkKubernetesObject, checkKubernetesYaml } from '../support/kubernetes-schema.js';
 
 const DIR = 'examples/kubernetes';

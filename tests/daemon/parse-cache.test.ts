@@ -2,6 +2,7 @@
 import { mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { isDeepStrictEqual } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ConfigState } from '../../src/daemon/config-state.js';
 import {
@@ -10,7 +11,9 @@ import {
   parseCacheKey,
   writeParseCache,
 } from '../../src/daemon/parse-cache.js';
-import { parseManifestText, type ParsedFile } from '../../src/manifest/resolve.js';
+import { survivesJson } from '../../src/manifest/json-exact.js';
+import { parseManifestText } from '../../src/manifest/parse.js';
+import type { ParsedFile } from '../../src/manifest/resolve.js';
 import { ManualClock } from '../../src/shared/clock.js';
 
 const roots: string[] = [];
@@ -137,6 +140,32 @@ describe('daemon/parse-cache', () => {
       const parsed = parseManifestText(file, await readFile(file, 'utf8'));
       expect(JSON.parse(JSON.stringify(parsed)), file).toStrictEqual(parsed);
     }
+  });
+
+  it.each([
+    ['a plain tree', { a: [1, 'x', true, null, { b: 2.5 }], c: {} }],
+    ['undefined in an object', { a: undefined }],
+    ['undefined in a list', [undefined]],
+    // eslint-disable-next-line no-sparse-arrays -- the hole is the case
+    ['a hole', [1, , 3]],
+    ['NaN', { a: Number.NaN }],
+    ['Infinity', [Number.POSITIVE_INFINITY]],
+    ['-0', { a: -0 }],
+    ['a Date', { at: new Date(0) }],
+    ['a Map', new Map()],
+    ['a null prototype', Object.assign(Object.create(null) as object, { a: 1 })],
+    ['a symbol key', { [Symbol('s')]: 1 }],
+    ['a list with a key', Object.assign([1], { extra: 2 })],
+    ['a function', { f: () => 1 }],
+    ['a bigint', { n: 1n }],
+  ])('survivesJson says whether JSON gives back %s exactly', (_label, value) => {
+    let exact: boolean;
+    try {
+      exact = isDeepStrictEqual(JSON.parse(JSON.stringify(value) ?? 'undefined'), value);
+    } catch {
+      exact = false;
+    }
+    expect(survivesJson(value)).toBe(exact);
   });
 
   it('leaves out a parse that JSON would not give back exactly', async () => {

@@ -3,6 +3,7 @@ import { monotonicFactory } from 'ulid';
 import {
   buildIdFilter,
   decodeIdFilter,
+  EMPTY_ID_FILTER,
   encodeIdFilter,
   idFilterMayContain,
   probeId,
@@ -32,6 +33,12 @@ describe('history/id-filter', () => {
 
   it('an empty filter holds nothing', () => {
     expect(idFilterMayContain(buildIdFilter([], 0), probeId(ids[0]!))).toBe(false);
+  });
+
+  it('reads the text of an empty filter as the one shared empty filter', () => {
+    expect(decodeIdFilter(encodeIdFilter(buildIdFilter([], 0)))).toBe(EMPTY_ID_FILTER);
+    expect(EMPTY_ID_FILTER.every((byte) => byte === 0)).toBe(true);
+    expect(decodeIdFilter(encodeIdFilter(filter))).not.toBe(EMPTY_ID_FILTER);
   });
 
   it.each(['', 'abc', '!!!!!!!!!!!!', 'AAAA'])('refuses %j as a filter', (text) => {

@@ -1,4 +1,13 @@
-import { access, appendFile, mkdtemp, readFile, rm, truncate, writeFile } from 'node:fs/promises';
+import {
+  access,
+  appendFile,
+  mkdtemp,
+  readFile,
+  rm,
+  stat,
+  truncate,
+  writeFile,
+} from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -187,6 +196,28 @@ describe('history/shard-file', () => {
       // until the runs are read: see addToSummary).
       expect(head?.summary.counts).toMatchObject({ succeeded: 10, failed: 2, running: 0 });
       expect(head?.summary.newestId).toBe(runId(11));
+    });
+
+    it.each([
+      ['within the first read', 10],
+      ['beyond the first read', 10_000],
+    ])('reads the appended entries of a file whose end lies %s', async (_where, tailBytes) => {
+      const run = buildRun(1);
+      run.attempts[0]!.outputTail = 'x'.repeat(tailBytes);
+      const adapter = new ShardFileAdapter(file);
+      await adapter.write({ version: 1, schedule: 'backup', runs: [run] });
+      await adapter.append(
+        [{ run: buildRun(2) }, { lastScheduledAt: '2026-03-08T05:00:00.000Z' }],
+        {
+          sync: false,
+        },
+      );
+      expect((await stat(file)).size > HEAD_READ_BYTES).toBe(tailBytes > HEAD_READ_BYTES);
+      expect(adapter.readHead()).toMatchObject({
+        lastScheduledAt: '2026-03-08T05:00:00.000Z',
+        appendedIds: [runId(2)],
+        tail: { entries: 2, damaged: false },
+      });
     });
 
     it('finds the end of the document by bytes, with text that is not ASCII', async () => {

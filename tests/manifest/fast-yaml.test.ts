@@ -180,6 +180,26 @@ describe('manifest/fast-yaml', () => {
     expect(expectAgreement(text)).toBe(true);
   });
 
+  it('collects each distinct string value once in a shared table', () => {
+    const strings = new Map<string, string>();
+    const first = readFastYaml(
+      'zone: Europe/Berlin\nurl: "http://example.test/a/long/path"\nn: 3\n',
+      strings,
+    );
+    const second = readFastYaml('zone: Europe/Berlin\nother: UTC\n', strings);
+    expect(first?.[0]?.value).toEqual({
+      zone: 'Europe/Berlin',
+      url: 'http://example.test/a/long/path',
+      n: 3,
+    });
+    expect(second?.[0]?.value).toEqual({ zone: 'Europe/Berlin', other: 'UTC' });
+    expect([...strings.keys()].sort()).toEqual([
+      'Europe/Berlin',
+      'UTC',
+      'http://example.test/a/long/path',
+    ]);
+  });
+
   it('agrees with the yaml library on every fixture manifest', () => {
     let fastFiles = 0;
     const walk = (dir: string): void => {

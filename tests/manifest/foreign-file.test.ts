@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIssue } from '../../src/manifest/issue.js';
-import { parseManifestText } from '../../src/manifest/resolve.js';
+import { parseManifestText } from '../../src/manifest/parse.js';
 
 const FILE = 'schedules.d/x.yaml';
 

@@ -13,6 +13,54 @@ describe('manifest/schema', () => {
     expectTypeOf<ManifestInput>().toEqualTypeOf<z.input<typeof ManifestSchema>>();
   });
 
+  it('gives the spec keys in one order, optional ones in their places', () => {
+    expect(Object.keys(resolve({ task: { shell: 'x' } }))).toEqual([
+      'schedule',
+      'timezone',
+      'suspend',
+      'concurrencyPolicy',
+      'startingDeadline',
+      'catchUp',
+      'jitter',
+      'timeout',
+      'killGracePeriod',
+      'retries',
+      'params',
+      'task',
+      'output',
+      'history',
+      'notify',
+    ]);
+    const full = resolve({
+      after: [{ schedule: 'up' }],
+      activeFrom: '2026-01-01T00:00:00Z',
+      activeUntil: '2027-01-01T00:00:00Z',
+      maxSuccessAge: '1h',
+      task: { shell: 'x' },
+    });
+    expect(Object.keys(full)).toEqual([
+      'schedule',
+      'after',
+      'timezone',
+      'suspend',
+      'concurrencyPolicy',
+      'startingDeadline',
+      'catchUp',
+      'jitter',
+      'timeout',
+      'killGracePeriod',
+      'retries',
+      'activeFrom',
+      'activeUntil',
+      'params',
+      'task',
+      'output',
+      'history',
+      'maxSuccessAge',
+      'notify',
+    ]);
+  });
+
   it.each([
     [{ command: ['a', 'b'] }, { kind: 'command', command: ['a', 'b'], env: {} }],
     [

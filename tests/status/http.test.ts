@@ -5,6 +5,7 @@ import { createLogger } from '../../src/shared/logger.js';
 import { startStatusServer, type StatusServer } from '../../src/status/http.js';
 import { parseListenAddress, parseListenOption } from '../../src/status/listen-address.js';
 import { matchRoutePath, routeStatusRequest } from '../../src/status/routes.js';
+import { createSnapshotView } from '../../src/status/snapshot-cache.js';
 import {
   buildStatusSnapshot,
   type StatusInput,
@@ -214,6 +215,21 @@ describe('status/http', () => {
         status: 503,
         body: { ready: false, reasons: ['history not writable: EROFS: read-only file system'] },
       });
+    });
+
+    it('answers /readyz from the readiness source without building a snapshot', async () => {
+      let built = 0;
+      const sources = {
+        view: () => {
+          built += 1;
+          return createSnapshotView(makeSnapshot());
+        },
+        readiness: () => ({ ready: false, reasons: ['manifests not loaded yet'] }),
+      };
+      expect(
+        await routeStatusRequest({ method: 'GET', url: '/readyz', hasBody: false }, sources),
+      ).toEqual({ status: 503, body: { ready: false, reasons: ['manifests not loaded yet'] } });
+      expect(built).toBe(0);
     });
 
     it.each([
