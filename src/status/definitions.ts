@@ -53,31 +53,40 @@ export function buildDefinitionsDocument(
 
 /** `sha256:<first 12 hex digits>` of a literal env or header value. */
 export function maskLiteralValue(value: string): string {
-  return `sha256:${createHash('sha256').update(value).digest('hex').slice(0, 12)}`;
+  return `sha256:${createHash('sha256').update(value).digest().toString('hex', 0, 6)}`;
 }
 
-/** Masked specs by the (immutable) spec they came from. */
-const maskedSpecs = new WeakMap<JobSpec, JobSpec>();
+/**
+ * Masked tasks and notification lists by the (immutable) ones they came from. Schedules written alike share
+ * their task and notify objects (manifest/shared-parts.ts), so they share the masked ones too; the spec
+ * around them is copied per call, which costs less than keeping a masked copy of every spec.
+ */
+const maskedTasks = new WeakMap<TaskSpec, TaskSpec>();
+const maskedNotify = new WeakMap<JobSpec['notify'], JobSpec['notify']>();
 
 /**
  * A spec as it is shown: every literal `env` value (task) and `headers` value (http task, webhooks)
- * masked with maskLiteralValue; secret references stay as written. Pure; cached per spec.
+ * masked with maskLiteralValue; secret references stay as written. Pure; the masked parts are cached.
  */
 export function maskScheduleSpec(spec: JobSpec): JobSpec {
-  const cached = maskedSpecs.get(spec);
-  if (cached) return cached;
-  const task: TaskSpec =
-    spec.task.kind === 'http'
-      ? { ...spec.task, env: maskValues(spec.task.env), headers: maskValues(spec.task.headers) }
-      : { ...spec.task, env: maskValues(spec.task.env) };
-  const notify = spec.notify.map((target) =>
-    target.webhook
-      ? { ...target, webhook: { ...target.webhook, headers: maskValues(target.webhook.headers) } }
-      : target,
-  );
-  const masked: JobSpec = { ...spec, task, notify };
-  maskedSpecs.set(spec, masked);
-  return masked;
+  let task = maskedTasks.get(spec.task);
+  if (task === undefined) {
+    task =
+      spec.task.kind === 'http'
+        ? { ...spec.task, env: maskValues(spec.task.env), headers: maskValues(spec.task.headers) }
+        : { ...spec.task, env: maskValues(spec.task.env) };
+    maskedTasks.set(spec.task, task);
+  }
+  let notify = maskedNotify.get(spec.notify);
+  if (notify === undefined) {
+    notify = spec.notify.map((target) =>
+      target.webhook
+        ? { ...target, webhook: { ...target.webhook, headers: maskValues(target.webhook.headers) } }
+        : target,
+    );
+    maskedNotify.set(spec.notify, notify);
+  }
+  return { ...spec, task, notify };
 }
 
 function maskValues(values: Record<string, EnvValue>): Record<string, EnvValue> {

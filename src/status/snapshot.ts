@@ -365,8 +365,14 @@ function buildStatusRun(run: RunRecord): StatusRun {
   };
 }
 
+/** The labels by key; the same object when they already are (labels are shared by schedules and never changed). */
 function sortLabels(labels: Record<string, string>): Record<string, string> {
-  return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => compareText(a, b)));
+  const keys = Object.keys(labels);
+  for (let index = 1; index < keys.length; index += 1) {
+    if (compareText(keys[index - 1] as string, keys[index] as string) > 0)
+      return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => compareText(a, b)));
+  }
+  return labels;
 }
 
 /** Code-point order: the same on every machine, unlike localeCompare. */

@@ -40,9 +40,12 @@ describe('status/definitions', () => {
     });
     expect(maskLiteralValue('fast')).toMatch(/^sha256:[0-9a-f]{12}$/);
     expect(JSON.stringify(masked)).not.toMatch(/literal-key|hook-literal|"fast"/);
-    // The spec itself is untouched, and masking it again gives the same object.
+    // The spec itself is untouched, and masking it again gives the same masked task and notify list.
     expect(spec.task).toMatchObject({ env: { MODE: 'fast' } });
-    expect(maskScheduleSpec(spec)).toBe(masked);
+    const again = maskScheduleSpec(spec);
+    expect(again).toEqual(masked);
+    expect(again.task).toBe(masked.task);
+    expect(again.notify).toBe(masked.notify);
   });
 
   it('lists every schedule by name with its fingerprint', () => {
