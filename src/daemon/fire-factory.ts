@@ -1,4 +1,5 @@
 // New fires: their run ids, pending records and ledger intents, and appending intents to the ledger.
+import { randomFillSync } from 'node:crypto';
 import { monotonicFactory } from 'ulid';
 import type { FireIntent } from '../history/journal.js';
 import type { RunRecord } from '../history/store.js';
@@ -8,10 +9,29 @@ import type { Clock } from '../shared/clock.js';
 import { isNotDurable, type FireLedger, type WaitingNotice } from './fire-ledger.js';
 import type { PendingFire } from './waiting-fires.js';
 
+/**
+ * Random numbers for run ids: ulid's own generator draws each of an id's 16 random characters with a
+ * `getRandomValues` call on a new one-byte array; this hands out the same kind of bytes (a byte / 256)
+ * from a pool refilled 256 at a time.
+ */
+function pooledRandom(): () => number {
+  const pool = new Uint8Array(256);
+  let next = pool.length;
+  return () => {
+    if (next === pool.length) {
+      randomFillSync(pool);
+      next = 0;
+    }
+    const byte = pool[next] as number;
+    next += 1;
+    return byte / 256;
+  };
+}
+
 export class FireFactory {
   readonly #clock: Clock;
   readonly #ledger: FireLedger;
-  readonly #ulid = monotonicFactory();
+  readonly #ulid = monotonicFactory(pooledRandom());
   readonly #onAnswered: (() => void) | undefined;
 
   /** `onAnswered`: the ledger answered an append (claimed here or elsewhere, or refused by policy). */

@@ -1,9 +1,10 @@
 // Carrying out one run: wait for its fire to be durable, then its attempts with retries and backoff.
 import type { Logger } from 'pino';
-import type { HistoryStore, RunRecord } from '../history/store.js';
+import type { HistoryStore, RunRecord, RunStatus, RunTrigger } from '../history/store.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { AttemptResult, runTask as RunTaskFn } from '../runtime/run-job.js';
 import type { Clock } from '../shared/clock.js';
+import { withoutRedaction } from '../shared/logger.js';
 import { retryDelayMs } from './backoff.js';
 import {
   describeNotDurable,
@@ -47,18 +48,45 @@ export interface RunExecutionDeps {
   leaveUnclaimed?: (run: ActiveRun) => boolean;
 }
 
+/**
+ * What a run's lines carry besides `schedule` and `runId`: strings and numbers under names no redaction
+ * path matches (REDACT_PATHS in shared/logger.ts), so the run's lines are written without redaction.
+ */
+interface RunLogFields {
+  attempt?: number;
+  trigger?: RunTrigger;
+  scheduledAt?: string;
+  status?: RunStatus;
+  durationMs?: number | undefined;
+  reason?: string | undefined;
+  retryInMs?: number;
+  error?: string;
+}
+
 /** The lines of one run: each with the run's `schedule` and `runId` first. */
-type RunLog = Record<'debug' | 'info' | 'warn' | 'error', (fields: object, msg: string) => void>;
+type RunLog = Record<
+  'debug' | 'info' | 'warn' | 'error',
+  (fields: RunLogFields, msg: string) => void
+>;
+
+/** The logger of run lines for each daemon logger, made once (see withoutRedaction). */
+const runLoggers = new WeakMap<Logger, Logger>();
 
 /**
  * The run's fields put on each of its lines, instead of a pino child logger per run: a child (its
  * bindings serialised, its level set, its redaction prepared) cost as much CPU as one more log line,
- * for the two or three lines a run writes. The lines read the same.
+ * for the two or three lines a run writes. The lines read the same. They go through one child of the
+ * daemon's logger without redaction: RunLogFields holds nothing a redaction path matches.
  */
-function createRunLog(logger: Logger, schedule: string, runId: string): RunLog {
+function createRunLog(daemonLogger: Logger, schedule: string, runId: string): RunLog {
+  let logger = runLoggers.get(daemonLogger);
+  if (logger === undefined) {
+    logger = withoutRedaction(daemonLogger);
+    runLoggers.set(daemonLogger, logger);
+  }
   const at =
     (level: keyof RunLog) =>
-    (fields: object, msg: string): void =>
+    (fields: RunLogFields, msg: string): void =>
       logger[level]({ schedule, runId, ...fields }, msg);
   return { debug: at('debug'), info: at('info'), warn: at('warn'), error: at('error') };
 }

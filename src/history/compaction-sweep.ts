@@ -20,6 +20,12 @@ export class CompactionSweep {
   readonly #o: CompactionSweepOptions;
   /** Shards with appended entries, and when (clock ms) they are due to be rewritten whole. */
   readonly #due = new Map<Shard, number>();
+  /**
+   * No shard is due before this (clock ms; it may be earlier than the earliest due shard, never later):
+   * the sweep looks at every shard only once one may be due. Shards wait minutes for their rewrite, and
+   * a look at all of them every second would cost more than the rewrites it saves.
+   */
+  #nextDue: number | undefined;
   #timer: NodeJS.Timeout | undefined;
   /** The sweep in progress, if any. */
   #sweeping: Promise<void> | undefined;
@@ -36,22 +42,18 @@ export class CompactionSweep {
   schedule(shard: Shard): void {
     if (shard.appended === 0 || this.#closed) return;
     const now = this.#o.clock.now().getTime();
-    this.#due.set(
-      shard,
-      shard.appended >= this.#o.compactAfter ? now : now + this.#o.compactIdleMs,
-    );
-    this.#start();
+    this.#setDue(shard, shard.appended >= this.#o.compactAfter ? now : now + this.#o.compactIdleMs);
   }
 
   /** Due now (a damaged tail). */
   scheduleNow(shard: Shard): void {
-    this.#due.set(shard, this.#o.clock.now().getTime());
-    this.#start();
+    this.#setDue(shard, this.#o.clock.now().getTime());
   }
 
   /** Written whole meanwhile: nothing to compact. */
   forget(shard: Shard): void {
     this.#due.delete(shard);
+    if (this.#due.size === 0 && this.#sweeping === undefined) this.#stop();
   }
 
   /** Rewrite every shard with appended entries now. */
@@ -67,10 +69,19 @@ export class CompactionSweep {
     this.#due.clear();
   }
 
+  #setDue(shard: Shard, at: number): void {
+    this.#due.set(shard, at);
+    if (this.#nextDue === undefined || at < this.#nextDue) this.#nextDue = at;
+    this.#start();
+  }
+
   #start(): void {
     if (this.#timer !== undefined || this.#closed) return;
     this.#timer = setInterval(() => {
-      this.#sweeping ??= this.#sweep().finally(() => {
+      if (this.#sweeping !== undefined) return;
+      const next = this.#nextDue;
+      if (next === undefined || next > this.#o.clock.now().getTime()) return;
+      this.#sweeping = this.#sweep().finally(() => {
         this.#sweeping = undefined;
         if (this.#due.size === 0) this.#stop();
       });
@@ -88,12 +99,26 @@ export class CompactionSweep {
   async #sweep(): Promise<void> {
     const now = this.#o.clock.now().getTime();
     const due: Shard[] = [];
-    for (const [shard, at] of this.#due) if (at <= now) due.push(shard);
+    let next: number | undefined;
+    for (const [shard, at] of this.#due) {
+      if (at <= now) due.push(shard);
+      else if (next === undefined || at < next) next = at;
+    }
+    // Shards scheduled while this sweep runs lower it again (#setDue).
+    this.#nextDue = next;
     for (const shard of due) {
-      if (this.#closed || !this.#o.canWrite()) return;
+      if (this.#closed || !this.#o.canWrite()) {
+        // The rest stays due: looked at again on the next tick.
+        this.#nextDue = now;
+        return;
+      }
       // Moved back by an append since, or written whole meanwhile.
       const at = this.#due.get(shard);
-      if (at === undefined || at > now) continue;
+      if (at === undefined) continue;
+      if (at > now) {
+        if (this.#nextDue === undefined || at < this.#nextDue) this.#nextDue = at;
+        continue;
+      }
       await this.#compact(shard);
     }
   }

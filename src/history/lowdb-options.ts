@@ -27,7 +27,7 @@ export interface LowdbHistoryStoreOptions {
   cacheBytes?: number;
   /** Appended entries after which a shard is rewritten whole (compacted) without waiting for it to be idle. @default 32 */
   compactAfterEntries?: number;
-  /** A shard with appended entries is rewritten whole once no entry was appended to it for this long. @default 10000 */
+  /** A shard with appended entries is rewritten whole once no entry was appended to it for this long. @default 300000 (5 min) */
   compactIdleMs?: number;
   /** How often shards due for a rewrite are looked for. @default 1000 */
   compactSweepMs?: number;

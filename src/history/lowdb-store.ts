@@ -51,6 +51,13 @@ const READ_CONCURRENCY = 32;
 const OPEN_BATCH = 250;
 const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 const DEFAULT_OPEN_READ_BYTES = 8 * 1024 * 1024;
+/**
+ * A shard with appended entries is rewritten whole once it has been quiet this long (or once it holds
+ * compactAfterEntries of them). Longer than the interval of the schedules that fire most (every minute and
+ * more often): those are rewritten once per 32 entries, about every 11th run, instead of after every run,
+ * which cost a read, parse, serialisation and temp file + rename per fire (docs/design/processes.md).
+ */
+const DEFAULT_COMPACT_IDLE_MS = 5 * 60_000;
 /** A shard read again within this long of being unloaded is hot (see Shard.hot). */
 const HOT_MS = 60_000;
 
@@ -93,7 +100,7 @@ class ShardedHistoryStore implements LowdbHistoryStore {
       retryIntervalMs: options.retryIntervalMs ?? 5000,
       maxConcurrentWrites: Math.max(1, options.maxConcurrentWrites ?? 16),
       compactAfterEntries: Math.max(1, options.compactAfterEntries ?? 32),
-      compactIdleMs: Math.max(0, options.compactIdleMs ?? 10_000),
+      compactIdleMs: Math.max(0, options.compactIdleMs ?? DEFAULT_COMPACT_IDLE_MS),
       compactSweepMs: Math.max(1, options.compactSweepMs ?? 1000),
       upgradeDelayMs: Math.max(0, options.upgradeDelayMs ?? 0),
       ensureLoaded: (shard) => this.#ensureLoaded(shard),

@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { destination as pinoDestination } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
-import { createLogger, logWritten } from '../../src/shared/logger.js';
+import { createLogger, logWritten, withoutRedaction } from '../../src/shared/logger.js';
 
 const roots: string[] = [];
 
@@ -51,5 +51,39 @@ describe('shared/logger', () => {
     await logWritten(log, 5_000);
     expect(Date.now() - began).toBeLessThan(1_000);
     expect(written.join('')).toContain('cronops started');
+  });
+
+  it('withoutRedaction writes the lines of a run as the logger does, and leaves the logger redacting', () => {
+    const written: string[] = [];
+    const log = createLogger({
+      destination: new Writable({
+        write(chunk: Buffer, _encoding, done) {
+          written.push(chunk.toString());
+          done();
+        },
+      }),
+    });
+    const fields = {
+      schedule: 'backup',
+      runId: '01J0000000000000000000000',
+      attempt: 2,
+      trigger: 'schedule',
+      scheduledAt: '2026-03-01T12:00:00.000Z',
+      status: 'failed',
+      durationMs: 1234,
+      reason: 'exited with code 3',
+      retryInMs: 1000,
+      error: 'command not found: pg_dumpp',
+    };
+    const runLog = withoutRedaction(log);
+    log.warn(fields, 'attempt failed; retrying');
+    runLog.warn(fields, 'attempt failed; retrying');
+    log.info({ schedule: 'backup', env: { PW: 's3cret' }, task: { token: 't0ken' } }, 'redacted');
+    const [viaLogger, viaChild, redacted] = written.map((line) =>
+      line.replace(/"time":"[^"]*"/, '"time":"T"'),
+    );
+    expect(viaChild).toBe(viaLogger);
+    expect(redacted).toContain('"env":"[redacted]"');
+    expect(redacted).toContain('"task":{"token":"[redacted]"}');
   });
 });
