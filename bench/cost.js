@@ -2,7 +2,8 @@
 // and a bare Node loop, each starting the same jobs at its own second of every minute; then idle CPU and memory
 // with many schedules loaded. Run `npx tsc -p tsconfig.build.json` first. Env: COST_JOBS (jobs due together,
 // default "100,1000"), COST_MINUTES (measured minutes per job count, default 2), COST_IDLE_SCHEDULES (default
-// "1000,10000"), COST_IDLE_SECONDS (idle window, default 60).
+// "1000,10000"), COST_IDLE_SECONDS (idle window, default 60), COST_PARTS (which parts run, default "busy,idle";
+// "idle" alone measures only the idle part).
 import { mkdir, mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +25,11 @@ const JOB_COUNTS = positiveInts('COST_JOBS', '100,1000');
 const MINUTES = positiveInt('COST_MINUTES', 2);
 const IDLE_COUNTS = positiveInts('COST_IDLE_SCHEDULES', '1000,10000');
 const IDLE_SECONDS = positiveInt('COST_IDLE_SECONDS', 60);
+const PARTS = (process.env.COST_PARTS ?? 'busy,idle').split(',');
+if (PARTS.length === 0 || PARTS.some((part) => part !== 'busy' && part !== 'idle'))
+  throw new Error(
+    `COST_PARTS: expected "busy", "idle" or "busy,idle", got "${process.env.COST_PARTS}"`,
+  );
 /**
  * The second of the minute each starter fires at. They are spread so that one's burst is over before the next
  * one's begins: cronops took up to 19 s for 1,000 jobs, the bare loop 12 s, node-cron by hand 2 s.
@@ -114,9 +120,13 @@ async function measureBusy(jobs) {
   }
 }
 
+/** The rows of the idle part, in the order measureIdle returns them. */
+const IDLE_STARTERS = [STARTERS[0].label, STARTERS[1].label, 'idle Node (floor)'];
+
 /**
  * `count` schedules loaded in cronops and in node-cron by hand, none due for months (day 1 of a month six
- * months away): CPU over IDLE_SECONDS and memory at its end, both measured over the same seconds.
+ * months away), beside a Node process with nothing loaded (the floor): CPU over IDLE_SECONDS and memory at its
+ * end, all three measured over the same seconds.
  */
 async function measureIdle(count) {
   const { root, dir, state } = await makeRoot(`idle${count}`);
@@ -131,15 +141,18 @@ async function measureIdle(count) {
     }));
     running.push(await startCronops(dir, state, schedules));
     running.push(await startScript('node-cron', join(root, 'node-cron.json'), { schedules }));
+    running.push(await startScript('floor', join(root, 'floor.json'), {}));
     await waitForShards(state, count, 300_000);
     await sleep(2000);
+    const load = loadavg()[0];
     const before = running.map((s) => readCpuSeconds(s.proc.pid).own);
     await sleep(IDLE_SECONDS * 1000);
     const after = running.map((s) => readCpuSeconds(s.proc.pid).own);
     const memory = running.map((s) => readMemoryMb(s.proc.pid));
     return running.map((s, i) => ({
-      label: STARTERS[i].label,
+      label: IDLE_STARTERS[i],
       cpuPerMinute: ((after[i] - before[i]) * 60) / IDLE_SECONDS,
+      load,
       ...memory[i],
     }));
   } finally {
@@ -153,36 +166,31 @@ const fixed = (value, digits) => (Number.isFinite(value) ? value.toFixed(digits)
 const verdict = (ok) => (ok ? 'PASS' : 'FAIL');
 
 const busy = [];
-for (const jobs of JOB_COUNTS) busy.push(await measureBusy(jobs));
+if (PARTS.includes('busy')) for (const jobs of JOB_COUNTS) busy.push(await measureBusy(jobs));
 const idle = [];
-for (const count of IDLE_COUNTS) idle.push({ count, rows: await measureIdle(count) });
+if (PARTS.includes('idle'))
+  for (const count of IDLE_COUNTS) idle.push({ count, rows: await measureIdle(count) });
 
 const lines = [
   '## Cost of a fire: cronops, node-cron by hand and a bare loop side by side (bench/cost.js)',
   '',
   `Machine at the start: load average ${startLoad.map((l) => l.toFixed(2)).join(' / ')} (1 / 5 / 15 min), ` +
     `Node ${process.version}, ${availableParallelism()} cores.`,
-  '',
-  `N jobs due together at one second of every minute, for ${MINUTES} whole minute${MINUTES === 1 ? '' : 's'}, the three starters running at once, ` +
-    `each at its own second (${STARTERS.map((s) => `${s.label} :${String(s.second).padStart(2, '0')}`).join(', ')}). ` +
-    "Every job is `sh -c 'echo ID $(date +%s.%N) >> LOG'`, each starter with its own log; lateness = printed time − instant, " +
-    'a fire that never ran counts as infinitely late (∞); p99 is nearest-rank. ' +
-    "CPU is the starter's own (utime + stime from /proc/<pid>/stat, not its jobs'), " +
-    `from ${CPU_LEAD_MS / 1000} s before the first minute to ${CPU_LEAD_MS / 1000} s before the end, ÷ the jobs it started in the window. ` +
-    'node-cron by hand is `schedule(expression, () => spawn(...))` per job; the bare loop sleeps to the instant and spawns every job in one loop.',
-  '',
-  '| N | starter | ran of expected | CPU s | CPU per job ms | lateness p50 ms | p99 ms | max ms | first → last ms (worst minute) |',
-  '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
 ];
-for (const { jobs, results } of busy) {
-  for (const r of results) {
-    const ran = `${r.ran} of ${r.expected}${r.duplicates > 0 ? ` (+${r.duplicates} twice)` : ''}`;
-    lines.push(
-      `| ${jobs.toLocaleString('en')} | ${r.label} | ${ran} | ${fixed(r.cpuSeconds, 2)} | ${fixed(r.cpuPerJobMs, 2)} | ` +
-        `${ms(r.p50)} | ${ms(r.p99)} | ${ms(r.max)} | ${ms(r.firstToLast)} |`,
-    );
-  }
-}
+if (busy.length > 0)
+  lines.push(
+    '',
+    `N jobs due together at one second of every minute, for ${MINUTES} whole minute${MINUTES === 1 ? '' : 's'}, the three starters running at once, ` +
+      `each at its own second (${STARTERS.map((s) => `${s.label} :${String(s.second).padStart(2, '0')}`).join(', ')}). ` +
+      "Every job is `sh -c 'echo ID $(date +%s.%N) >> LOG'`, each starter with its own log; lateness = printed time − instant, " +
+      'a fire that never ran counts as infinitely late (∞); p99 is nearest-rank. ' +
+      "CPU is the starter's own (utime + stime from /proc/<pid>/stat, not its jobs'), " +
+      `from ${CPU_LEAD_MS / 1000} s before the first minute to ${CPU_LEAD_MS / 1000} s before the end, ÷ the jobs it started in the window. ` +
+      'node-cron by hand is `schedule(expression, () => spawn(...))` per job; the bare loop sleeps to the instant and spawns every job in one loop.',
+    '',
+    '| N | starter | ran of expected | CPU s | CPU per job ms | lateness p50 ms | p99 ms | max ms | first → last ms (worst minute) |',
+    '| ---: | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
+  );
 // A burst that runs into the next starter's second competes with it: the lead should see that.
 const overlaps = busy.flatMap(({ jobs, results }) =>
   results.flatMap((r, i) => {
@@ -196,18 +204,20 @@ const overlaps = busy.flatMap(({ jobs, results }) =>
   }),
 );
 if (overlaps.length > 0) lines.push('', ...overlaps);
-lines.push(
-  '',
-  `Idle: that many schedules loaded, none due for months, CPU over ${IDLE_SECONDS} s (the same seconds for both) ` +
-    'as seconds per minute, VmRSS at its end (VmHWM: the peak since start).',
-  '',
-  '| schedules | starter | idle CPU s per minute | RSS MB | peak MB |',
-  '| ---: | --- | ---: | ---: | ---: |',
-);
+if (idle.length > 0)
+  lines.push(
+    '',
+    `Idle: that many schedules loaded, none due for months, CPU over ${IDLE_SECONDS} s (the same seconds for all three) ` +
+      'as seconds per minute, VmRSS at its end (VmHWM: the peak since start); the floor is a Node process with nothing ' +
+      'loaded that only waits, and the load average (1 min) is read as the window opens.',
+    '',
+    '| schedules | starter | idle CPU s per minute | RSS MB | peak MB | load |',
+    '| ---: | --- | ---: | ---: | ---: | ---: |',
+  );
 for (const { count, rows } of idle) {
   for (const r of rows)
     lines.push(
-      `| ${count.toLocaleString('en')} | ${r.label} | ${fixed(r.cpuPerMinute, 3)} | ${fixed(r.rss, 0)} | ${fixed(r.peak, 0)} |`,
+      `| ${count.toLocaleString('en')} | ${r.label} | ${fixed(r.cpuPerMinute, 3)} | ${fixed(r.rss, 0)} | ${fixed(r.peak, 0)} | ${fixed(r.load, 2)} |`,
     );
 }
 

@@ -10,6 +10,7 @@ import { manifest, spawnDaemon } from './daemon.js';
 const SCRIPTS = {
   'node-cron': fileURLToPath(new URL('node-cron-starter.js', import.meta.url)),
   bare: fileURLToPath(new URL('bare-loop.js', import.meta.url)),
+  floor: fileURLToPath(new URL('idle-floor.js', import.meta.url)),
 };
 
 /** Schedules per manifest file written for the daemon. */
@@ -68,8 +69,9 @@ export async function startCronops(dir, state, schedules) {
 }
 
 /**
- * Start node-cron by hand (`kind` 'node-cron', spec `{ schedules: [{ expression, job }] }`) or the bare loop
- * (`kind` 'bare', spec `{ second, jobs }`), the spec written to `specFile`; resolves once it printed `ready`.
+ * Start node-cron by hand (`kind` 'node-cron', spec `{ schedules: [{ expression, job }] }`), the bare loop
+ * (`kind` 'bare', spec `{ second, jobs }`) or the idle floor (`kind` 'floor', spec `{}`: a Node process that only
+ * waits), the spec written to `specFile`; resolves once it printed `ready`.
  */
 export async function startScript(kind, specFile, spec) {
   await writeFile(specFile, JSON.stringify(spec));
