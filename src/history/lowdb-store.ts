@@ -33,12 +33,7 @@ import {
   type RunQuery,
   type RunRecord,
 } from './store.js';
-import {
-  addToSummary,
-  copyRun,
-  createEmptySummary,
-  exceedsRetention,
-} from './summary.js';
+import { addToSummary, copyRun, createEmptySummary, exceedsRetention } from './summary.js';
 
 export { UNWRITABLE_CODES } from './writability.js';
 
