@@ -41,6 +41,7 @@ import { Reconciler } from './reconciler.js';
 import { serveStatus } from './serve-status.js';
 import { RunManager, type RunEvent } from './runs.js';
 import { ScheduleInputs, type ScheduleInputSources } from './status-inputs.js';
+import { planQuietMs, planStatusDeferMs, type PacingState } from './status-pacing.js';
 import { describeScheduleOnce, UpcomingFires } from './upcoming.js';
 import { watchConfigDir, type ConfigWatcher } from './watch.js';
 
@@ -50,11 +51,6 @@ const PREPARE_LEAD_MS = 50;
 const CHECKPOINT_INTERVAL_MS = 60_000;
 /** Journal entries younger than this survive a checkpoint: their runs may not be in a flushed shard yet. */
 const CHECKPOINT_KEEP_MS = 10_000;
-
-/** No status write starts this close before a fire… */
-const STATUS_QUIET_BEFORE_FIRE_MS = 150;
-/** …or this soon after it (the process is being started). */
-const STATUS_QUIET_AFTER_FIRE_MS = 20;
 
 export class Daemon {
   readonly #o: Required<Omit<DaemonOptions, 'history' | 'journal' | 'cluster'>> & {
@@ -138,7 +134,7 @@ export class Daemon {
       maxConcurrentRuns: this.#o.maxConcurrentRuns,
       onEvent: (event) => this.#onRunEvent(event),
       // Caught-up fires keep out of the moments around regular instants, as status writes do.
-      deferCatchUpMs: () => this.#statusDeferMs(),
+      deferCatchUpMs: () => planQuietMs(this.#pacing()),
     });
     this.#firing = new Firing({
       clock,
@@ -182,7 +178,7 @@ export class Daemon {
     this.#status = createStatusFileWriter({
       path: join(stateDir, 'status.json'),
       logger: this.#o.logger,
-      deferMs: () => this.#statusDeferMs(),
+      deferMs: () => planStatusDeferMs(this.#pacing()),
       // Off the status path: a reload is visible in status.json before the definitions are written.
       onWritten: () => {
         if (!this.#definitionsChanged) return;
@@ -451,14 +447,13 @@ export class Daemon {
     for (const listener of this.#listeners) listener(event);
   }
 
-  /** Put a status write off while a fire is due within the next moments: it would make the fire late. */
-  #statusDeferMs(): number {
-    const next = this.#firing.earliestAt();
-    if (next === undefined) return 0;
-    const until = next - this.#o.clock.now().getTime();
-    return until > -STATUS_QUIET_AFTER_FIRE_MS && until < STATUS_QUIET_BEFORE_FIRE_MS
-      ? until + STATUS_QUIET_AFTER_FIRE_MS
-      : 0;
+  /** What status-pacing.ts decides from: the next instant, and whether a burst is being handed out. */
+  #pacing(): PacingState {
+    return {
+      nextFireMs: this.#firing.earliestAt(),
+      nowMs: this.#o.clock.now().getTime(),
+      handingOut: this.#firing.handingOut,
+    };
   }
 
   #writeStatus(options: { urgent?: boolean } = {}): void {

@@ -98,6 +98,11 @@ export class Firing {
     return this.#loop.earliestAt();
   }
 
+  /** Fires came due and are not all handed out yet (a burst is being started). */
+  get handingOut(): boolean {
+    return this.#loop.pendingCount > 0;
+  }
+
   /**
    * Stop firing. Call after the run manager stopped starting: the rest of a burst that came due but was
    * not handed out yet goes to it now, which records each fire as not started, with the reason.
