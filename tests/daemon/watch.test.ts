@@ -316,6 +316,10 @@ class FakeTimers implements Timers {
     return { ms };
   }
 
+  every(): never {
+    throw new Error('the watcher never repeats a timer');
+  }
+
   clear(): void {}
 
   immediate(callback: () => void): TimerHandle {
