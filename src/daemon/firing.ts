@@ -48,17 +48,16 @@ export class Firing {
     });
   }
 
-  /** Start watching for clock steps. */
+  /**
+   * Start watching for clock steps: the one piece of work an idle daemon wakes up for every second
+   * (docs/design/idle.md), so it is one repeating timer and two clock reads.
+   */
   watchClock(): void {
     if (this.#stopped || this.#watch !== undefined) return;
     this.#reading = this.#read();
-    const check = (): void => {
-      this.#watch = undefined;
-      if (this.#stopped) return;
-      this.checkClock();
-      this.#watch = this.#o.timers.set(check, CLOCK_CHECK_MS);
-    };
-    this.#watch = this.#o.timers.set(check, CLOCK_CHECK_MS);
+    this.#watch = this.#o.timers.every(() => {
+      if (!this.#stopped) this.checkClock();
+    }, CLOCK_CHECK_MS);
   }
 
   /** Compare the wall clock with elapsed time since the last check; re-plan after a step. Tests call it. */

@@ -185,14 +185,21 @@ export async function selectRecorded(
   ];
 }
 
-/** Trim the ledger to what the flushed history may not hold yet (intents scheduled from `cutoffMs` on stay). */
+/**
+ * Trim the ledger to what the flushed history may not hold yet (intents scheduled from `cutoffMs` on stay).
+ * Resolves true when it wrote a checkpoint, false when there was nothing to trim.
+ */
 export async function trimLedger(
   history: HistoryStore,
   ledger: FireLedger,
   cutoffMs: number,
-): Promise<void> {
+): Promise<boolean> {
   const intents = await ledger.readPending();
+  // Only the newest fire of each schedule, settled already: a checkpoint would keep all of it as it is. An
+  // idle daemon (every minute) neither flushes nor rewrites and fsyncs a journal of unchanged intents.
+  if (intents.every((intent) => intent.settled === true)) return false;
   const recorded = await selectRecorded(history, intents, cutoffMs);
   await history.flush();
   await ledger.checkpoint(compactIntents(intents, cutoffMs, ...recorded), intents);
+  return true;
 }

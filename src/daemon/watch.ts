@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { isManifestFileName } from '../manifest/file-names.js';
 import { systemTimers, type TimerHandle, type Timers } from '../runtime/timers.js';
 import { systemClock, type Clock } from '../shared/clock.js';
+import { watchPathPoints } from './watch-root.js';
 
 /** auto: native events (inotify); poll: stat polling for file systems without them; off: SIGHUP only. */
 export type WatchMode = 'auto' | 'poll' | 'off';
@@ -50,13 +51,23 @@ export interface WatchOptions {
   maxDelayMs?: number;
   /** Polling interval in poll mode. @default 500 */
   pollIntervalMs?: number;
-  /** How often to check whether the directory path now leads to another directory. @default 1000 */
+  /**
+   * How often the path is looked at, without an event, for whether it now leads to another directory. In
+   * auto mode the entries that decide where it leads are watched, and this only catches what they do not
+   * show (a directory further up renamed); in poll mode, or while one of them cannot be watched, it is at
+   * most ROOT_POLL_MS. @default 60_000 in auto mode, 1000 in poll mode
+   */
   rootCheckMs?: number;
   /** @default systemClock */
   clock?: Clock;
   /** @default systemTimers */
   timers?: Timers;
 }
+
+/** How often the path is looked at when no event can say that it changed. */
+const ROOT_POLL_MS = 1000;
+/** In auto mode, with every entry that decides where the path leads watched: a look now and then anyway. */
+const ROOT_BACKSTOP_MS = 60_000;
 
 /** The entry whose swap updates a Kubernetes ConfigMap volume. */
 const CONFIGMAP_DATA = '..data';
@@ -90,14 +101,16 @@ function relativeTo(root: string, path: string): string {
  * Watch `dir` and call `onChange` once per batch: events are collected until the directory has been
  * quiet for `quietMs` (at most `maxDelayMs` after the first), so a `git checkout` of 50 files or a
  * ConfigMap swap is one reload. Symlinks are not followed (a ConfigMap's files are reported once, as
- * themselves); the directory is watched by its real path, which is checked every `rootCheckMs` so that a
- * symlinked directory that is pointed elsewhere is watched again.
+ * themselves); the directory is watched by its real path, which is looked at again when an entry that
+ * decides where the path leads changes (watch-root.ts; polled in poll mode), so that a symlinked directory
+ * that is pointed elsewhere is watched again. Nothing wakes the daemon while nothing changes.
  */
 export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatcher> {
   const { dir, logger } = options;
   const quietMs = options.quietMs ?? 200;
   const maxDelayMs = options.maxDelayMs ?? 2000;
-  const rootCheckMs = options.rootCheckMs ?? 1000;
+  const rootCheckMs =
+    options.rootCheckMs ?? (options.mode === 'poll' ? ROOT_POLL_MS : ROOT_BACKSTOP_MS);
   const clock = options.clock ?? systemClock;
   const timers = options.timers ?? systemTimers;
 
@@ -173,12 +186,35 @@ export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatch
     return watcher;
   };
 
+  /** Set up: events look at the path from here on (before, one only asks for a look once set up). */
+  let setUp = false;
+  /** Looks at the path one at a time; one asked for meanwhile follows. */
+  let checking = false;
+  let checkAgain = false;
+  /** Auto mode: the entries that decide where the path leads, watched; a change there looks at the path. */
+  const points =
+    options.mode === 'auto'
+      ? watchPathPoints(dir, {
+          onChange: () => {
+            if (setUp) requestRootCheck();
+            else checkAgain = true;
+          },
+          onError: (err) => {
+            logger.debug({ err, dir }, 'watching the path of the manifest directory failed');
+            // Polled until the next look watches every entry again.
+            pointsWatched = false;
+            if (setUp && !checking) scheduleRootCheck();
+          },
+        })
+      : undefined;
+  let pointsWatched = (await points?.refresh()) ?? false;
+  // Watched first, then looked at: a change made from here on sends an event.
   let root = await identify(dir);
   let watcher = await start(root.path);
   let rootMissing = false;
 
   /** A symlinked directory pointed elsewhere (git-sync), or the directory deleted and created again. */
-  const checkRoot = async (): Promise<void> => {
+  const checkRoot = async (): Promise<boolean> => {
     let now: DirIdentity;
     try {
       now = await identify(dir);
@@ -186,10 +222,10 @@ export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatch
       if (!rootMissing)
         logger.warn({ err, dir }, 'the manifest directory is gone; keeping the running schedules');
       rootMissing = true;
-      return;
+      return false;
     }
     rootMissing = false;
-    if (closed || (now.path === root.path && now.id === root.id)) return;
+    if (closed || (now.path === root.path && now.id === root.id)) return false;
     logger.info(
       { dir, from: root.path, to: now.path },
       'the manifest directory was replaced; watching the new one',
@@ -199,28 +235,50 @@ export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatch
     watcher = await start(root.path);
     if (closed) {
       await watcher.close();
-      return;
+      return true;
     }
     note(undefined, true, 'directory replaced');
+    return true;
+  };
+  const lookAtRoot = async (): Promise<void> => {
+    // The path leads elsewhere now: its entries are found and watched again, and it is looked at once more.
+    for (let round = 0; round < 3 && !closed; round += 1) {
+      checkAgain = false;
+      if (points) pointsWatched = await points.refresh();
+      if (!(await checkRoot()) && !checkAgain) return;
+    }
+  };
+  const requestRootCheck = (): void => {
+    if (closed) return;
+    if (checking) {
+      checkAgain = true;
+      return;
+    }
+    checking = true;
+    lookAtRoot()
+      .catch((err: unknown) => logger.error({ err, dir }, 'checking the manifest directory failed'))
+      .finally(() => {
+        checking = false;
+        if (closed) return;
+        if (checkAgain) requestRootCheck();
+        else scheduleRootCheck();
+      });
   };
   const scheduleRootCheck = (): void => {
-    rootTimer = timers.set(() => {
-      checkRoot()
-        .catch((err: unknown) =>
-          logger.error({ err, dir }, 'checking the manifest directory failed'),
-        )
-        .finally(() => {
-          if (!closed) scheduleRootCheck();
-        });
-    }, rootCheckMs);
+    if (rootTimer !== undefined) timers.clear(rootTimer);
+    const everyMs = points && pointsWatched ? rootCheckMs : Math.min(rootCheckMs, ROOT_POLL_MS);
+    rootTimer = timers.set(requestRootCheck, everyMs);
   };
-  scheduleRootCheck();
+  setUp = true;
+  if (checkAgain) requestRootCheck();
+  else scheduleRootCheck();
 
   return {
     close: async () => {
       closed = true;
       if (quietTimer !== undefined) timers.clear(quietTimer);
       if (rootTimer !== undefined) timers.clear(rootTimer);
+      points?.close();
       await watcher.close();
     },
   };
@@ -229,12 +287,15 @@ export async function watchConfigDir(options: WatchOptions): Promise<ConfigWatch
 interface DirIdentity {
   /** The real path chokidar watches: it does not look into a symlinked directory itself. */
   path: string;
-  /** Device and inode: a directory deleted and created again under the same path is another one. */
+  /**
+   * Device, inode and birth time: a directory deleted and created again under the same path is another
+   * one, even when the file system hands it the freed inode again (ext4 does at once).
+   */
   id: string;
 }
 
 async function identify(dir: string): Promise<DirIdentity> {
   const path = await realpath(dir);
   const info = await stat(path);
-  return { path, id: `${info.dev}:${info.ino}` };
+  return { path, id: `${info.dev}:${info.ino}:${info.birthtimeMs}` };
 }

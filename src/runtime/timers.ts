@@ -6,6 +6,8 @@ export type TimerHandle = unknown;
 /** setTimeout/clearTimeout and an immediate, behind an interface. */
 export interface Timers {
   set(callback: () => void, ms: number): TimerHandle;
+  /** Call `callback` every `ms` until cleared: one timer that the runtime re-arms, nothing made per call. */
+  every(callback: () => void, ms: number): TimerHandle;
   clear(handle: TimerHandle): void;
   /** Run `callback` on the next turn of the event loop (used to finish the last millisecond). */
   immediate(callback: () => void): TimerHandle;
@@ -15,6 +17,11 @@ export interface Timers {
 export const systemTimers: Timers = {
   set: (callback, ms) => {
     const handle = setTimeout(callback, ms);
+    handle.unref();
+    return handle;
+  },
+  every: (callback, ms) => {
+    const handle = setInterval(callback, ms);
     handle.unref();
     return handle;
   },

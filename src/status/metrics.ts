@@ -9,6 +9,14 @@ export const RUN_DURATION_BUCKETS = [
   0.1, 0.5, 1, 5, 15, 30, 60, 120, 300, 600, 1_200, 1_800, 3_600, 7_200, 14_400, 21_600,
 ] as const;
 
+/**
+ * How often prom-client samples the event loop delay (`nodejs_eventloop_lag_p99_seconds` and the rest), in ms.
+ * Its default, 10, is a timer that woke the idle daemon 100 times a second: 0.36 s of CPU a minute, more
+ * than all its other idle work together (docs/design/idle.md). Sampled once a second, the delay of a timer
+ * still shows every stall of a second or more, and a share of the shorter ones.
+ */
+export const EVENT_LOOP_SAMPLE_MS = 1_000;
+
 /** The `reason` label of cronops_skipped_fires_total. */
 export type SkipReasonLabel = 'forbid' | 'queue_full' | 'shutdown' | 'removed' | 'other';
 
@@ -43,7 +51,11 @@ export interface StatusMetrics {
 /** Create the registry with every cronops metric (see docs/api.md). */
 export function createStatusMetrics(options: StatusMetricsOptions): StatusMetrics {
   const registry = new Registry();
-  if (options.defaultMetrics ?? true) collectDefaultMetrics({ register: registry });
+  if (options.defaultMetrics ?? true)
+    collectDefaultMetrics({
+      register: registry,
+      eventLoopMonitoringPrecision: EVENT_LOOP_SAMPLE_MS,
+    });
   const registers = [registry];
   // One snapshot per scrape, read by every gauge's collect().
   let scraped: StatusSnapshot | undefined;

@@ -6,16 +6,21 @@ import type { Timers } from '../../src/runtime/timers.js';
 import { createRunFixture, job, settle } from './run-fixture.js';
 
 /** Timers that only record: the test calls checkClock and reads the loop directly. */
-const idleTimers: Timers = { set: () => 0, clear: () => undefined, immediate: () => 0 };
+const idleTimers: Timers = {
+  set: () => 0,
+  every: () => 0,
+  clear: () => undefined,
+  immediate: () => 0,
+};
 
-async function setup(jobs: DesiredSchedule[]) {
+async function setup(jobs: DesiredSchedule[], timers: Timers = idleTimers) {
   const f = await createRunFixture();
   const map = new Map(jobs.map((j) => [j.name, j]));
   const logs: { msg: string; stepMs?: number; schedules?: string[] }[] = [];
   const firing = new Firing({
     clock: f.clock,
     stopwatch: f.clock,
-    timers: idleTimers,
+    timers,
     history: f.history,
     runs: f.runs,
     logger: pino({ level: 'warn' }, { write: (line: string) => void logs.push(JSON.parse(line)) }),
@@ -43,6 +48,33 @@ describe('daemon/firing', () => {
         ['every10'],
       ],
     ]);
+  });
+
+  it('the clock is watched by one timer repeating every second, cleared on stop', async () => {
+    const calls: string[] = [];
+    let tick: () => void = () => undefined;
+    const t = await setup([job('every', { schedule: '*/1 * * * * *' })], {
+      ...idleTimers,
+      every: (callback, ms) => {
+        calls.push(`every ${ms}`);
+        tick = callback;
+        return 'clock-watch';
+      },
+      clear: (handle) => {
+        // The fire loop's own timers are cleared too; only the clock watch's matters here.
+        if (handle === 'clock-watch') calls.push('clear clock-watch');
+      },
+    });
+    t.firing.place(t.jobs('every'), 'startup');
+    t.firing.watchClock();
+    t.firing.watchClock();
+    t.clock.step(-3_600_000);
+    t.clock.tick(1_000);
+    tick();
+    expect(t.firing.anomalies.last).toMatchObject({ cause: 'clock-step', stepMs: 3_600_000 });
+    t.firing.stop();
+    expect(calls).toEqual(['every 1000', 'clear clock-watch']);
+    await settle();
   });
 
   it('a step back of an hour while running: found within one clock check; fixed-time waits, wildcard keeps cadence', async () => {

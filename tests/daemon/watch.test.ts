@@ -50,17 +50,40 @@ async function watchBatches(dir: string, options: Partial<WatchOptions> = {}) {
     const ready = received.shift();
     if (ready) return Promise.resolve(ready);
     return new Promise((resolve, reject) => {
-      const timer = setTimeout(
-        () => reject(new Error(`no batch within ${timeoutMs} ms`)),
-        timeoutMs,
-      );
-      waiting.push((batch) => {
+      const waiter = (batch: WatchBatch): void => {
         clearTimeout(timer);
         resolve(batch);
-      });
+      };
+      const timer = setTimeout(() => {
+        // Gone from the queue: a batch arriving later is kept for the next call.
+        waiting.splice(waiting.indexOf(waiter), 1);
+        reject(new Error(`no batch within ${timeoutMs} ms`));
+      }, timeoutMs);
+      waiting.push(waiter);
     });
   };
   return { next, watcher };
+}
+
+/**
+ * Write a new manifest into `dir` until a batch names one (the directory may not be watched again yet when
+ * the first is written): true once one is seen, false after about 5 s.
+ */
+async function writeUntilSeen(
+  dir: string,
+  next: (timeoutMs?: number) => Promise<WatchBatch>,
+): Promise<boolean> {
+  for (let i = 0; i < 10; i += 1) {
+    const name = `probe-${i}.yaml`;
+    await writeFile(join(dir, name), 'v: 1\n');
+    const deadline = Date.now() + 500;
+    for (;;) {
+      const batch = await next(Math.max(1, deadline - Date.now())).catch(() => undefined);
+      if (batch === undefined) break;
+      if (batch.names.some((n) => n.startsWith('probe-'))) return true;
+    }
+  }
+  return false;
 }
 
 const fileStats = { isDirectory: () => false } as Stats;
@@ -206,6 +229,37 @@ describe('daemon/watch', () => {
     expect(batch.names).toEqual(['b.yaml']);
   });
 
+  it('without polling: a symlinked directory pointed elsewhere is seen through an event where the link lives', async () => {
+    const root = await makeDir();
+    await mkdir(join(root, '.worktrees', 'one'), { recursive: true });
+    await symlink('.worktrees/one', join(root, 'current'));
+    const dir = join(root, 'current');
+    // An hour between looks: only the event on `root` can make this one.
+    const { next } = await watchBatches(dir, { rootCheckMs: 3_600_000 });
+    await mkdir(join(root, '.worktrees', 'two'));
+    await writeFile(join(root, '.worktrees', 'two', 'a.yaml'), 'v: 1\n');
+    await symlink('.worktrees/two', join(root, 'current-tmp'));
+    await rename(join(root, 'current-tmp'), join(root, 'current'));
+    expect(await next()).toMatchObject({
+      rescan: true,
+      reason: 'watch (1 event: directory replaced)',
+    });
+    // The new target's own directory is watched too: deleted and created again, it is seen.
+    await rm(join(root, '.worktrees', 'two'), { recursive: true });
+    await mkdir(join(root, '.worktrees', 'two'));
+    expect(await writeUntilSeen(dir, next)).toBe(true);
+  });
+
+  it('without polling: the directory deleted and created again is watched again', async () => {
+    const root = await makeDir();
+    const dir = join(root, 'schedules.d');
+    await mkdir(dir);
+    const { next } = await watchBatches(dir, { rootCheckMs: 3_600_000 });
+    await rm(dir, { recursive: true });
+    await mkdir(dir);
+    expect(await writeUntilSeen(dir, next)).toBe(true);
+  });
+
   it('a batch ends after quietMs without events, and at most maxDelayMs after its first event', async () => {
     const dir = await makeDir();
     await writeFile(join(dir, 'a.yaml'), 'v: 1\n');
@@ -260,6 +314,10 @@ class FakeTimers implements Timers {
       waiter?.resolve({ ms, callback });
     }
     return { ms };
+  }
+
+  every(): never {
+    throw new Error('the watcher never repeats a timer');
   }
 
   clear(): void {}

@@ -13,6 +13,9 @@ class FakeTimers implements Timers {
     this.timeouts.set(id, callback);
     return id;
   }
+  every(): never {
+    throw new Error('the fire loop never repeats a timer');
+  }
   immediate(callback: () => void) {
     const id = this.#next++;
     this.immediates.set(id, callback);

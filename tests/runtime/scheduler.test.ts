@@ -12,6 +12,9 @@ class FakeTimers implements Timers {
     this.pending.push({ id, ms, callback });
     return id;
   }
+  every(): never {
+    throw new Error('the fire loop never repeats a timer');
+  }
   immediate(callback: () => void) {
     return this.set(callback, 0);
   }

@@ -1,4 +1,5 @@
-import { describe, expect, it } from 'vitest';
+import perfHooks from 'node:perf_hooks';
+import { describe, expect, it, vi } from 'vitest';
 import type { RunRecord } from '../../src/history/store.js';
 import { createStatusMetrics, selectSkipReason } from '../../src/status/metrics.js';
 import { buildStatusSnapshot, type StatusSnapshot } from '../../src/status/snapshot.js';
@@ -204,8 +205,11 @@ describe('status/metrics', () => {
     expect(samples(later, 'cronops_last_success_timestamp_seconds')).toEqual([]);
   });
 
-  it('adds the default process metrics to its own registry', async () => {
+  it('adds the default process metrics to its own registry, the event loop sampled once a second', async () => {
+    const monitor = vi.spyOn(perfHooks, 'monitorEventLoopDelay');
     const metrics = createStatusMetrics({ getSnapshot: snapshot });
+    expect(monitor.mock.calls).toEqual([[{ resolution: 1_000 }]]);
+    monitor.mockRestore();
     const text = await metrics.render();
     expect(text).toContain('process_cpu_user_seconds_total');
     expect(text).toContain('nodejs_eventloop_lag_seconds');
