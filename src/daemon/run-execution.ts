@@ -257,7 +257,9 @@ async function runAttempt(
     onSpawn: ({ pid, processStartTime }) => {
       entry.pid = pid;
       entry.processStartTime = processStartTime;
-      void deps.history.recordRun(record);
+      // Called before runTask returns: the first attempt's `running` record, made right after,
+      // carries them (one history entry, not two); later attempts are recorded here.
+      if (attempt > 1) void deps.history.recordRun(record);
     },
   });
   entry.startedAt = result.startedAt.toISOString();

@@ -42,8 +42,9 @@ export interface RunTaskOptions {
   /** Aborting it terminates the group (outcome `killed`): Replace, shutdown. */
   signal?: AbortSignal;
   /**
-   * Gets the pid and start time (0 when /proc cannot tell). Output is consumed and the timeout runs
-   * while it is pending. If it rejects, the attempt goes on and its `error` mentions it.
+   * Gets the pid and start time (0 when /proc cannot tell), called before runTask returns: a record the
+   * caller makes right after the call already carries them. Output is consumed and the timeout runs
+   * while it is pending. If it throws or rejects, the attempt goes on and its `error` mentions it.
    */
   onSpawn?: SpawnListener;
   /**
@@ -198,14 +199,19 @@ async function runProcess(
   });
 
   let spawnNote: string | undefined;
-  const spawnNotified =
-    pid === undefined || options.onSpawn === undefined
-      ? Promise.resolve()
-      : Promise.resolve()
-          .then(() => options.onSpawn?.({ pid, processStartTime: processStartTime ?? 0 }))
-          .catch((error: unknown) => {
-            spawnNote = `onSpawn failed: ${error instanceof Error ? error.message : String(error)}`;
-          });
+  const noteSpawnFailure = (error: unknown): void => {
+    spawnNote = `onSpawn failed: ${error instanceof Error ? error.message : String(error)}`;
+  };
+  let spawnNotified: Promise<void> = Promise.resolve();
+  if (pid !== undefined && options.onSpawn !== undefined) {
+    try {
+      spawnNotified = Promise.resolve(
+        options.onSpawn({ pid, processStartTime: processStartTime ?? 0 }),
+      ).catch(noteSpawnFailure);
+    } catch (error) {
+      noteSpawnFailure(error);
+    }
+  }
 
   const [result] = await Promise.all([subprocess.ended, spawnNotified]);
   clearTimeout(timer);

@@ -75,6 +75,12 @@ export function formatServerSentEvent(id: number, event: StreamEvent): string {
   return `id: ${id}\nevent: ${event.event}\ndata: ${JSON.stringify(event.data)}\n\n`;
 }
 
+/** A kept event's message, made once. */
+function formatKept(kept: { id: number; event: StreamEvent; text?: string }): string {
+  kept.text ??= formatServerSentEvent(kept.id, kept.event);
+  return kept.text;
+}
+
 /** setInterval behind an interface, so tests send heartbeats by hand. */
 export interface IntervalTimers {
   every(callback: () => void, ms: number): unknown;
@@ -104,7 +110,11 @@ export interface EventStreamHubOptions {
 /** The open event streams: accepts clients, sends each published event to all of them. */
 export class EventStreamHub {
   readonly #clients = new Set<ServerResponse>();
-  readonly #recent: { id: number; text: string }[] = [];
+  /**
+   * Recent events for replay, in the wire form; the text is made when a stream first needs it. With
+   * no stream open (the usual case) a run event costs its API view, not its JSON: two per fire.
+   */
+  readonly #recent: { id: number; event: StreamEvent; text?: string }[] = [];
   readonly #o: Required<EventStreamHubOptions>;
   #nextId = 1;
   #heartbeat: unknown;
@@ -158,7 +168,7 @@ export class EventStreamHub {
     let opening = `retry: ${this.#o.retryMs}\n: connected\n\n`;
     const lastId = Number(request.headers['last-event-id']);
     if (Number.isInteger(lastId) && lastId > 0 && lastId < this.#nextId) {
-      for (const kept of this.#recent) if (kept.id > lastId) opening += kept.text;
+      for (const kept of this.#recent) if (kept.id > lastId) opening += formatKept(kept);
     }
     response.write(opening);
     this.#clients.add(response);
@@ -176,10 +186,14 @@ export class EventStreamHub {
     if (this.#closed) return;
     const id = this.#nextId;
     this.#nextId += 1;
-    const text = formatServerSentEvent(id, selectStreamEvent(event));
-    this.#recent.push({ id, text });
+    // The view is taken now: the run record goes on changing after the event.
+    const kept: { id: number; event: StreamEvent; text?: string } = {
+      id,
+      event: selectStreamEvent(event),
+    };
+    this.#recent.push(kept);
     if (this.#recent.length > this.#o.replayLimit) this.#recent.shift();
-    this.#broadcast(text);
+    if (this.#clients.size > 0) this.#broadcast(formatKept(kept));
   }
 
   /** End every stream; later clients are refused. */

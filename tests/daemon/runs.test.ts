@@ -101,6 +101,29 @@ describe('daemon/runs', () => {
     expect(events.map((e) => e.type)).toEqual(['run:started', 'run:finished']);
   });
 
+  it('records the first attempt running once, with its pid and start time, and a retry with its own', async () => {
+    const recorded: RunRecord[] = [];
+    const recordRun = history.recordRun.bind(history);
+    history.recordRun = (run, options) => {
+      recorded.push(structuredClone(run));
+      return recordRun(run, options);
+    };
+    const runs = manager();
+    runs.define(job('a', { retries: { limit: 1, backoff: 'none', delay: 0, maxDelay: 0 } }));
+    runs.start('a', new Date('2026-03-01T12:00:00Z'), 'schedule');
+    await settle();
+    expect(recorded.map((r) => [r.status, r.attempts.map((a) => a.pid)])).toEqual([
+      ['running', [4242]],
+    ]);
+    tasks.calls[0]!.finish({ outcome: 'failed', exitCode: 1 });
+    await settle();
+    expect(recorded.map((r) => [r.status, r.attempts.map((a) => a.pid)])).toEqual([
+      ['running', [4242]],
+      ['failed', [4242]],
+      ['failed', [4242, 4242]],
+    ]);
+  });
+
   it('a single fire older than startingDeadline is recorded missed', async () => {
     const runs = manager();
     runs.define(job('a', { startingDeadline: 10_000 }));

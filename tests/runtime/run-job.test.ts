@@ -362,6 +362,24 @@ describe('runtime/run-job', () => {
     expect(result.outputTail).toBe('something broke\n');
   });
 
+  it('calls onSpawn before runTask returns, and a throwing onSpawn is reported like a rejecting one', async () => {
+    const spawned: number[] = [];
+    const attempt = runTask(invocation(nodeJob('exit-0.js')), {
+      clock,
+      onSpawn: ({ pid }) => {
+        spawned.push(pid);
+        throw new Error('history write failed');
+      },
+    });
+    expect(spawned).toHaveLength(1);
+    const result = await attempt;
+    expect(spawned).toEqual([result.pid]);
+    expect(result).toMatchObject({
+      outcome: 'succeeded',
+      error: 'onSpawn failed: history write failed',
+    });
+  });
+
   it('a failing onSpawn does not stop the attempt and is reported', async () => {
     const result = await runTask(invocation(nodeJob('exit-0.js')), {
       clock,
