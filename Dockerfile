@@ -35,5 +35,5 @@ EXPOSE 8787
 HEALTHCHECK --interval=30s --timeout=5s --start-period=10s --retries=3 \
   CMD ["node", "/app/dist/cli/main.js", "healthcheck"]
 # tini forwards SIGTERM to the daemon and reaps zombies left by jobs' grandchildren.
-ENTRYPOINT ["/usr/bin/tini", "--", "node", "/app/dist/cli/main.js"]
+ENTRYPOINT ["/usr/bin/tini", "--", "node", "--max-semi-space-size=1", "/app/dist/cli/main.js"]
 CMD ["run"]

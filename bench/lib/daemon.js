@@ -10,6 +10,15 @@ import { parseShardContent } from '../../dist/history/shard-file.js';
 /** The built CLI (`npx tsc -p tsconfig.build.json` first). */
 export const CLI = fileURLToPath(new URL('../../dist/cli/main.js', import.meta.url));
 
+/**
+ * The node flags of the CLI's `exec node …` line: a benchmark runs the daemon as the `cronops` command runs it
+ * (the young generation's size, docs/design/memory.md).
+ */
+export const CLI_NODE_FLAGS = readFileSync(CLI, 'utf8')
+  .split('\n', 2)[1]
+  .split(' ')
+  .filter((word) => word.startsWith('--'));
+
 /** Extra node flags for the daemons a benchmark starts (`BENCH_NODE_FLAGS="--cpu-prof --cpu-prof-dir=/tmp/prof"`). */
 export const NODE_FLAGS = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
 
@@ -58,6 +67,7 @@ export function spawnDaemon(
   return spawn(
     process.execPath,
     [
+      ...CLI_NODE_FLAGS,
       ...NODE_FLAGS,
       CLI,
       'run',

@@ -1,4 +1,5 @@
-#!/usr/bin/env node
+#!/bin/sh
+//bin/true; exec node --max-semi-space-size=1 "$0" "$@"
 // The cronops command line: builds the program, lets each command register itself, maps errors to exit statuses.
 import { Command, CommanderError } from 'commander';
 import { readVersion } from './version.js';
