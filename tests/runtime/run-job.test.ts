@@ -155,10 +155,12 @@ describe('runtime/run-job', () => {
   });
 
   it('keeps only the last bytes of a big interleaved stdout+stderr output', async () => {
-    // Two pipes are read independently, so their order is kept only up to a pipe buffer (64 KiB):
-    // the tail is made large enough that the last lines of both streams are in it.
+    // The two streams are read independently, so their order is kept only up to what each one's Unix
+    // socket buffers (Node pipes a child's stdio through socket pairs: about 200 KiB each on Linux, where a
+    // starved reader lets one stream run that far ahead): the tail is made large enough that the last lines
+    // of both streams are in it.
     const lines = 400_000;
-    const maxOutputBytes = 256 * 1024;
+    const maxOutputBytes = 1024 * 1024;
     const result = await runTask(
       invocation(nodeJob('print-lots.js', String(lines)), { maxOutputBytes }),
       { clock },
