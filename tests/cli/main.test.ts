@@ -45,8 +45,10 @@ describe('cli/main', () => {
     for (const later of ['zod', 'yaml', 'pg', 'chokidar']) expect(packages).not.toContain(later);
   });
 
-  it('starts with a node shebang, so the bin runs directly', async () => {
-    expect((await readFile(CLI, 'utf8')).split('\n')[0]).toBe('#!/usr/bin/env node');
+  it('starts with a shell line that execs node, so the bin runs directly', async () => {
+    const [shebang, launcher] = (await readFile(CLI, 'utf8')).split('\n');
+    expect(shebang).toBe('#!/bin/sh');
+    expect(launcher).toMatch(/^\/\/bin\/true; exec node .*"\$0" "\$@"$/);
   });
 
   it('--version prints the version from package.json', async () => {
