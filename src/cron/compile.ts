@@ -1,5 +1,6 @@
 // Turns a schedule expression (cron, macro or @every) into a CompiledSchedule, or into errors a person can act on.
-import { validateDetailed } from 'node-cron';
+import { createRequire } from 'node:module';
+import type * as NodeCron from 'node-cron';
 import type { CronFieldError } from 'node-cron';
 import type {
   CompileResult,
@@ -12,6 +13,17 @@ import { canEverMatchDay } from './calendar.js';
 import { parseEveryDuration } from './every.js';
 import { explainFieldError, findFieldProblem } from './field-errors.js';
 import { MONTH_NAMES } from '../shared/month-names.js';
+
+let nodeCron: typeof NodeCron | undefined;
+
+/**
+ * node-cron's validator, loaded the first time an expression is compiled (synchronously, through
+ * require): a daemon that starts from the parse cache compiles nothing and never loads it.
+ */
+function validateDetailed(expression: string): ReturnType<typeof NodeCron.validateDetailed> {
+  nodeCron ??= createRequire(import.meta.url)('node-cron') as typeof NodeCron;
+  return nodeCron.validateDetailed(expression);
+}
 
 /** The macros and the 5-field expressions they stand for (Vixie cron's list, without @reboot). */
 export const MACROS: Readonly<Record<string, string>> = {

@@ -238,21 +238,33 @@ export function countFiresBetween(
     const period = schedule.everyMs;
     const first = (Math.floor(afterMs / period) + 1) * period;
     const last = Math.floor(untilMs / period) * period;
-    if (last < first) return { count: 0 };
-    return { count: (last - first) / period + 1, first: new Date(first), last: new Date(last) };
+    const nextMs = last + period;
+    const next = nextMs <= MAX_INSTANT_MS ? { next: new Date(nextMs) } : {};
+    if (last < first) return { count: 0, ...next };
+    return {
+      count: (last - first) / period + 1,
+      first: new Date(first),
+      last: new Date(last),
+      ...next,
+    };
   }
   let count = 0;
   let first: number | undefined;
   let last = 0;
+  let next: number | undefined;
   for (const ms of iterateCronMs(schedule, timeZone, afterMs)) {
-    if (ms > untilMs) break;
+    if (ms > untilMs) {
+      next = ms;
+      break;
+    }
     first ??= ms;
     last = ms;
     count++;
   }
+  const beyond = next === undefined ? {} : { next: new Date(next) };
   return first === undefined
-    ? { count: 0 }
-    : { count, first: new Date(first), last: new Date(last) };
+    ? { count: 0, ...beyond }
+    : { count, first: new Date(first), last: new Date(last), ...beyond };
 }
 
 /**

@@ -61,4 +61,9 @@ export interface FireCount {
   first?: Date;
   /** The latest fire in the window, when there is one. */
   last?: Date;
+  /**
+   * The first fire after the window, when counting came upon it (it stops there); absent when the
+   * schedule does not fire again, or when counting did not look.
+   */
+  next?: Date;
 }

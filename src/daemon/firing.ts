@@ -142,6 +142,7 @@ export class Firing {
         };
       },
       plan.afterMs,
+      plan.nextMs,
     );
   }
 

@@ -1,14 +1,14 @@
 // The parsed manifests of the last start, kept in the state directory so a restart does not parse unchanged files again.
 import { createHash } from 'node:crypto';
-import { createReadStream, readdirSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync, readSync } from 'node:fs';
 import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { fileURLToPath } from 'node:url';
-import { isDeepStrictEqual } from 'node:util';
+import type { CompiledSchedule } from '../cron/types.js';
 import type { ParsedFile } from '../manifest/resolve.js';
 import { survivesJson } from '../manifest/json-exact.js';
 import { createSharedValues, shareDocumentParts } from '../manifest/shared-parts.js';
-import { compileSpecSchedule } from '../manifest/schedule-expression.js';
 
 /** The file in the state directory. */
 export const PARSE_CACHE_FILE = 'manifest-cache.jsonl';
@@ -59,6 +59,8 @@ export class ParseCache implements ParseCacheReader {
   #lines: Map<string, string>;
   /** Equal parts of the documents read held once, as a fresh parse holds them (see shared-parts.ts). */
   #shared = createSharedValues();
+  /** One compiled schedule per kind and expression (see #shareCompiled). */
+  #compiled = new Map<string, CompiledSchedule>();
   /** Lookups answered from the file. */
   hits = 0;
 
@@ -78,7 +80,7 @@ export class ParseCache implements ParseCacheReader {
   static async open(path: string, key: string): Promise<{ cache: ParseCache; problem?: string }> {
     let lines: string[];
     try {
-      lines = await readLines(path);
+      lines = readLines(path);
     } catch (error) {
       const code = (error as NodeJS.ErrnoException).code;
       if (code === 'ENOENT') return { cache: ParseCache.empty() };
@@ -128,13 +130,15 @@ export class ParseCache implements ParseCacheReader {
     }
     if (!isParsedFile(parsed, file)) return undefined;
     try {
-      // One compiled expression per distinct expression, shared as a fresh parse shares it (less memory).
+      // The compiled expression is taken as written, like the rest of the parse (the key names the code
+      // that compiled it): compiling 10,000 expressions again was a third of a restart's reading. One
+      // object per distinct expression, shared as a fresh parse shares it (less memory).
       for (const doc of parsed.documents) {
         if (typeof doc.written !== 'string') return undefined;
         if (doc.kind !== 'Schedule') continue;
-        const compiled = compileSpecSchedule(doc.spec);
-        if (!compiled.ok || !isDeepStrictEqual(compiled.schedule, doc.compiled)) return undefined;
-        doc.compiled = compiled.schedule;
+        const compiled = this.#shareCompiled(doc.spec.schedule, doc.compiled);
+        if (compiled === undefined) return undefined;
+        doc.compiled = compiled;
       }
       for (const doc of parsed.documents) shareDocumentParts(doc, this.#shared);
     } catch {
@@ -149,7 +153,48 @@ export class ParseCache implements ParseCacheReader {
   release(): void {
     this.#lines = new Map();
     this.#shared = createSharedValues();
+    this.#compiled = new Map();
   }
+
+  /**
+   * The compiled form of `expression` as read, or the one read earlier for the same expression;
+   * undefined when it is not one (a damaged line: a miss).
+   */
+  #shareCompiled(expression: string | undefined, value: unknown): CompiledSchedule | undefined {
+    const kind = checkCompiled(expression, value);
+    if (kind === undefined) return undefined;
+    // A schedule with only `after` has no expression: its source describes its links.
+    const key = `${kind}\t${(value as CompiledSchedule).source}`;
+    const known = this.#compiled.get(key);
+    if (known !== undefined) return known;
+    this.#compiled.set(key, value as CompiledSchedule);
+    return value as CompiledSchedule;
+  }
+}
+
+/**
+ * The kind of a compiled schedule read from the cache, when it has the shape compileSpecSchedule gives
+ * and belongs to `expression` (the spec's `schedule`; none for a schedule with only `after`).
+ */
+export function checkCompiled(
+  expression: string | undefined,
+  value: unknown,
+): CompiledSchedule['kind'] | undefined {
+  if (typeof value !== 'object' || value === null) return undefined;
+  const compiled = value as Partial<Record<string, unknown>>;
+  if (typeof compiled['source'] !== 'string') return undefined;
+  const kind = compiled['kind'];
+  if (kind === 'after') return expression === undefined ? kind : undefined;
+  if (compiled['source'] !== expression) return undefined;
+  if (kind === 'every') return typeof compiled['everyMs'] === 'number' ? kind : undefined;
+  if (kind !== 'cron') return undefined;
+  const fields = compiled['fields'];
+  return typeof fields === 'object' &&
+    fields !== null &&
+    typeof compiled['dayOr'] === 'boolean' &&
+    typeof compiled['fixedTime'] === 'boolean'
+    ? kind
+    : undefined;
 }
 
 function isParsedFile(value: unknown, file: string): value is ParsedFile {
@@ -164,23 +209,30 @@ function isParsedFile(value: unknown, file: string): value is ParsedFile {
 }
 
 /**
- * The lines of a text file, read in 64 KiB pieces. Reading a 15 MB cache in one buffer would leave glibc's
- * malloc keeping that much freed memory around (it raises its mmap and trim thresholds to the largest block
- * freed), and every fork of the daemon copies the page tables of that memory: each process started costs
- * more.
+ * The lines of a text file, read synchronously in 64 KiB pieces into one buffer. Reading a 15 MB cache in
+ * one buffer would leave glibc's malloc keeping that much freed memory around (it raises its mmap and trim
+ * thresholds to the largest block freed), and every fork of the daemon copies the page tables of that
+ * memory: each process started costs more. Synchronous, because nothing else runs while start-up reads
+ * it, and a stream's 200 round trips through the thread pool cost more than the reads.
  */
-async function readLines(path: string): Promise<string[]> {
+function readLines(path: string): string[] {
   const lines: string[] = [];
-  let rest = '';
-  for await (const chunk of createReadStream(path, {
-    encoding: 'utf8',
-    highWaterMark: IO_CHUNK_BYTES,
-  })) {
-    const pieces = (rest + (chunk as string)).split('\n');
-    rest = pieces.pop() ?? '';
-    for (const piece of pieces) lines.push(piece);
+  const fd = openSync(path, 'r');
+  try {
+    const buffer = Buffer.allocUnsafe(IO_CHUNK_BYTES);
+    const decoder = new StringDecoder('utf8');
+    let rest = '';
+    for (;;) {
+      const read = readSync(fd, buffer, 0, buffer.length, null);
+      if (read === 0) break;
+      const pieces = (rest + decoder.write(buffer.subarray(0, read))).split('\n');
+      rest = pieces.pop() ?? '';
+      for (const piece of pieces) lines.push(piece);
+    }
+    lines.push(rest + decoder.end());
+  } finally {
+    closeSync(fd);
   }
-  lines.push(rest);
   return lines;
 }
 

@@ -36,6 +36,11 @@ export interface ResumePlan {
   anomaly?: ClockAnomaly;
   /** A watermark to persist: where scheduling began, or the clock after a discarded future watermark. */
   watermark?: Date;
+  /**
+   * The first instant strictly after `afterMs`, when planning came upon it (looking for missed fires
+   * finds it): the fire loop need not look for it again. Absent: not known, the loop looks.
+   */
+  nextMs?: number;
 }
 
 export interface PlanResumeInput {
@@ -78,9 +83,15 @@ export function planResume(input: PlanResumeInput): ResumePlan {
   if (stepMs > 0) return { afterMs: markMs };
   if (input.reason !== 'startup') return { afterMs: nowMs };
   const missed = countFiresBetween(compiled, timezone, watermark, now);
+  // Counting up to now stopped at the first instant after it: where the fire loop resumes.
+  const next = missed.next === undefined ? {} : { nextMs: missed.next.getTime() };
   if (missed.count > 0 && missed.first && missed.last)
-    return { afterMs: nowMs, gap: { first: missed.first, last: missed.last, count: missed.count } };
-  return { afterMs: nowMs };
+    return {
+      afterMs: nowMs,
+      gap: { first: missed.first, last: missed.last, count: missed.count },
+      ...next,
+    };
+  return { afterMs: nowMs, ...next };
 }
 
 /** Two readings of the wall clock and of a monotonic clock (which no clock step moves). */

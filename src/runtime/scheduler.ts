@@ -113,14 +113,23 @@ export class FireLoop {
     this.#options = { maxWaitMs: 30_000, prepareLeadMs: 0, stopwatch: systemStopwatch, ...options };
   }
 
-  /** Start (or replace) a schedule; its first instant is the first one strictly after `afterMs`. */
-  set(name: string, next: NextFireFn, count: CountFiresFn, afterMs: number): void {
+  /**
+   * Start (or replace) a schedule; its first instant is the first one strictly after `afterMs`:
+   * `firstMs` when the caller already knows it (planning found it), else `next(afterMs)`.
+   */
+  set(
+    name: string,
+    next: NextFireFn,
+    count: CountFiresFn,
+    afterMs: number,
+    firstMs?: number,
+  ): void {
     const previous = this.#entries.get(name);
     const entry: Entry = {
       name,
       next,
       count,
-      atMs: next(afterMs),
+      atMs: firstMs !== undefined && firstMs > afterMs ? firstMs : next(afterMs),
       version: (previous?.version ?? 0) + 1,
       preparedAt: undefined,
     };

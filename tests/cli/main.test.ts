@@ -38,11 +38,12 @@ async function listLoadedPackages(module: string): Promise<string[]> {
 }
 
 describe('cli/main', () => {
-  it('loads no parser, PostgreSQL driver or watcher before the daemon starts: they load when needed', async () => {
+  it('loads no parser, cron validator, describer, PostgreSQL driver or watcher before the daemon starts: they load when needed', async () => {
     const run = fileURLToPath(new URL('../../dist/cli/commands/run.js', import.meta.url));
     const packages = await listLoadedPackages(run);
     expect(packages).toContain('commander');
-    for (const later of ['zod', 'yaml', 'pg', 'chokidar']) expect(packages).not.toContain(later);
+    for (const later of ['zod', 'yaml', 'pg', 'chokidar', 'node-cron', 'cronstrue'])
+      expect(packages).not.toContain(later);
   });
 
   it('starts with a shell line that execs node, so the bin runs directly', async () => {

@@ -664,7 +664,7 @@ describe('cron/fires', () => {
           new Date('2026-01-02T00:00:00Z'),
           new Date('2026-06-01T00:00:00Z'),
         ),
-      ).toEqual({ count: 0 });
+      ).toEqual({ count: 0, next: new Date('2027-01-01T00:00:00Z') });
       expect(
         countFiresBetween(
           compile('@every 1h'),
@@ -672,8 +672,27 @@ describe('cron/fires', () => {
           new Date('2026-01-01T00:00:01Z'),
           new Date('2026-01-01T00:59:59Z'),
         ),
-      ).toEqual({ count: 0 });
+      ).toEqual({ count: 0, next: new Date('2026-01-01T01:00:00Z') });
     });
+
+    it.each([
+      ['0 0 1 1 *', 'UTC', '2026-01-02T00:00:00Z', '2026-06-01T00:00:00Z'],
+      ['*/15 * * * *', 'Europe/Berlin', '2026-03-29T00:50:00Z', '2026-03-29T01:00:00Z'],
+      ['30 2 * * *', 'Europe/Berlin', '2026-03-28T12:00:00Z', '2026-03-29T00:59:00Z'],
+      ['0 9 * * 5#2', 'America/New_York', '2026-01-01T00:00:00Z', '2026-02-01T00:00:00Z'],
+      ['*/5 * * * * *', 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:00:07Z'],
+      ['@every 90s', 'UTC', '2026-01-01T00:00:00Z', '2026-01-01T00:03:00Z'],
+      ['@every 1h', 'UTC', '2026-01-01T00:00:01Z', '2026-01-01T00:59:59Z'],
+      ['0 0 29 2 *', 'UTC', '2026-01-01T00:00:00Z', '2026-06-01T00:00:00Z'],
+    ])(
+      '%s (%s) in (%s, %s]: next is the first instant after the window, as iterateFires finds it',
+      (expression, zone, after, until) => {
+        const schedule = compile(expression);
+        const counted = countFiresBetween(schedule, zone, new Date(after), new Date(until));
+        const first = iterateFires(schedule, zone, new Date(until)).next();
+        expect(counted.next).toEqual(first.done ? undefined : first.value);
+      },
+    );
 
     it('counts a day of every-second fires across a DST change (86,400 of elapsed time) in well under a second', () => {
       const started = performance.now();

@@ -8,6 +8,7 @@ import { ConfigState } from '../../src/daemon/config-state.js';
 import {
   PARSE_CACHE_FILE,
   ParseCache,
+  checkCompiled,
   parseCacheKey,
   writeParseCache,
 } from '../../src/daemon/parse-cache.js';
@@ -166,6 +167,60 @@ describe('daemon/parse-cache', () => {
       exact = false;
     }
     expect(survivesJson(value)).toBe(exact);
+  });
+
+  const CRON = {
+    kind: 'cron',
+    source: '*/5 * * * *',
+    fields: { second: [0], minute: [0, 5], hour: [], dayOfMonth: [], month: [], dayOfWeek: [] },
+    dayOr: false,
+    fixedTime: false,
+  };
+  it.each([
+    ['a cron expression', '*/5 * * * *', CRON, 'cron'],
+    ['another expression', '0 * * * *', CRON, undefined],
+    ['an expression for a schedule with only after', undefined, CRON, undefined],
+    ['@every', '@every 90s', { kind: 'every', source: '@every 90s', everyMs: 90_000 }, 'every'],
+    ['@every without its period', '@every 90s', { kind: 'every', source: '@every 90s' }, undefined],
+    ['after', undefined, { kind: 'after', source: 'after extract (succeeded)' }, 'after'],
+    [
+      'after for a schedule with an expression',
+      '* * * * *',
+      { kind: 'after', source: 'x' },
+      undefined,
+    ],
+    ['cron without its fields', '*/5 * * * *', { ...CRON, fields: null }, undefined],
+    ['cron without dayOr', '*/5 * * * *', { ...CRON, dayOr: 'no' }, undefined],
+    ['an unknown kind', '*/5 * * * *', { ...CRON, kind: 'crontab' }, undefined],
+    ['not an object', '*/5 * * * *', '*/5 * * * *', undefined],
+    ['null', '*/5 * * * *', null, undefined],
+  ])('checkCompiled takes %s from the cache as %s', (_label, expression, value, kind) => {
+    expect(checkCompiled(expression, value)).toBe(kind);
+  });
+
+  it('takes the compiled expression as written: a damaged one is a miss, equal ones are one object', async () => {
+    const dir = await makeDir();
+    const path = join(dir, PARSE_CACHE_FILE);
+    const a = parseManifestText('/m/a.yaml', schedule('alpha'));
+    const b = parseManifestText('/m/b.yaml', schedule('beta'));
+    const c = parseManifestText('/m/c.yaml', schedule('gamma'));
+    await writeParseCache(path, parseCacheKey(), [a, b, c]);
+    const text = await readFile(path, 'utf8');
+    // c.yaml's entry claims another expression than its spec's.
+    const lines = text.split('\n');
+    lines[3] = (lines[3] as string).replace('"source":"*/5 * * * *"', '"source":"*/6 * * * *"');
+    await writeFile(path, lines.join('\n'));
+    const { cache } = await ParseCache.open(path, parseCacheKey());
+    const first = cache.get(a.file, a.contentHash);
+    const second = cache.get(b.file, b.contentHash);
+    expect(first).toEqual(a);
+    const compiledOf = (parsed: ParsedFile | undefined): unknown => {
+      const doc = parsed?.documents[0];
+      return doc?.kind === 'Schedule' ? doc.compiled : undefined;
+    };
+    expect(compiledOf(first)).toBeDefined();
+    expect(compiledOf(first)).toBe(compiledOf(second));
+    expect(cache.get(c.file, c.contentHash)).toBeUndefined();
   });
 
   it('leaves out a parse that JSON would not give back exactly', async () => {

@@ -118,6 +118,55 @@ describe('e2e/restart', { timeout: 120_000 }, () => {
     console.log(`after kill -9: SIGTERM to exit ${Date.now() - stopping} ms`);
   });
 
+  it('after a clean restart from the parse cache, the first instant due runs once, and none twice', async () => {
+    const { dir, state } = await setup();
+    const docs = [manifest('tick', { schedule: '*/2 * * * * *', task: { shell: 'true' } })];
+    // Schedules that do not fire while the test runs, read from the parse cache beside it.
+    for (let i = 0; i < 200; i += 1)
+      docs.push(manifest(`yearly-${i}`, { schedule: '0 3 1 1 *', task: { shell: 'true' } }));
+    await writeManifest(dir, 'jobs.yaml', ...docs);
+    const args = ['--dir', dir, '--state-dir', state, '--listen', 'off', '--watch', 'off'];
+    const first = daemon(args);
+    await waitFor(
+      'a tick run before the restart',
+      async () => (await readRuns(state, 'tick')).find((r) => r.status === 'succeeded'),
+      30_000,
+    );
+    expect(await stopDaemon(first, 30_000)).toEqual({ code: 0, signal: null });
+
+    const second = daemon(args);
+    const startedLine = await waitFor(
+      'the restart to start',
+      () =>
+        second
+          .output()
+          .split('\n')
+          .find((line) => line.includes('"msg":"cronops started"')),
+      30_000,
+    );
+    const startedAt = Date.parse((JSON.parse(startedLine) as { time: string }).time);
+    // Every file came from the parse cache: the restart took the path this test is about.
+    expect(second.output()).toMatch(/"msg":"reconciled"/);
+    expect(second.output()).toContain('"parsed":0,"cached":1');
+    // The first instant after `cronops started`, and the one after it, each ran.
+    const firstDue = Math.floor(startedAt / 2000) * 2000 + 2000;
+    await waitFor(
+      'two tick runs due after the restart',
+      async () =>
+        (await readRuns(state, 'tick')).filter(
+          (r) => r.trigger === 'schedule' && Date.parse(r.scheduledAt) >= firstDue,
+        ).length >= 2 && true,
+      30_000,
+    );
+    expect(await stopDaemon(second, 30_000)).toEqual({ code: 0, signal: null });
+    const runs = await readRuns(state, 'tick');
+    const instants = runs
+      .filter((r) => r.trigger === 'schedule' || r.trigger === 'catchup')
+      .map((r) => r.scheduledAt);
+    expect(new Set(instants).size).toBe(instants.length);
+    expect(instants).toContain(new Date(firstDue).toISOString());
+  });
+
   it('SIGTERM during start-up stops it and exits 0 promptly', async () => {
     const { dir, state } = await setup();
     // Enough schedules that loading them takes a while.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileSchedule } from '../../src/cron/compile.js';
+import { iterateFires } from '../../src/cron/fires.js';
 import { detectClockStep, isWildcardSchedule, planResume } from '../../src/runtime/plan-clock.js';
 
 function compiled(expression: string) {
@@ -30,7 +31,16 @@ describe('runtime/plan-clock', () => {
       plan: {
         afterMs: '2026-12-06T21:00:05.000Z',
         gap: { first: '2026-12-06T20:59:10.000Z', last: '2026-12-06T21:00:00.000Z', count: 6 },
+        nextMs: '2026-12-06T21:00:10.000Z',
       },
+    },
+    {
+      rule: 'a watermark in the past at start-up, nothing missed: the loop resumes at the instant counting stopped at',
+      schedule: '0 2 * * *',
+      watermark: '2026-12-06T20:00:00Z',
+      now: '2026-12-06T21:00:00Z',
+      reason: 'startup' as const,
+      plan: { afterMs: '2026-12-06T21:00:00.000Z', nextMs: '2026-12-07T02:00:00.000Z' },
     },
     {
       rule: 'a watermark in the past on reload: no gap (the fire loop had it)',
@@ -174,7 +184,13 @@ describe('runtime/plan-clock', () => {
             },
           }
         : {}),
+      ...(result.nextMs !== undefined ? { nextMs: new Date(result.nextMs).toISOString() } : {}),
     }).toEqual(plan);
+    // The instant the fire loop resumes at, when the plan names it, is the one it would have found.
+    if (result.nextMs !== undefined)
+      expect(result.nextMs).toBe(
+        iterateFires(compiled(schedule), 'UTC', new Date(result.afterMs)).next().value?.getTime(),
+      );
   });
 
   it.each([

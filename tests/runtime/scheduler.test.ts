@@ -91,6 +91,23 @@ describe('runtime/scheduler', () => {
     expect(timers.pending.map((t) => t.ms)).toEqual([30_000]);
   });
 
+  it('starts from a first instant the caller knows without looking for it; one not after afterMs is looked for', () => {
+    const { clock, loop } = setup('2026-01-01T00:00:00.000Z');
+    const now = clock.now().getTime();
+    const a = every(3_000);
+    const asked: number[] = [];
+    const next = (after: number) => {
+      asked.push(after);
+      return a.next(after);
+    };
+    loop.set('known', next, a.count, now, now + 3_000);
+    expect(asked).toEqual([]);
+    expect(loop.nextAt('known')?.toISOString()).toBe('2026-01-01T00:00:03.000Z');
+    loop.set('stale', next, a.count, now, now);
+    expect(asked).toEqual([now]);
+    expect(loop.nextAt('stale')?.toISOString()).toBe('2026-01-01T00:00:03.000Z');
+  });
+
   it('hands out due schedules in instant order and skips deleted ones', () => {
     const { clock, timers, loop, log } = setup('2026-01-01T00:00:00.000Z');
     const now = clock.now().getTime();
