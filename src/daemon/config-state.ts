@@ -23,22 +23,16 @@ import { fallBackOnBrokenAfter } from './after-fallback.js';
 import { keepRunningDuplicates } from './duplicate-names.js';
 import { readFileVersion, type FileState } from './file-version.js';
 import type { ParseCacheReader } from './parse-cache.js';
+import {
+  buildIncrement,
+  selectEffective,
+  selectIncrementBase,
+  type ConfigSnapshot,
+  type FileReport,
+  type IncrementBase,
+} from './config-increment.js';
 
-/** Per-file result for the status: ok, or its errors with line and column. */
-export interface FileReport {
-  file: string;
-  ok: boolean;
-  issues: ManifestIssue[];
-  /** The schedules running from this file (from its last good version when it is invalid). */
-  schedules: string[];
-}
-
-export interface ConfigSnapshot {
-  desired: DesiredState;
-  files: FileReport[];
-  /** Every current issue (of files and of resolving them together), by file, line, column. */
-  issues: ManifestIssue[];
-}
+export type { ConfigSnapshot, FileReport } from './config-increment.js';
 
 /** What the last reload did, for the `reconciled` log line and the benchmark. */
 export interface ReloadCounts {
@@ -61,6 +55,11 @@ export interface ConfigStateOptions {
   clock?: Clock;
   /** How long a file must have been unmodified before its stat signature is trusted. @default 2000 */
   settleMs?: number;
+  /**
+   * Make a reload's snapshot from the last one and the changed files when that gives the same result
+   * (config-increment.ts); false resolves every file on every reload (tests compare the two). @default true
+   */
+  incremental?: boolean;
 }
 
 const noCounts = (): ReloadCounts => ({
@@ -88,7 +87,11 @@ export class ConfigState {
   readonly dir: string;
   readonly #clock: Clock;
   readonly #settleMs: number;
-  readonly #files = new Map<string, FileState>();
+  readonly #incremental: boolean;
+  #files = new Map<string, FileState>();
+  /** What the next reload starts from when it changed a few files (undefined: a full pass then). */
+  #base: IncrementBase | undefined;
+  #serial = 0;
   /** The schedules wanted last time: the one of a name claimed twice keeps it. */
   #running: DesiredState = new Map();
   /** The file each of them comes from. */
@@ -117,6 +120,7 @@ export class ConfigState {
     this.dir = dir;
     this.#clock = options.clock ?? systemClock;
     this.#settleMs = options.settleMs ?? 2000;
+    this.#incremental = options.incremental ?? true;
   }
 
   /** How many files the last reload parsed again (unchanged ones are reused). */
@@ -220,15 +224,17 @@ export class ConfigState {
       });
     }
     if (next.size !== this.#files.size) changedAny = true;
-    this.#files.clear();
-    for (const [path, state] of next) this.#files.set(path, state);
+    const before = this.#files;
+    this.#files = next;
     // Nothing new to resolve (editor litter, a swap that changed no content, a no-op SIGHUP).
     if (!changedAny && this.#last) {
       this.lastReload = counts;
       return this.#last;
     }
     this.#resolvedCount = 0;
-    const snapshot = this.snapshot();
+    // A few files changed: their schedules are resolved and put in place of their old ones, unless
+    // something ties them to other files (then, and after SIGHUP, every file is looked at again).
+    const snapshot = (!force && this.#increment(before)) || this.snapshot();
     counts.resolved = this.#resolvedCount;
     this.lastReload = counts;
     this.#running = snapshot.desired;
@@ -236,7 +242,28 @@ export class ConfigState {
     return snapshot;
   }
 
-  /** Desired state and per-file reports from what was read last. */
+  /** The snapshot from the last one and the files changed since `before`, or undefined (see buildIncrement). */
+  #increment(before: ReadonlyMap<string, FileState>): ConfigSnapshot | undefined {
+    if (!this.#incremental || this.#base === undefined || this.#last !== this.#base.snapshot)
+      return undefined;
+    const built = buildIncrement(this.#serial + 1, this.#base, before, this.#files, {
+      memo: this.#resolveMemo,
+      toDesired: (schedule, degraded) => this.#toDesired(schedule, degraded),
+    });
+    // The base's maps were changed in place: without a result it is no base any more.
+    this.#base = built?.base;
+    if (built === undefined) return undefined;
+    this.#serial += 1;
+    for (const path of before.keys()) if (!this.#files.has(path)) this.#afterGood.delete(path);
+    for (const [path, state] of this.#files) {
+      if (before.get(path) === state) continue;
+      const effective = selectEffective(state);
+      if (effective !== undefined) this.#afterGood.set(path, effective);
+    }
+    return built.snapshot;
+  }
+
+  /** Desired state and per-file reports from what was read last: every file resolved together. */
   snapshot(): ConfigSnapshot {
     const states = [...this.#files.values()];
     // An invalid Defaults with no good version to fall back on: every schedule of the directory would
@@ -321,7 +348,17 @@ export class ConfigState {
       };
     });
     const issues = [...issuesByFile.values()].flat().sort(compareIssues);
-    return { desired, files, issues };
+    this.#serial += 1;
+    const snapshot: ConfigSnapshot = { desired, files, issues, serial: this.#serial };
+    const untied =
+      brokenDefaults === undefined &&
+      steeredIssues.length === 0 &&
+      afterFallback.setAside.length === 0 &&
+      afterFallback.fellBack.size === 0 &&
+      resolved.duplicates === 0 &&
+      resolved.afterBroken.size === 0;
+    this.#base = selectIncrementBase(snapshot, afterFallback.files, resolved.schedules, untied);
+    return snapshot;
   }
 
   /** Remember the version of every file whose `after` links all hold; forget files that are gone. */

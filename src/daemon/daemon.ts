@@ -18,10 +18,8 @@ import {
 import { createStatusFileWriter, type StatusFileWriter } from '../status/file.js';
 import { createSnapshotCache, type SnapshotCache } from '../status/snapshot-cache.js';
 import {
-  buildStatusSnapshot,
   selectNotReadyReasons,
   type StatusInput,
-  type StatusScheduleMemo,
   type StatusSnapshot,
 } from '../status/snapshot.js';
 import { computeConfigDigest } from './config-digest.js';
@@ -40,7 +38,7 @@ import { warmUpTasks } from './warm-up.js';
 import { Reconciler } from './reconciler.js';
 import { serveStatus } from './serve-status.js';
 import { RunManager, type RunEvent } from './runs.js';
-import { ScheduleInputs, type ScheduleInputSources } from './status-inputs.js';
+import { StatusBuilder } from './status-steps.js';
 import { planQuietMs, planStatusDeferMs, type PacingState } from './status-pacing.js';
 import { describeScheduleOnce, UpcomingFires } from './upcoming.js';
 import { watchConfigDir, type ConfigWatcher } from './watch.js';
@@ -69,20 +67,11 @@ export class Daemon {
   readonly #snapshots: SnapshotCache;
   readonly #startedAt: Date;
   readonly #jobs = new Map<string, DesiredSchedule>();
+  /** Bumped when a name is added to #jobs or removed from it (a status built in steps starts again). */
+  #namesVersion = 0;
   readonly #upcoming = new UpcomingFires();
-  /** Status entries of unchanged schedules are reused from one snapshot to the next… */
-  readonly #statusMemo: StatusScheduleMemo = new Map();
-  /** …and so are their inputs. */
-  readonly #scheduleInputs = new ScheduleInputs();
-  readonly #scheduleSources: ScheduleInputSources = {
-    summary: (name) => this.#o.history.summary(name),
-    busy: () => this.#runs.busyNames(),
-    running: (name) => this.#runs.running(name),
-    waiting: (name) => this.#runs.waiting(name),
-    upcoming: (job, now) => this.#upcoming.get(job, now),
-    describe: (job) => describeScheduleOnce(job.compiled),
-    clockWait: (name, now) => this.#firing.anomalies.waitingUntil(name, now),
-  };
+  /** Status entries of unchanged schedules, and their inputs, are reused from one snapshot to the next. */
+  readonly #statusBuilder: StatusBuilder;
   readonly #listeners = new Set<(event: DaemonEvent) => void>();
   #server: { url: string; close(): Promise<void> } | undefined;
   #watcher: ConfigWatcher | undefined;
@@ -170,6 +159,22 @@ export class Daemon {
       writeStatus: (options) => this.#writeStatus(options),
       isStopping: () => this.#stopping,
     });
+    this.#statusBuilder = new StatusBuilder({
+      jobs: this.#jobs,
+      sources: {
+        summary: (name) => this.#o.history.summary(name),
+        busy: () => this.#runs.busyNames(),
+        running: (name) => this.#runs.running(name),
+        waiting: (name) => this.#runs.waiting(name),
+        upcoming: (job, now) => this.#upcoming.get(job, now),
+        describe: (job) => describeScheduleOnce(job.compiled),
+        clockWait: (name, now) => this.#firing.anomalies.waitingUntil(name, now),
+      },
+      stopwatch: this.#o.stopwatch,
+      namesVersion: () => this.#namesVersion,
+      frame: (now) => this.#statusFrame(now),
+      now: () => this.#o.clock.now(),
+    });
     this.#definitions = createDefinitionsFileWriter({
       path: join(stateDir, 'definitions.json'),
       build: () => buildDefinitionsDocument(this.#jobs.values()),
@@ -189,6 +194,7 @@ export class Daemon {
     // Reused for up to a second while nothing changes; after a change, the endpoint waits at most 100 ms for a rebuild.
     this.#snapshots = createSnapshotCache({
       build: () => this.snapshot(),
+      buildInSteps: () => this.#statusBuilder.snapshotInSteps(),
       clock,
       refreshMs: 1_000,
     });
@@ -403,13 +409,14 @@ export class Daemon {
 
   /** The status document as of now. */
   snapshot(): StatusSnapshot {
-    return buildStatusSnapshot(this.#statusInput(), this.#statusMemo);
+    return this.#statusBuilder.snapshot();
   }
 
   #jobTarget(isStartup: boolean): JobTarget {
     return {
       create: (job) => {
         this.#jobs.set(job.name, job);
+        this.#namesVersion += 1;
         this.#runs.define(job);
         // At start-up, the fires missed while down are caught up from the watermark.
         this.#firing.place(job, isStartup ? 'startup' : 'reload');
@@ -421,6 +428,7 @@ export class Daemon {
       },
       remove: (name) => {
         this.#jobs.delete(name);
+        this.#namesVersion += 1;
         this.#upcoming.forget(name);
         this.#firing.remove(name);
         this.#runs.undefine(name);
@@ -459,12 +467,12 @@ export class Daemon {
   #writeStatus(options: { urgent?: boolean } = {}): void {
     this.#snapshots.invalidate();
     if (!this.#started || this.#statusHeld) return;
-    this.#status.update(() => this.#snapshots.fresh().snapshot, options);
+    // In steps: with 100,000 schedules a status is 1–2 s of work, which no fire should wait for.
+    this.#status.update(async () => (await this.#snapshots.freshInSteps()).snapshot, options);
   }
 
-  #statusInput(): StatusInput {
-    const now = this.#o.clock.now();
-    const schedules = this.#scheduleInputs.build(this.#jobs, this.#scheduleSources, now);
+  /** The status input as of `now`, but for its schedules. */
+  #statusFrame(now: Date): Omit<StatusInput, 'schedules'> {
     return {
       now,
       daemon: {
@@ -481,7 +489,6 @@ export class Daemon {
       },
       ...(this.#reconciler.lastReconcile ? { lastReconcile: this.#reconciler.lastReconcile } : {}),
       files: this.#reconciler.files,
-      schedules,
       history: this.#historyHealth(),
       cluster: this.#o.cluster?.status(),
     };

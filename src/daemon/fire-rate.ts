@@ -1,6 +1,10 @@
 // How often a loaded schedule fires: what the fire journal's reserve is sized for.
 import { countFiresBetween } from '../cron/fires.js';
-import { RESERVE_HORIZON_MS, type ScheduleFireRate } from '../history/journal-reserve.js';
+import {
+  measureFireRecord,
+  RESERVE_HORIZON_MS,
+  type ScheduleFireRate,
+} from '../history/journal-reserve.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { Logger } from '../shared/logger.js';
 import type { FireLedger } from './fire-ledger.js';
@@ -9,6 +13,18 @@ import type { FireLedger } from './fire-ledger.js';
 const RECOUNT_AFTER_MS = 60 * 60 * 1000;
 /** Counting gives the event loop back after this much work, so that no fire waits for it. */
 const SLICE_MS = 8;
+/** Schedules looked at between two readings of the clock. */
+const JOBS_PER_CHECK = 256;
+
+/** A schedule's kept count, as the rate handed to the ledger, with the version it was counted for. */
+interface KnownRate {
+  job: DesiredSchedule;
+  hash: string;
+  atMs: number;
+  rate: ScheduleFireRate;
+  /** The pass that last saw it (ones not seen by the latest pass are of schedules that are gone). */
+  pass: number;
+}
 
 /** The schedule's fires in the next RESERVE_HORIZON_MS from `now` (none while suspended). */
 export function countDayOfFires(job: DesiredSchedule, now: Date): number {
@@ -24,10 +40,11 @@ export function countDayOfFires(job: DesiredSchedule, now: Date): number {
  * yields the event loop every few milliseconds.
  */
 export class FireRates {
-  readonly #counts = new Map<string, { hash: string; count: number; atMs: number }>();
+  readonly #counts = new Map<string, KnownRate>();
   readonly #ledger: FireLedger;
   readonly #logger: Logger;
   #latest = 0;
+  #passes = 0;
 
   constructor(ledger: FireLedger, logger: Logger) {
     this.#ledger = ledger;
@@ -46,27 +63,47 @@ export class FireRates {
     else this.#logger.debug({ journal: health }, 'fire journal reserve sized');
   }
 
-  /** Each job's day of fires, counted again only when its version changed or the count is old. */
+  /**
+   * Each job's day of fires, counted again only when its version changed or the count is old. A job that
+   * is the very object counted before is unchanged: with 100,000 schedules a reload looks at each with a
+   * lookup and a comparison, and gives the event loop back every few milliseconds.
+   */
   async rates(jobs: readonly DesiredSchedule[], now: Date): Promise<ScheduleFireRate[]> {
-    const rates: ScheduleFireRate[] = [];
-    const loaded = new Set<string>();
+    const rates = new Array<ScheduleFireRate>(jobs.length);
+    const pass = (this.#passes += 1);
+    const nowMs = now.getTime();
     let slice = performance.now();
-    for (const job of jobs) {
-      loaded.add(job.name);
-      const hash = `${job.hash}${job.spec.suspend ? ':suspended' : ''}`;
+    let counted = false;
+    for (let index = 0; index < jobs.length; index += 1) {
+      // A count can take a while (a day of a busy expression): the clock is read after each.
+      if ((counted || index % JOBS_PER_CHECK === 0) && performance.now() - slice > SLICE_MS) {
+        await new Promise((resolve) => setImmediate(resolve));
+        slice = performance.now();
+      }
+      counted = false;
+      const job = jobs[index] as DesiredSchedule;
       let known = this.#counts.get(job.name);
-      if (known?.hash !== hash || now.getTime() - known.atMs > RECOUNT_AFTER_MS) {
-        known = { hash, count: countDayOfFires(job, now), atMs: now.getTime() };
-        this.#counts.set(job.name, known);
-        if (performance.now() - slice > SLICE_MS) {
-          await new Promise((resolve) => setImmediate(resolve));
-          slice = performance.now();
+      if (known === undefined || known.job !== job || nowMs - known.atMs > RECOUNT_AFTER_MS) {
+        const hash = `${job.hash}${job.spec.suspend ? ':suspended' : ''}`;
+        if (known === undefined || known.hash !== hash || nowMs - known.atMs > RECOUNT_AFTER_MS) {
+          const count = countDayOfFires(job, now);
+          counted = true;
+          const rate: ScheduleFireRate = {
+            name: job.name,
+            recordBytes: known?.rate.recordBytes ?? measureFireRecord(job.name),
+            countFires: (limit) => Math.min(limit, count),
+          };
+          known = { job, hash, atMs: nowMs, rate, pass };
+          this.#counts.set(job.name, known);
+        } else {
+          known.job = job;
         }
       }
-      const { count } = known;
-      rates.push({ name: job.name, countFires: (limit) => Math.min(limit, count) });
+      known.pass = pass;
+      rates[index] = known.rate;
     }
-    for (const name of this.#counts.keys()) if (!loaded.has(name)) this.#counts.delete(name);
+    if (this.#counts.size > jobs.length)
+      for (const [name, known] of this.#counts) if (known.pass !== pass) this.#counts.delete(name);
     return rates;
   }
 }

@@ -36,6 +36,8 @@ export class Reconciler {
   #queuedChanges: Set<string> | undefined;
   #configSnapshot: ConfigSnapshot = { desired: new Map(), files: [], issues: [] };
   #lastReconcile: StatusInput['lastReconcile'];
+  /** The last pass applied every change: the running schedules are its snapshot's desired ones. */
+  #appliedInFull = false;
 
   constructor(host: ReconcilerHost) {
     this.#h = host;
@@ -111,6 +113,13 @@ export class Reconciler {
     if (this.#h.config.lastReload.parsed > 0) this.#h.onParsed();
     // Nothing changed since the last pass (editor litter, a no-op swap): nothing to apply or report again.
     if (config === this.#configSnapshot && trigger !== 'SIGHUP') return;
+    // Made from the last snapshot, which was applied in full: only the names it changed need a look.
+    const only =
+      config.changed !== undefined &&
+      config.changed.since === this.#configSnapshot.serial &&
+      this.#appliedInFull
+        ? config.changed.names
+        : undefined;
     this.#configSnapshot = config;
     for (const issue of config.issues) {
       log.error(
@@ -118,7 +127,7 @@ export class Reconciler {
         `${issue.file}:${issue.line}:${issue.col}: ${issue.path ? `${issue.path}: ` : ''}${issue.message}`,
       );
     }
-    const { desired, actual, same } = selectChangedSchedules(config.desired, this.#h.jobs);
+    const { desired, actual, same } = selectChangedSchedules(config.desired, this.#h.jobs, only);
     const plan = planReconcile(desired, actual);
     const isStartup = trigger === 'startup';
     const result = applyPlan(plan, this.#h.jobTarget(isStartup));
@@ -131,6 +140,7 @@ export class Reconciler {
       if (want) this.#h.jobs.set(name, want);
     }
     const unchanged = plan.unchanged.length + same;
+    this.#appliedInFull = result.failed.length === 0;
     for (const failure of result.failed) {
       log.error({ err: failure.error, operation: failure.operation }, 'could not apply a change');
     }

@@ -52,46 +52,85 @@ export class ScheduleInputs {
     sources: ScheduleInputSources,
     now: Date,
   ): ScheduleInput[] {
-    if (this.#order.length !== jobs.size || !hasEvery(jobs, this.#order)) {
-      const before = new Map(this.#order.map((name, index) => [name, this.#built[index]]));
-      this.#order = [...jobs.keys()].sort(compareText);
-      this.#built = this.#order.map((name) => before.get(name));
-    }
+    const order = this.order(jobs);
     const busy = sources.busy();
-    const entries = new Array<ScheduleInput>(this.#order.length);
-    for (let index = 0; index < this.#order.length; index += 1) {
-      const name = this.#order[index] as string;
-      const job = jobs.get(name) as DesiredSchedule;
-      const idle = !busy.has(name);
-      const running = idle ? NOT_RUNNING : sources.running(name);
-      const queued = idle ? 0 : sources.waiting(name);
-      const summary = sources.summary(name);
-      const nextFires = job.spec.suspend ? NO_FIRES : sources.upcoming(job, now);
-      const clockWaitUntil = sources.clockWait(name, now);
-      const before = this.#built[index];
-      if (
-        before !== undefined &&
-        running.length === 0 &&
-        before.entry.running.length === 0 &&
-        before.job === job &&
-        before.queued === queued &&
-        before.nextFires === nextFires &&
-        before.clockWaitUntil === clockWaitUntil &&
-        before.summary === summary
-      ) {
-        entries[index] = before.entry;
-        continue;
-      }
-      const entry = buildEntry(
-        job,
-        { running, queued, summary, nextFires, clockWaitUntil },
-        sources,
-      );
-      this.#built[index] = { entry, job, summary, nextFires, queued, clockWaitUntil };
-      entries[index] = entry;
-    }
+    const entries = new Array<ScheduleInput>(order.length);
+    for (let index = 0; index < order.length; index += 1)
+      entries[index] = this.entryAt(index, jobs, sources, now, busy);
     return entries;
   }
+
+  /**
+   * The names of `jobs`, sorted: the same array for as long as the set of names is the same. A caller
+   * that builds the entries itself (a few per turn of the event loop) asks for each with entryAt, and
+   * starts again when this array is no longer the one returned (the set of names changed meanwhile).
+   */
+  order(jobs: ReadonlyMap<string, DesiredSchedule>): readonly string[] {
+    if (this.#order.length === jobs.size && hasEvery(jobs, this.#order)) return this.#order;
+    const before = new Map(this.#order.map((name, index) => [name, this.#built[index]]));
+    this.#order = mergeNames(this.#order, jobs);
+    this.#built = this.#order.map((name) => before.get(name));
+    return this.#order;
+  }
+
+  /** The entry of the `index`th name of `order(jobs)`; `busy` is `sources.busy()`. */
+  entryAt(
+    index: number,
+    jobs: ReadonlyMap<string, DesiredSchedule>,
+    sources: ScheduleInputSources,
+    now: Date,
+    busy: ReadonlySet<string>,
+  ): ScheduleInput {
+    const name = this.#order[index] as string;
+    const job = jobs.get(name) as DesiredSchedule;
+    const idle = !busy.has(name);
+    const running = idle ? NOT_RUNNING : sources.running(name);
+    const queued = idle ? 0 : sources.waiting(name);
+    const summary = sources.summary(name);
+    const nextFires = job.spec.suspend ? NO_FIRES : sources.upcoming(job, now);
+    const clockWaitUntil = sources.clockWait(name, now);
+    const before = this.#built[index];
+    if (
+      before !== undefined &&
+      running.length === 0 &&
+      before.entry.running.length === 0 &&
+      before.job === job &&
+      before.queued === queued &&
+      before.nextFires === nextFires &&
+      before.clockWaitUntil === clockWaitUntil &&
+      before.summary === summary
+    )
+      return before.entry;
+    const entry = buildEntry(job, { running, queued, summary, nextFires, clockWaitUntil }, sources);
+    this.#built[index] = { entry, job, summary, nextFires, queued, clockWaitUntil };
+    return entry;
+  }
+}
+
+/**
+ * The names of `jobs`, sorted, from the sorted names of before: those still there keep their order and
+ * the new ones are sorted and merged in. A reload that adds or removes a few of 100,000 schedules sorts
+ * those few, not all of them.
+ */
+export function mergeNames(
+  previous: readonly string[],
+  jobs: ReadonlyMap<string, unknown>,
+): string[] {
+  if (previous.length === 0) return [...jobs.keys()].sort(compareText);
+  const known = new Set(previous);
+  const added: string[] = [];
+  for (const name of jobs.keys()) if (!known.has(name)) added.push(name);
+  added.sort(compareText);
+  const merged: string[] = [];
+  let next = 0;
+  for (const name of previous) {
+    if (!jobs.has(name)) continue;
+    while (next < added.length && compareText(added[next] as string, name) < 0)
+      merged.push(added[next++] as string);
+    merged.push(name);
+  }
+  while (next < added.length) merged.push(added[next++] as string);
+  return merged;
 }
 
 function buildEntry(

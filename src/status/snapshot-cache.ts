@@ -38,6 +38,11 @@ export interface SnapshotView {
 
 export interface SnapshotCacheOptions {
   build: () => StatusSnapshot;
+  /**
+   * The same document as `build`, made over several turns of the event loop (freshInSteps). @default
+   * build
+   */
+  buildInSteps?: () => Promise<StatusSnapshot>;
   clock: Clock;
   /**
    * A view is reused while it is younger than this and nothing changed since it was built.
@@ -53,6 +58,11 @@ export interface SnapshotCache {
   current(): SnapshotView;
   /** A view that includes every change so far: rebuilt now if anything changed since the last build. */
   fresh(): SnapshotView;
+  /**
+   * As fresh(), but a rebuild goes through `buildInSteps`. The view it makes is kept unless something
+   * changed while it was being built (then it is returned, and the next call builds again).
+   */
+  freshInSteps(): Promise<SnapshotView>;
   /** Something changed: the next `current()` rebuilds once the view is `minRebuildMs` old. */
   invalidate(): void;
 }
@@ -68,16 +78,23 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
   let view: SnapshotView | undefined;
   let builtAt = 0;
   let dirty = false;
+  /** Bumped by every change: a build in steps keeps its view only when none came meanwhile. */
+  let changes = 0;
+  const makeView = (snapshot: StatusSnapshot, now: number): SnapshotView =>
+    createSnapshotView(
+      snapshot,
+      refreshMs > 0 ? { ready, builtAt: now, maxStaleMs: refreshMs } : undefined,
+    );
   const rebuild = (now: number): SnapshotView => {
     // Cleared first: a change made while building marks the new view stale again.
     dirty = false;
     builtAt = now;
-    const snapshot = options.build();
-    view = createSnapshotView(
-      snapshot,
-      refreshMs > 0 ? { ready, builtAt: now, maxStaleMs: refreshMs } : undefined,
-    );
+    view = makeView(options.build(), now);
     return view;
+  };
+  const freshIsReusable = (now: number): boolean => {
+    const age = now - builtAt;
+    return refreshMs > 0 && age >= 0 && !dirty && age < refreshMs && view !== undefined;
   };
   return {
     current() {
@@ -89,12 +106,26 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
     },
     fresh() {
       const now = options.clock.now().getTime();
-      const age = now - builtAt;
-      const reuse = refreshMs > 0 && age >= 0 && !dirty && age < refreshMs;
-      return reuse && view !== undefined ? view : rebuild(now);
+      return freshIsReusable(now) && view !== undefined ? view : rebuild(now);
+    },
+    async freshInSteps() {
+      const now = options.clock.now().getTime();
+      if (freshIsReusable(now) && view !== undefined) return view;
+      if (options.buildInSteps === undefined) return rebuild(now);
+      const before = changes;
+      const snapshot = await options.buildInSteps();
+      const built = makeView(snapshot, now);
+      // A synchronous build finished meanwhile is newer: it stays.
+      if (changes === before && builtAt <= now) {
+        dirty = false;
+        builtAt = now;
+        view = built;
+      }
+      return built;
     },
     invalidate() {
       dirty = true;
+      changes += 1;
     },
   };
 }

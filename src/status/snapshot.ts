@@ -96,44 +96,68 @@ function hasWindow(schedule: StatusInput['schedules'][number]): boolean {
 
 /** Build the status document. Pure: the same input always gives the same document. */
 export function buildStatusSnapshot(input: StatusInput, memo?: StatusScheduleMemo): StatusSnapshot {
+  const tally = { memoized: 0 };
+  const entries = input.schedules.map((schedule) =>
+    selectStatusEntry(schedule, input.now, memo, tally),
+  );
+  return assembleStatusSnapshot(input, entries, memo, tally.memoized);
+}
+
+/**
+ * The status entry of one schedule: the memo's when its inputs did not change, else built (and kept in
+ * the memo). `tally.memoized` counts the entries of this snapshot held by the memo. buildStatusSnapshot
+ * is this for each schedule followed by assembleStatusSnapshot; a caller that builds a large status a
+ * few entries per turn of the event loop calls the two itself.
+ */
+export function selectStatusEntry(
+  schedule: StatusInput['schedules'][number],
+  now: Date,
+  memo: StatusScheduleMemo | undefined,
+  tally: { memoized: number },
+): StatusSchedule {
+  if (!memo) return buildStatusSchedule(schedule, now);
+  const cached = memo.get(schedule.name);
+  if (cached?.input === schedule && schedule.maxSuccessAge === undefined && !hasWindow(schedule)) {
+    tally.memoized += 1;
+    return cached.entry;
+  }
+  const key = selectMemoKey(schedule, now);
+  const keyHash = key === undefined ? undefined : hashKey(key);
+  if (keyHash !== undefined && cached?.keyHash === keyHash) {
+    tally.memoized += 1;
+    cached.input = schedule;
+    return cached.entry;
+  }
+  const entry = buildStatusSchedule(schedule, now);
+  if (keyHash === undefined) {
+    memo.delete(schedule.name);
+  } else {
+    tally.memoized += 1;
+    memo.set(schedule.name, { keyHash, input: schedule, entry });
+  }
+  return entry;
+}
+
+/**
+ * The document around `entries` (those of `input.schedules`, in the same order, from selectStatusEntry):
+ * sorted by name, the memo rid of schedules that are gone (`memoized`: how many of the entries it holds).
+ */
+export function assembleStatusSnapshot(
+  input: StatusInput,
+  entries: StatusSchedule[],
+  memo?: StatusScheduleMemo,
+  memoized = 0,
+): StatusSnapshot {
   const { now, daemon } = input;
-  /** Memo entries of this snapshot's schedules: any others are of schedules that are gone. */
-  let memoized = 0;
-  const schedules = input.schedules
-    .map((schedule) => {
-      if (!memo) return buildStatusSchedule(schedule, now);
-      const cached = memo.get(schedule.name);
-      if (
-        cached?.input === schedule &&
-        schedule.maxSuccessAge === undefined &&
-        !hasWindow(schedule)
-      ) {
-        memoized += 1;
-        return cached.entry;
-      }
-      const key = selectMemoKey(schedule, now);
-      const keyHash = key === undefined ? undefined : hashKey(key);
-      if (keyHash !== undefined && cached?.keyHash === keyHash) {
-        memoized += 1;
-        cached.input = schedule;
-        return cached.entry;
-      }
-      const entry = buildStatusSchedule(schedule, now);
-      if (keyHash === undefined) {
-        memo.delete(schedule.name);
-      } else {
-        memoized += 1;
-        memo.set(schedule.name, { keyHash, input: schedule, entry });
-      }
-      return entry;
-    })
-    // Usually sorted already (the daemon gives them by name): then this is one pass.
-    .sort((a, b) => compareText(a.name, b.name));
+  // Usually sorted already (the daemon gives them by name): then this is one pass.
+  const schedules = isSortedByName(entries)
+    ? entries
+    : entries.sort((a, b) => compareText(a.name, b.name));
   if (memo && memo.size > memoized) {
     const seen = new Set(input.schedules.map((schedule) => schedule.name));
     for (const name of memo.keys()) if (!seen.has(name)) memo.delete(name);
   }
-  const files = input.files.map(buildStatusFile).sort((a, b) => compareText(a.file, b.file));
+  const files = input.files.map(selectStatusFile).sort((a, b) => compareText(a.file, b.file));
   const notReadyReasons = selectNotReadyReasons(input);
   const byHealth = Object.fromEntries(HEALTH_WORDS.map((word) => [word, 0])) as Record<
     HealthWord,
@@ -239,6 +263,21 @@ export function selectNotReadyReasons(input: ReadinessInput): string[] {
     );
   }
   return reasons;
+}
+
+/**
+ * Status files by the file report they were built from: reports are never changed once made, and a
+ * reload that changed one file keeps the others' reports, so 10,000 files are not rebuilt per snapshot.
+ */
+const statusFiles = new WeakMap<StatusInput['files'][number], StatusFile>();
+
+function selectStatusFile(file: StatusInput['files'][number]): StatusFile {
+  let built = statusFiles.get(file);
+  if (built === undefined) {
+    built = buildStatusFile(file);
+    statusFiles.set(file, built);
+  }
+  return built;
 }
 
 function buildStatusFile(file: StatusInput['files'][number]): StatusFile {
@@ -373,6 +412,13 @@ function sortLabels(labels: Record<string, string>): Record<string, string> {
       return Object.fromEntries(Object.entries(labels).sort(([a], [b]) => compareText(a, b)));
   }
   return labels;
+}
+
+function isSortedByName(entries: readonly StatusSchedule[]): boolean {
+  for (let index = 1; index < entries.length; index += 1)
+    if ((entries[index - 1] as StatusSchedule).name > (entries[index] as StatusSchedule).name)
+      return false;
+  return true;
 }
 
 /** Code-point order: the same on every machine, unlike localeCompare. */

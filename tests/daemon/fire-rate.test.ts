@@ -59,4 +59,25 @@ describe('daemon/fire-rate', () => {
       ],
     ]);
   });
+
+  it('hands the same rate back for the same job object, and forgets schedules that are gone', async () => {
+    const rates = new FireRates(memoryLedger(), pino({ enabled: false }));
+    const a = job('a', { schedule: '0 * * * *' });
+    const b = job('b');
+    const first = await rates.rates([a, b], new Date('2026-03-01T12:00:00Z'));
+    const second = await rates.rates([a, b], new Date('2026-03-01T12:10:00Z'));
+    expect(second[0]).toBe(first[0]);
+    expect(second[0]?.recordBytes).toBeGreaterThan(0);
+    // b gone, then back under another version: counted afresh.
+    await rates.rates([a], new Date('2026-03-01T12:20:00Z'));
+    const again = await rates.rates(
+      [a, { ...b, hash: 'h-other' }],
+      new Date('2026-03-01T12:30:00Z'),
+    );
+    expect(again[1]).not.toBe(first[1]);
+    expect(again.map((r) => [r.name, r.countFires(1_000_000)])).toEqual([
+      ['a', 24],
+      ['b', 86_400],
+    ]);
+  });
 });

@@ -71,4 +71,37 @@ describe('reconcile/plan', () => {
       unchanged: whole.unchanged.filter((name) => name !== 'keep'),
     });
   });
+
+  it.each([1, 2, 3, 4, 5, 6, 7, 8])(
+    'selectChangedSchedules told the changed names gives what looking at every name gives (generated, seed %i)',
+    (seed) => {
+      let state = seed;
+      const pick = (n: number): number => {
+        state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+        return (state >>> 8) % n;
+      };
+      // Running: the desired state of the last pass, applied in full.
+      const running = new Map<string, DesiredSchedule>();
+      for (let index = 0; index < 40; index += 1)
+        running.set(`s${index}`, want(`s${index}`, String(pick(3))));
+      const wanted = new Map(running);
+      const names = new Set<string>();
+      for (let edit = 0; edit < 1 + pick(8); edit += 1) {
+        const name = `s${pick(50)}`;
+        names.add(name);
+        const roll = pick(4);
+        if (roll === 0) wanted.delete(name);
+        // A new object, with the same fingerprint or another one.
+        else if (roll === 1) wanted.set(name, want(name, String(pick(3))));
+        else if (roll === 2 && wanted.has(name))
+          wanted.set(name, wanted.get(name) as DesiredSchedule);
+        else wanted.set(name, want(name, '9', 'moved.yaml'));
+      }
+      // Named but left as it was: looked at, and found the same.
+      names.add('s0');
+      expect(selectChangedSchedules(wanted, running, names)).toEqual(
+        selectChangedSchedules(wanted, running),
+      );
+    },
+  );
 });
