@@ -86,7 +86,8 @@ function isUnchanged(before: FileState | undefined, after: FileState | undefined
  * changed only, or undefined when that could differ from a full pass: a changed file holds (or held) a
  * Defaults document or an `after` link, or one of its names is defined by another file. The result equals
  * the full pass's but for the order of `desired`; files whose schedules did not change keep their report
- * object, and their schedules their desired object.
+ * object, and their schedules their desired object. With a result, the base is spent: its maps, and its
+ * snapshot's `desired`, are the result's, changed in place.
  */
 export function buildIncrement(
   serial: number,
@@ -117,7 +118,9 @@ export function buildIncrement(
     const holder = old.get(schedule.name);
     if (holder !== undefined && !changed.has(holder.file)) return undefined;
   }
-  const desired = new Map(old);
+  // Changed in place, as the base's other maps are: copying a map of 100,000 schedules took 50-120 ms.
+  // The previous snapshot is spent (nothing reads its `desired` once this one is made).
+  const desired = old;
   const names = new Set<string>();
   const namesByFile = base.namesByFile;
   for (const path of changedPaths) {

@@ -10,8 +10,8 @@ import { deliverNotification } from '../runtime/notify.js';
 import { systemTimers } from '../runtime/timers.js';
 import { systemClock, systemStopwatch } from '../shared/clock.js';
 import { flushLog, logWritten } from '../shared/logger.js';
-import { buildDefinitionsDocument } from '../status/definitions.js';
 import {
+  buildDefinitionsInSteps,
   createDefinitionsFileWriter,
   type DefinitionsFileWriter,
 } from '../status/definitions-file.js';
@@ -177,7 +177,7 @@ export class Daemon {
     });
     this.#definitions = createDefinitionsFileWriter({
       path: join(stateDir, 'definitions.json'),
-      build: () => buildDefinitionsDocument(this.#jobs.values()),
+      build: () => buildDefinitionsInSteps(this.#jobs.values()),
       logger: this.#o.logger,
     });
     this.#status = createStatusFileWriter({

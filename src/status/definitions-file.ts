@@ -3,14 +3,20 @@ import { mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { systemClock, type Clock } from '../shared/clock.js';
 import type { Logger } from '../shared/logger.js';
-import type { DefinitionsDocument } from './definitions.js';
+import {
+  buildScheduleDefinition,
+  DEFINITIONS_FORMAT,
+  type DefinedSchedule,
+  type DefinitionsDocument,
+  type ScheduleDefinition,
+} from './definitions.js';
 import { writeChunksAtomically, type StatusFileTimers } from './file.js';
 
 export interface DefinitionsFileWriterOptions {
   /** The file to write, usually `<state-dir>/definitions.json`. */
   path: string;
-  /** Called when a write starts, so the document is the newest. */
-  build: () => DefinitionsDocument;
+  /** Called when a write starts, so the document is the newest (buildDefinitionsInSteps builds it in steps). */
+  build: () => DefinitionsDocument | Promise<DefinitionsDocument>;
   logger?: Logger;
   /**
    * A change is written once changes have stopped for this long (reloads in a row, such as a series of
@@ -50,6 +56,23 @@ export async function* serializeInSteps(document: DefinitionsDocument): AsyncGen
   yield `]${head.slice(at + marker.length)}\n`;
 }
 
+/**
+ * buildDefinitionsDocument, ENTRIES_PER_CHUNK schedules per turn of the event loop: with 100,000
+ * schedules, masking every spec at once held fires up for a third of a second.
+ */
+export async function buildDefinitionsInSteps(
+  schedules: Iterable<DefinedSchedule>,
+): Promise<DefinitionsDocument> {
+  const sorted = [...schedules].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const list = new Array<ScheduleDefinition>(sorted.length);
+  for (let index = 0; index < sorted.length; index += 1) {
+    if (index > 0 && index % ENTRIES_PER_CHUNK === 0)
+      await new Promise<void>((resolve) => setImmediate(resolve));
+    list[index] = buildScheduleDefinition(sorted[index] as DefinedSchedule);
+  }
+  return { definitionsFormat: DEFINITIONS_FORMAT, schedules: list };
+}
+
 /** Real timers; they do not keep the process alive (shutdown calls `flush`). */
 const unrefTimers: StatusFileTimers = {
   set: (callback, ms) => setTimeout(callback, ms).unref(),
@@ -87,7 +110,7 @@ export function createDefinitionsFileWriter(
   async function writeOnce(): Promise<void> {
     dirty = false;
     try {
-      const document = options.build();
+      const document = await options.build();
       await mkdir(dirname(path), { recursive: true });
       await writeChunksAtomically(path, serializeInSteps(document));
       if (lastError !== undefined) logger?.info({ file: path }, 'definitions file writable again');

@@ -1,6 +1,7 @@
 // The definitions document: every running schedule's resolved spec, sorted by name, literal values masked.
 import { describe, expect, it } from 'vitest';
 import { parseManifestText, resolveSchedules } from '../../src/manifest/load.js';
+import { buildDefinitionsInSteps } from '../../src/status/definitions-file.js';
 import {
   buildDefinitionsDocument,
   maskLiteralValue,
@@ -61,5 +62,25 @@ describe('status/definitions', () => {
         { name: 'zeta', specHash: 'h2', definition: maskScheduleSpec(spec) },
       ],
     });
+  });
+
+  it('builds the same document in steps, giving the event loop back between chunks', async () => {
+    const { spec } = resolveOne(HTTP_TASK);
+    const schedules = Array.from({ length: 250 }, (_, index) => ({
+      name: `job-${String(249 - index).padStart(3, '0')}`,
+      hash: `h${index}`,
+      spec,
+    }));
+    const built = buildDefinitionsInSteps(schedules);
+    let immediates = 0;
+    const tick = (): void => {
+      immediates += 1;
+      if (immediates < 10) setImmediate(tick);
+    };
+    setImmediate(tick);
+    const document = await built;
+    expect(document).toEqual(buildDefinitionsDocument(schedules));
+    // 250 schedules are three chunks: other callbacks ran in between.
+    expect(immediates).toBeGreaterThanOrEqual(2);
   });
 });
