@@ -127,7 +127,13 @@ describe('e2e: replicas through a PostgreSQL outage', () => {
     });
     expect(notReady.reasons.join('; ')).toMatch(/fire claims: cannot claim fires in the store/);
     expect(notReady.reasons.join('; ')).not.toMatch(/password/);
-    expect((await readyz(urlB)).status).toBe(503);
+    // b finds the store gone at its own next claim or heartbeat, which may come a little after a's.
+    const bNotReady = await waitFor(
+      'b to be not ready',
+      async () => ((await readyz(urlB)).status === 503 ? true : undefined),
+      Math.max(1000, stoppedAt + OUTAGE_MS - 1000 - Date.now()),
+    );
+    expect(bNotReady).toBe(true);
     await sleep(Math.max(0, stoppedAt + OUTAGE_MS - Date.now()));
     await startServer(cluster);
     const restartedAt = Date.now();
