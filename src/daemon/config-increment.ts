@@ -10,6 +10,7 @@ import {
 } from '../manifest/resolve.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { FileState } from './file-version.js';
+import { pushTo } from '../shared/push-to.js';
 
 /** The snapshot types (config-state.ts re-exports them). */
 export interface FileReport {
@@ -135,16 +136,10 @@ export function buildIncrement(
     const degraded = state.current.issues.length > 0 && state.lastGood !== undefined;
     desired.set(schedule.name, host.toDesired(schedule, degraded));
     names.add(schedule.name);
-    const list = namesByFile.get(schedule.file);
-    if (list) list.push(schedule.name);
-    else namesByFile.set(schedule.file, [schedule.name]);
+    pushTo(namesByFile, schedule.file, schedule.name);
   }
   const newIssues = new Map<string, ManifestIssue[]>();
-  const addIssue = (issue: ManifestIssue): void => {
-    const list = newIssues.get(issue.file);
-    if (list) list.push(issue);
-    else newIssues.set(issue.file, [issue]);
-  };
+  const addIssue = (issue: ManifestIssue): void => pushTo(newIssues, issue.file, issue);
   for (const path of changedPaths) states.get(path)?.current.issues.forEach(addIssue);
   resolved.issues.forEach(addIssue);
   const reports = base.reports;
@@ -203,9 +198,7 @@ export function selectIncrementBase(
   const namesByFile = new Map<string, string[]>();
   for (const schedule of schedules) {
     if (schedule.spec.after !== undefined) return undefined;
-    const list = namesByFile.get(schedule.file);
-    if (list) list.push(schedule.name);
-    else namesByFile.set(schedule.file, [schedule.name]);
+    pushTo(namesByFile, schedule.file, schedule.name);
   }
   const reports = new Map(snapshot.files.map((report) => [report.file, report]));
   return { snapshot, namesByFile, reports, defaults };

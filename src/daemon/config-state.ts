@@ -31,6 +31,7 @@ import {
   type FileReport,
   type IncrementBase,
 } from './config-increment.js';
+import { pushTo } from '../shared/push-to.js';
 
 export type { ConfigSnapshot, FileReport } from './config-increment.js';
 
@@ -312,16 +313,10 @@ export class ConfigState {
           : // Rare: a new object per snapshot is fine. Its file is invalid; it never runs by `after`.
             toDesiredSchedule(schedule, this.#toDesired(schedule, true).hash, true, blocked),
       );
-      const list = namesByFile.get(schedule.file);
-      if (list) list.push(schedule.name);
-      else namesByFile.set(schedule.file, [schedule.name]);
+      pushTo(namesByFile, schedule.file, schedule.name);
     }
     const issuesByFile = new Map<string, ManifestIssue[]>();
-    const addIssue = (issue: ManifestIssue): void => {
-      const list = issuesByFile.get(issue.file);
-      if (list) list.push(issue);
-      else issuesByFile.set(issue.file, [issue]);
-    };
+    const addIssue = (issue: ManifestIssue): void => pushTo(issuesByFile, issue.file, issue);
     for (const s of states) s.current.issues.forEach(addIssue);
     if (brokenDefaults) {
       for (const s of states) {

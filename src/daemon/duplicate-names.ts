@@ -1,5 +1,6 @@
 // Duplicate schedule names across files: the one already running keeps its name, the newcomer is reported.
 import type { ManifestIssue, ParsedFile, ScheduleDocument } from '../manifest/load.js';
+import { pushTo } from '../shared/push-to.js';
 
 /**
  * resolveSchedules keeps the first of two equal names by file path. When the other one is the one
@@ -24,9 +25,7 @@ export function keepRunningDuplicates(
   for (const file of files) {
     for (const doc of file.documents) {
       if (doc.kind !== 'Schedule' || !twice.has(doc.name)) continue;
-      const list = byName.get(doc.name);
-      if (list) list.push(doc);
-      else byName.set(doc.name, [doc]);
+      pushTo(byName, doc.name, doc);
     }
   }
   const dropped = new Set<ScheduleDocument>();
