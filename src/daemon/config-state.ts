@@ -32,6 +32,7 @@ import {
   type IncrementBase,
 } from './config-increment.js';
 import { pushTo } from '../shared/push-to.js';
+import { compareText } from '../shared/compare-text.js';
 
 export type { ConfigSnapshot, FileReport } from './config-increment.js';
 
@@ -404,9 +405,4 @@ async function mapWithConcurrency<T, R>(
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
   return results;
-}
-
-/** Code-point order, as resolveSchedules sorts files. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

@@ -2,6 +2,7 @@
 import type { HistorySummary } from '../history/store.js';
 import type { DesiredSchedule } from '../reconcile/desired.js';
 import type { StatusInput } from '../status/snapshot.js';
+import { compareText } from '../shared/compare-text.js';
 
 type ScheduleInput = StatusInput['schedules'][number];
 
@@ -172,9 +173,4 @@ function buildEntry(
 function hasEvery(jobs: ReadonlyMap<string, unknown>, names: readonly string[]): boolean {
   for (const name of names) if (!jobs.has(name)) return false;
   return true;
-}
-
-/** Code-point order, as the status sorts schedules. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

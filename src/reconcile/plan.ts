@@ -1,5 +1,6 @@
 // The reconciler: a pure function from (desired, actual) to the smallest set of changes.
 import type { ActualJob, ActualState, DesiredSchedule, DesiredState } from './desired.js';
+import { compareByName } from '../shared/compare-text.js';
 
 /** What applying the manifests would change. Every list is sorted by schedule name. */
 export interface ReconcilePlan {
@@ -13,9 +14,6 @@ export interface ReconcilePlan {
   unchanged: string[];
 }
 
-const byName = (a: { name: string }, b: { name: string }): number =>
-  a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
-
 /** Compare what the manifests want with what runs. No I/O, no clock, no logging. */
 export function planReconcile(desired: DesiredState, actual: ActualState): ReconcilePlan {
   const plan: ReconcilePlan = { create: [], update: [], remove: [], unchanged: [] };
@@ -28,9 +26,9 @@ export function planReconcile(desired: DesiredState, actual: ActualState): Recon
   for (const have of actual.values()) {
     if (!desired.has(have.name)) plan.remove.push(have);
   }
-  plan.create.sort(byName);
-  plan.update.sort((a, b) => byName(a.to, b.to));
-  plan.remove.sort(byName);
+  plan.create.sort(compareByName);
+  plan.update.sort((a, b) => compareByName(a.to, b.to));
+  plan.remove.sort(compareByName);
   plan.unchanged.sort();
   return plan;
 }

@@ -11,6 +11,7 @@ import {
   type ScheduleDefinition,
 } from './definitions.js';
 import { writeChunksAtomically, type StatusFileTimers } from './file.js';
+import { compareByName } from '../shared/compare-text.js';
 
 export interface DefinitionsFileWriterOptions {
   /** The file to write, usually `<state-dir>/definitions.json`. */
@@ -63,7 +64,7 @@ export async function* serializeInSteps(document: DefinitionsDocument): AsyncGen
 export async function buildDefinitionsInSteps(
   schedules: Iterable<DefinedSchedule>,
 ): Promise<DefinitionsDocument> {
-  const sorted = [...schedules].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...schedules].sort(compareByName);
   const list = new Array<ScheduleDefinition>(sorted.length);
   for (let index = 0; index < sorted.length; index += 1) {
     if (index > 0 && index % ENTRIES_PER_CHUNK === 0)

@@ -2,6 +2,7 @@
 // out of the status document, which is rewritten after every run, since it is most of its size.
 import { createHash } from 'node:crypto';
 import type { EnvValue, JobSpec, TaskSpec } from '../manifest/schema.js';
+import { compareByName } from '../shared/compare-text.js';
 
 /** The format of the definitions document; raised only when a field changes meaning or disappears. */
 export const DEFINITIONS_FORMAT = 1;
@@ -47,7 +48,7 @@ export function buildDefinitionsDocument(
   schedules: Iterable<DefinedSchedule>,
 ): DefinitionsDocument {
   const list = [...schedules].map(buildScheduleDefinition);
-  list.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  list.sort(compareByName);
   return { definitionsFormat: DEFINITIONS_FORMAT, schedules: list };
 }
 

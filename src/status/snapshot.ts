@@ -12,6 +12,7 @@ import {
   selectLastSuccess,
   type HealthWord,
 } from './health.js';
+import { compareText } from '../shared/compare-text.js';
 import { buildClusterStatus } from './replicas.js';
 import {
   STATUS_FORMAT,
@@ -419,9 +420,4 @@ function isSortedByName(entries: readonly StatusSchedule[]): boolean {
     if ((entries[index - 1] as StatusSchedule).name > (entries[index] as StatusSchedule).name)
       return false;
   return true;
-}
-
-/** Code-point order: the same on every machine, unlike localeCompare. */
-function compareText(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }

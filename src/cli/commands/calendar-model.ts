@@ -5,6 +5,7 @@ import type { CompiledSchedule } from '../../cron/types.js';
 import type { RunRecord } from '../../history/store.js';
 import type { AfterSpec } from '../../manifest/after-schema.js';
 import { clipWindow, listFires, placeRuns, type PlacedRun } from './calendar-after.js';
+import { compareByName } from '../../shared/compare-text.js';
 
 /** The widest window a calendar covers. */
 export const MAX_WINDOW_MS = 366 * 86_400_000;
@@ -118,7 +119,7 @@ export function buildCalendar(
   const toMs = window.to.getTime();
   const width = Math.max(1, Math.floor(window.width));
   const stepMs = (toMs - fromMs) / width;
-  const sorted = [...schedules].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  const sorted = [...schedules].sort(compareByName);
   const rows: CalendarRow[] = [];
   const overlaps: CalendarOverlap[] = [];
   const truncated: string[] = [];
@@ -153,9 +154,7 @@ export function buildCalendar(
     const overlap = findSelfOverlap(schedule, typicalMs, fires, fromMs);
     if (overlap !== undefined) overlaps.push(overlap);
   }
-  overlaps.sort(
-    (a, b) => a.at.getTime() - b.at.getTime() || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
-  );
+  overlaps.sort((a, b) => a.at.getTime() - b.at.getTime() || compareByName(a, b));
   return { from: window.from, to: window.to, width, stepMs, rows, overlaps, truncated };
 }
 
