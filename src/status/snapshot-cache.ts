@@ -92,9 +92,10 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
     view = makeView(options.build(), now);
     return view;
   };
-  const freshIsReusable = (now: number): boolean => {
+  /** The view, when it may stand for a fresh one at `now`: young enough, and nothing changed since. */
+  const reusableView = (now: number): SnapshotView | undefined => {
     const age = now - builtAt;
-    return refreshMs > 0 && age >= 0 && !dirty && age < refreshMs && view !== undefined;
+    return refreshMs > 0 && age >= 0 && !dirty && age < refreshMs ? view : undefined;
   };
   return {
     current() {
@@ -106,11 +107,12 @@ export function createSnapshotCache(options: SnapshotCacheOptions): SnapshotCach
     },
     fresh() {
       const now = options.clock.now().getTime();
-      return freshIsReusable(now) && view !== undefined ? view : rebuild(now);
+      return reusableView(now) ?? rebuild(now);
     },
     async freshInSteps() {
       const now = options.clock.now().getTime();
-      if (freshIsReusable(now) && view !== undefined) return view;
+      const reusable = reusableView(now);
+      if (reusable !== undefined) return reusable;
       if (options.buildInSteps === undefined) return rebuild(now);
       const before = changes;
       const snapshot = await options.buildInSteps();
