@@ -4,44 +4,10 @@ import { ScheduleInputs, type ScheduleInputSources } from '../../src/daemon/stat
 import type { HistorySummary, RunRecord } from '../../src/history/store.js';
 import { createEmptySummary, summarizeRuns } from '../../src/history/summary.js';
 import type { DesiredSchedule } from '../../src/reconcile/desired.js';
+import { statusJob, statusRun, upcomingFrom } from './status-fixtures.js';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 const EMPTY = createEmptySummary();
-
-function job(
-  name: string,
-  hash = 'h1',
-  extra: Partial<DesiredSchedule['spec']> = {},
-): DesiredSchedule {
-  return {
-    name,
-    file: `/d/${name}.yaml`,
-    line: 1,
-    hash,
-    degraded: false,
-    metadata: { name, labels: { team: 'data' } },
-    spec: {
-      schedule: '0 3 * * *',
-      timezone: 'UTC',
-      suspend: false,
-      concurrencyPolicy: 'Forbid',
-      ...extra,
-    },
-    compiled: {},
-  } as unknown as DesiredSchedule;
-}
-
-function run(id: string, status: RunRecord['status'] = 'succeeded'): RunRecord {
-  return {
-    id,
-    schedule: 'a',
-    trigger: 'schedule',
-    scheduledAt: '2026-11-22T11:00:00.000Z',
-    status,
-    attempts: [],
-    specHash: 'h1',
-  } as RunRecord;
-}
 
 /** Sources over plain maps the test changes; a summary is a new object whenever the runs changed. */
 function makeSources() {
@@ -67,14 +33,7 @@ function makeSources() {
       return waiting.get(name) ?? 0;
     },
     clockWait: (name) => clockWaits.get(name),
-    upcoming: (j) => {
-      let list = fires.get(j.name);
-      if (list === undefined) {
-        list = [new Date('2026-11-23T03:00:00.000Z')];
-        fires.set(j.name, list);
-      }
-      return list;
-    },
+    upcoming: upcomingFrom(fires),
     describe: () => 'At 03:00',
   };
   return { sources, runs, running, waiting, fires, clockWaits, asked };
@@ -83,7 +42,7 @@ function makeSources() {
 describe('daemon/status-inputs', () => {
   it('builds an entry again when a schedule starts or stops waiting out a clock step back', () => {
     const { sources, clockWaits } = makeSources();
-    const jobs = new Map([['a', job('a')]]);
+    const jobs = new Map([['a', statusJob('a')]]);
     const inputs = new ScheduleInputs();
     const first = inputs.build(jobs, sources, NOW);
     expect(first[0]?.clockWaitUntil).toBeUndefined();
@@ -98,8 +57,8 @@ describe('daemon/status-inputs', () => {
   it('gives the entries sorted by name, and the same entry objects while nothing changed', () => {
     const { sources, asked } = makeSources();
     const jobs = new Map([
-      ['b', job('b')],
-      ['a', job('a')],
+      ['b', statusJob('b')],
+      ['a', statusJob('a')],
     ]);
     const inputs = new ScheduleInputs();
     const first = inputs.build(jobs, sources, NOW);
@@ -124,16 +83,16 @@ describe('daemon/status-inputs', () => {
     {
       change: 'the job replaced (a reload)',
       apply: (_: ReturnType<typeof makeSources>, jobs: Map<string, DesiredSchedule>) =>
-        void jobs.set('a', job('a', 'h2')),
+        void jobs.set('a', statusJob('a', 'h2')),
     },
     {
       change: 'a run recorded',
       apply: (s: ReturnType<typeof makeSources>) =>
-        s.runs.set('a', [...(s.runs.get('a') ?? []), run('02')]),
+        s.runs.set('a', [...(s.runs.get('a') ?? []), statusRun('02')]),
     },
     {
       change: 'the newest record replaced (a run finished)',
-      apply: (s: ReturnType<typeof makeSources>) => s.runs.set('a', [run('01', 'failed')]),
+      apply: (s: ReturnType<typeof makeSources>) => s.runs.set('a', [statusRun('01', 'failed')]),
     },
     {
       change: 'the next instants moved on',
@@ -146,10 +105,10 @@ describe('daemon/status-inputs', () => {
     },
   ])('builds an entry again when $change', ({ apply }) => {
     const s = makeSources();
-    s.runs.set('a', [run('01', 'running')]);
+    s.runs.set('a', [statusRun('01', 'running')]);
     const jobs = new Map([
-      ['a', job('a')],
-      ['b', job('b')],
+      ['a', statusJob('a')],
+      ['b', statusJob('b')],
     ]);
     const inputs = new ScheduleInputs();
     const before = inputs.build(jobs, s.sources, NOW);
@@ -162,7 +121,7 @@ describe('daemon/status-inputs', () => {
   it('builds the entry of a running schedule every time, and follows names added and removed', () => {
     const s = makeSources();
     s.running.set('a', [{ runId: 'r1', startedAt: NOW, attempt: 1 }]);
-    const jobs = new Map([['a', job('a')]]);
+    const jobs = new Map([['a', statusJob('a')]]);
     const inputs = new ScheduleInputs();
     const first = inputs.build(jobs, s.sources, NOW);
     const second = inputs.build(jobs, s.sources, NOW);
@@ -170,11 +129,11 @@ describe('daemon/status-inputs', () => {
     expect(second[0]?.running).toEqual([{ runId: 'r1', startedAt: NOW, attempt: 1 }]);
     expect(s.asked).toEqual(['running a', 'waiting a', 'running a', 'waiting a']);
     s.running.clear();
-    jobs.set('0-first', job('0-first'));
+    jobs.set('0-first', statusJob('0-first'));
     const third = inputs.build(jobs, s.sources, NOW);
     expect(third.map((entry) => entry.name)).toEqual(['0-first', 'a']);
     jobs.delete('a');
-    jobs.set('b', job('b', 'h1', { suspend: true }));
+    jobs.set('b', statusJob('b', 'h1', { suspend: true }));
     const fourth = inputs.build(jobs, s.sources, NOW);
     expect(fourth.map((entry) => entry.name)).toEqual(['0-first', 'b']);
     expect(fourth[0]).toBe(third[0]);

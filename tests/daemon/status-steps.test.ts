@@ -2,38 +2,14 @@
 import { describe, expect, it } from 'vitest';
 import { mergeNames, type ScheduleInputSources } from '../../src/daemon/status-inputs.js';
 import { StatusBuilder, type StatusBuilderOptions } from '../../src/daemon/status-steps.js';
-import type { HistorySummary, RunRecord } from '../../src/history/store.js';
+import type { HistorySummary } from '../../src/history/store.js';
 import { createEmptySummary, summarizeRuns } from '../../src/history/summary.js';
 import type { DesiredSchedule } from '../../src/reconcile/desired.js';
 import type { StatusInput } from '../../src/status/snapshot.js';
+import { statusJob, statusRun, upcomingFrom } from './status-fixtures.js';
 
 const NOW = new Date('2026-11-22T12:00:00.000Z');
 const EMPTY = createEmptySummary();
-
-function job(name: string, hash = 'h1'): DesiredSchedule {
-  return {
-    name,
-    file: `/d/${name.slice(0, 3)}.yaml`,
-    line: 1,
-    hash,
-    degraded: false,
-    metadata: { name, labels: {} },
-    spec: { schedule: '0 3 * * *', timezone: 'UTC', suspend: false, concurrencyPolicy: 'Forbid' },
-    compiled: {},
-  } as unknown as DesiredSchedule;
-}
-
-function run(name: string, id: string, status: RunRecord['status']): RunRecord {
-  return {
-    id,
-    schedule: name,
-    trigger: 'schedule',
-    scheduledAt: '2026-11-22T11:00:00.000Z',
-    status,
-    attempts: [],
-    specHash: 'h1',
-  } as RunRecord;
-}
 
 const FRAME: Omit<StatusInput, 'schedules' | 'now'> = {
   daemon: {
@@ -60,8 +36,9 @@ function makeState(count: number) {
   for (let index = 0; index < count; index += 1) {
     // Not in name order: the builder sorts.
     const name = `job-${String((index * 37) % count).padStart(4, '0')}`;
-    jobs.set(name, job(name));
-    if (index % 3 === 0) summaries.set(name, summarizeRuns([run(name, `r${index}`, 'succeeded')]));
+    jobs.set(name, statusJob(name));
+    if (index % 3 === 0)
+      summaries.set(name, summarizeRuns([statusRun(`r${index}`, 'succeeded', name)]));
     if (index % 7 === 0)
       running.set(name, [
         { runId: `x${index}`, startedAt: new Date(NOW.getTime() - 5000), attempt: 1 },
@@ -75,14 +52,7 @@ function makeState(count: number) {
     running: (name) => running.get(name) ?? [],
     waiting: (name) => waiting.get(name) ?? 0,
     clockWait: () => undefined,
-    upcoming: (j) => {
-      let list = fires.get(j.name);
-      if (list === undefined) {
-        list = [new Date('2026-11-23T03:00:00.000Z')];
-        fires.set(j.name, list);
-      }
-      return list;
-    },
+    upcoming: upcomingFrom(fires),
     describe: () => 'At 03:00',
   };
   return { jobs, sources, summaries };
@@ -118,7 +88,7 @@ describe('daemon/status-steps', () => {
       const expected = atOnce.snapshot();
       expect(await inSteps.snapshotInSteps()).toEqual(expected);
       // Twice: the second time from the memo, still the same.
-      state.summaries.set('job-0001', summarizeRuns([run('job-0001', 'new', 'failed')]));
+      state.summaries.set('job-0001', summarizeRuns([statusRun('new', 'failed', 'job-0001')]));
       expect(await inSteps.snapshotInSteps()).toEqual(atOnce.snapshot());
     },
   );
@@ -132,7 +102,7 @@ describe('daemon/status-steps', () => {
         turns += 1;
         if (turns === 2 && !added) {
           added = true;
-          state.jobs.set('aaa-new', job('aaa-new'));
+          state.jobs.set('aaa-new', statusJob('aaa-new'));
           namesVersion.value += 1;
         }
       },
