@@ -11,7 +11,6 @@ import { systemTimers } from '../runtime/timers.js';
 import { systemClock, systemStopwatch } from '../shared/clock.js';
 import { flushLog, logWritten } from '../shared/logger.js';
 import {
-  buildDefinitionsInSteps,
   createDefinitionsFileWriter,
   type DefinitionsFileWriter,
 } from '../status/definitions-file.js';
@@ -177,7 +176,7 @@ export class Daemon {
     });
     this.#definitions = createDefinitionsFileWriter({
       path: join(stateDir, 'definitions.json'),
-      build: () => buildDefinitionsInSteps(this.#jobs.values()),
+      schedules: () => this.#jobs.values(),
       logger: this.#o.logger,
     });
     this.#status = createStatusFileWriter({

@@ -7,8 +7,6 @@ import {
   buildScheduleDefinition,
   DEFINITIONS_FORMAT,
   type DefinedSchedule,
-  type DefinitionsDocument,
-  type ScheduleDefinition,
 } from './definitions.js';
 import { writeChunksAtomically, type StatusFileTimers } from './file.js';
 import { compareByName } from '../shared/compare-text.js';
@@ -16,8 +14,8 @@ import { compareByName } from '../shared/compare-text.js';
 export interface DefinitionsFileWriterOptions {
   /** The file to write, usually `<state-dir>/definitions.json`. */
   path: string;
-  /** Called when a write starts, so the document is the newest (buildDefinitionsInSteps builds it in steps). */
-  build: () => DefinitionsDocument | Promise<DefinitionsDocument>;
+  /** The running schedules, asked for when a write starts, so the document is the newest. */
+  schedules: () => Iterable<DefinedSchedule>;
   logger?: Logger;
   /**
    * A change is written once changes have stopped for this long (reloads in a row, such as a series of
@@ -32,46 +30,36 @@ export interface DefinitionsFileWriterOptions {
   clock?: Clock;
 }
 
-/** Schedules serialised per chunk (and per turn of the event loop). */
+/** Schedules defined and serialised per chunk (and per turn of the event loop). */
 const ENTRIES_PER_CHUNK = 100;
-const SCHEDULES_PLACEHOLDER = '\u0000schedules\u0000';
 
 /**
- * The document's JSON (and a newline) in chunks of ENTRIES_PER_CHUNK schedules, yielding to the event
- * loop between them: tens of megabytes are never held at once, and no fire waits behind them.
+ * The JSON of `buildDefinitionsDocument(schedules)` (and a newline) in chunks of ENTRIES_PER_CHUNK
+ * schedules, yielding to the event loop between them. Each schedule's masked definition is made as it is
+ * serialised and dropped at once: with 100,000 schedules, neither the definitions nor the text are ever
+ * held whole, and no fire waits behind them. The schedules are taken (and sorted) when this is called.
  */
-export async function* serializeInSteps(document: DefinitionsDocument): AsyncGenerator<string> {
-  const head = JSON.stringify({ ...document, schedules: SCHEDULES_PLACEHOLDER });
-  const marker = JSON.stringify(SCHEDULES_PLACEHOLDER);
-  const at = head.indexOf(marker);
-  const { schedules } = document;
-  yield `${head.slice(0, at)}[`;
-  for (let start = 0; start < schedules.length; start += ENTRIES_PER_CHUNK) {
-    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
-    const part = schedules
-      .slice(start, start + ENTRIES_PER_CHUNK)
-      .map((entry) => JSON.stringify(entry))
-      .join(',');
-    yield start === 0 ? part : `,${part}`;
-  }
-  yield `]${head.slice(at + marker.length)}\n`;
+export function serializeDefinitionsInSteps(
+  schedules: Iterable<DefinedSchedule>,
+): AsyncGenerator<string> {
+  return definitionChunks([...schedules].sort(compareByName));
 }
 
-/**
- * buildDefinitionsDocument, ENTRIES_PER_CHUNK schedules per turn of the event loop: with 100,000
- * schedules, masking every spec at once held fires up for a third of a second.
- */
-export async function buildDefinitionsInSteps(
-  schedules: Iterable<DefinedSchedule>,
-): Promise<DefinitionsDocument> {
-  const sorted = [...schedules].sort(compareByName);
-  const list = new Array<ScheduleDefinition>(sorted.length);
-  for (let index = 0; index < sorted.length; index += 1) {
-    if (index > 0 && index % ENTRIES_PER_CHUNK === 0)
-      await new Promise<void>((resolve) => setImmediate(resolve));
-    list[index] = buildScheduleDefinition(sorted[index] as DefinedSchedule);
+async function* definitionChunks(sorted: readonly DefinedSchedule[]): AsyncGenerator<string> {
+  const empty = JSON.stringify({ definitionsFormat: DEFINITIONS_FORMAT, schedules: [] });
+  const at = empty.lastIndexOf('[]') + 1;
+  yield empty.slice(0, at);
+  for (let start = 0; start < sorted.length; start += ENTRIES_PER_CHUNK) {
+    if (start > 0) await new Promise<void>((resolve) => setImmediate(resolve));
+    const end = Math.min(sorted.length, start + ENTRIES_PER_CHUNK);
+    let part = '';
+    for (let index = start; index < end; index += 1) {
+      const definition = buildScheduleDefinition(sorted[index] as DefinedSchedule);
+      part += `${index > 0 ? ',' : ''}${JSON.stringify(definition)}`;
+    }
+    yield part;
   }
-  return { definitionsFormat: DEFINITIONS_FORMAT, schedules: list };
+  yield `${empty.slice(at)}\n`;
 }
 
 /** Real timers; they do not keep the process alive (shutdown calls `flush`). */
@@ -111,9 +99,10 @@ export function createDefinitionsFileWriter(
   async function writeOnce(): Promise<void> {
     dirty = false;
     try {
-      const document = await options.build();
+      // The schedules as the write starts, whatever reloads do meanwhile.
+      const chunks = serializeDefinitionsInSteps(options.schedules());
       await mkdir(dirname(path), { recursive: true });
-      await writeChunksAtomically(path, serializeInSteps(document));
+      await writeChunksAtomically(path, chunks);
       if (lastError !== undefined) logger?.info({ file: path }, 'definitions file writable again');
       lastError = undefined;
     } catch (error) {

@@ -6,7 +6,12 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { ManualClock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
 import { createDefinitionsFileWriter } from '../../src/status/definitions-file.js';
-import { DEFINITIONS_FORMAT, type DefinitionsDocument } from '../../src/status/definitions.js';
+import { parseManifestText, resolveSchedules } from '../../src/manifest/load.js';
+import {
+  buildDefinitionsDocument,
+  type DefinedSchedule,
+  type DefinitionsDocument,
+} from '../../src/status/definitions.js';
 import type { StatusFileTimers } from '../../src/status/file.js';
 
 let dir: string;
@@ -41,32 +46,40 @@ class ManualTimers implements StatusFileTimers {
   }
 }
 
-/** A document of `count` schedules; `tag` tells versions apart. */
-function makeDocument(count: number, tag: string): DefinitionsDocument {
-  return {
-    definitionsFormat: DEFINITIONS_FORMAT,
-    schedules: Array.from({ length: count }, (_, index) => ({
-      name: `job-${String(index).padStart(4, '0')}`,
-      specHash: tag,
-      definition: { schedule: '0 3 * * *' } as never,
-    })),
-  };
+const SPEC = resolveSchedules([
+  parseManifestText(
+    'a.yaml',
+    'apiVersion: cronops/v1\nkind: Schedule\nmetadata: { name: a }\nspec: { schedule: "0 3 * * *", task: { command: ["true"] } }\n',
+  ),
+]).schedules[0]!.spec;
+
+/** `count` running schedules; `tag` (their fingerprint) tells versions apart. */
+function makeSchedules(count: number, tag: string): DefinedSchedule[] {
+  return Array.from({ length: count }, (_, index) => ({
+    name: `job-${String(index).padStart(4, '0')}`,
+    hash: tag,
+    spec: SPEC,
+  }));
 }
 
+/** The document those schedules make. */
+const makeDocument = (count: number, tag: string): DefinitionsDocument =>
+  buildDefinitionsDocument(makeSchedules(count, tag));
+
 describe('status/definitions-file', () => {
-  it('writes nothing until a change, then the document as built when the write starts', async () => {
+  it('writes nothing until a change, then the schedules as they are when the write starts', async () => {
     const path = join(dir, 'state', 'definitions.json');
     let tag = 'v1';
-    let built = 0;
+    let asked = 0;
     const writer = createDefinitionsFileWriter({
       path,
-      build: () => {
-        built += 1;
-        return makeDocument(120, tag);
+      schedules: () => {
+        asked += 1;
+        return makeSchedules(120, tag);
       },
     });
     await writer.flush();
-    expect(built).toBe(0);
+    expect(asked).toBe(0);
     tag = 'v2';
     writer.changed();
     await writer.flush();
@@ -81,12 +94,12 @@ describe('status/definitions-file', () => {
     const clock = new ManualClock('2026-11-22T12:00:00.000Z');
     const timers = new ManualTimers();
     let tag = 'v1';
-    let built = 0;
+    let asked = 0;
     const writer = createDefinitionsFileWriter({
       path,
-      build: () => {
-        built += 1;
-        return makeDocument(3, tag);
+      schedules: () => {
+        asked += 1;
+        return makeSchedules(3, tag);
       },
       quietMs: 1000,
       maxDelayMs: 2500,
@@ -105,10 +118,10 @@ describe('status/definitions-file', () => {
     writer.changed();
     // 2,600 ms after the first change: the cap leaves no more waiting.
     expect(timers.pending()).toEqual([0]);
-    expect(built).toBe(0);
+    expect(asked).toBe(0);
     timers.fire();
     await writer.flush();
-    expect(built).toBe(1);
+    expect(asked).toBe(1);
     expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(makeDocument(3, 'v2'));
     expect(timers.pending()).toEqual([]);
   });
@@ -117,12 +130,12 @@ describe('status/definitions-file', () => {
     const path = join(dir, 'definitions.json');
     const timers = new ManualTimers();
     let tag = 'v1';
-    let built = 0;
+    let asked = 0;
     const writer = createDefinitionsFileWriter({
       path,
-      build: () => {
-        built += 1;
-        return makeDocument(500, tag);
+      schedules: () => {
+        asked += 1;
+        return makeSchedules(500, tag);
       },
       timers,
     });
@@ -134,12 +147,8 @@ describe('status/definitions-file', () => {
     tag = 'v3';
     writer.changed();
     await writer.flush();
-    expect(built).toBe(2);
-    expect((JSON.parse(await readFile(path, 'utf8')) as DefinitionsDocument).schedules[0]).toEqual({
-      name: 'job-0000',
-      specHash: 'v3',
-      definition: { schedule: '0 3 * * *' },
-    });
+    expect(asked).toBe(2);
+    expect(JSON.parse(await readFile(path, 'utf8'))).toEqual(makeDocument(500, 'v3'));
   });
 
   it('never throws for an unwritable path: logs once, and writes at the next change', async () => {
@@ -156,7 +165,7 @@ describe('status/definitions-file', () => {
     const path = join(blocker, 'definitions.json');
     const writer = createDefinitionsFileWriter({
       path,
-      build: () => makeDocument(1, 'v'),
+      schedules: () => makeSchedules(1, 'v'),
       logger,
     });
     writer.changed();

@@ -1,7 +1,7 @@
 // The definitions document: every running schedule's resolved spec, sorted by name, literal values masked.
 import { describe, expect, it } from 'vitest';
 import { parseManifestText, resolveSchedules } from '../../src/manifest/load.js';
-import { buildDefinitionsInSteps } from '../../src/status/definitions-file.js';
+import { serializeDefinitionsInSteps } from '../../src/status/definitions-file.js';
 import {
   buildDefinitionsDocument,
   maskLiteralValue,
@@ -64,24 +64,36 @@ describe('status/definitions', () => {
     });
   });
 
-  it('builds the same document in steps, giving the event loop back between chunks', async () => {
+  it('serialises the same document in steps, giving the event loop back between chunks', async () => {
     const { spec } = resolveOne(HTTP_TASK);
     const schedules = Array.from({ length: 250 }, (_, index) => ({
       name: `job-${String(249 - index).padStart(3, '0')}`,
       hash: `h${index}`,
       spec,
     }));
-    const built = buildDefinitionsInSteps(schedules);
+    const chunks = serializeDefinitionsInSteps(schedules);
+    // Taken when called: a schedule added afterwards is not in this document.
+    schedules.push({ name: 'job-late', hash: 'h-late', spec });
     let immediates = 0;
     const tick = (): void => {
       immediates += 1;
       if (immediates < 10) setImmediate(tick);
     };
     setImmediate(tick);
-    const document = await built;
-    expect(document).toEqual(buildDefinitionsDocument(schedules));
-    // 250 schedules are three chunks: a callback queued after the build began ran before it ended
-    // (a build in one piece would end first, with none run).
+    const parts: string[] = [];
+    for await (const part of chunks) parts.push(part);
+    expect(parts.join('')).toBe(
+      `${JSON.stringify(buildDefinitionsDocument(schedules.slice(0, 250)))}\n`,
+    );
+    // Head, three chunks of at most 100 schedules, tail.
+    expect(parts).toHaveLength(5);
+    // A callback queued after serialising began ran before it ended (one piece would end first).
     expect(immediates).toBeGreaterThanOrEqual(1);
+  });
+
+  it('serialises no schedules as an empty list', async () => {
+    const parts: string[] = [];
+    for await (const part of serializeDefinitionsInSteps([])) parts.push(part);
+    expect(parts.join('')).toBe(`${JSON.stringify(buildDefinitionsDocument([]))}\n`);
   });
 });
