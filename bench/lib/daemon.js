@@ -133,7 +133,7 @@ export async function readRuns(state, name) {
 }
 
 /** Wait until the daemon has written `count` history shards and none is half-written. */
-export async function waitForShards(state, count, timeoutMs) {
+export async function waitForShards(state, count, timeoutMs, pollMs = 250) {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const names = await readdir(join(state, 'history')).catch(() => []);
@@ -144,7 +144,7 @@ export async function waitForShards(state, count, timeoutMs) {
       return;
     if (Date.now() > deadline)
       throw new Error(`the daemon did not write ${count} history shards within ${timeoutMs} ms`);
-    await sleep(250);
+    await sleep(pollMs);
   }
 }
 
