@@ -1,5 +1,75 @@
 import { describe, expect, it } from 'vitest';
-import { fingerprintSchedule } from '../../src/reconcile/fingerprint.js';
+import { canonicalJson, fingerprintSchedule } from '../../src/reconcile/fingerprint.js';
+
+/** The canonical JSON as first written (built-in sort, every key quoted anew): the reference. */
+function referenceCanonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(referenceCanonicalJson).join(',')}]`;
+  const record = value as Record<string, unknown>;
+  const parts = Object.keys(record)
+    .sort()
+    .filter((key) => record[key] !== undefined)
+    .map((key) => `${JSON.stringify(key)}:${referenceCanonicalJson(record[key])}`);
+  return `{${parts.join(',')}}`;
+}
+
+/** A small seeded generator (mulberry32): the same values on every run. */
+function random(seed: number): () => number {
+  let state = seed;
+  return () => {
+    state = (state + 0x6d2b79f5) | 0;
+    let t = Math.imul(state ^ (state >>> 15), 1 | state);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+const KEY_PARTS = [
+  'a',
+  'B',
+  'z',
+  '_',
+  '-',
+  '0',
+  '9',
+  'é',
+  'ä',
+  '\u{1F600}',
+  ' ',
+  '"',
+  '\\',
+  '\n',
+  'Z',
+];
+
+function generate(next: () => number, depth: number): unknown {
+  const pick = Math.floor(next() * (depth > 3 ? 7 : 10));
+  const text = (): string =>
+    Array.from(
+      { length: Math.floor(next() * 4) },
+      () => KEY_PARTS[Math.floor(next() * KEY_PARTS.length)],
+    ).join('');
+  switch (pick) {
+    case 0:
+      return next() < 0.9 ? null : () => 1;
+    case 1:
+      return undefined;
+    case 2:
+      return next() < 0.5;
+    case 3:
+      return [0, -0, 1.5, -7, 1e21, Number.NaN, Number.POSITIVE_INFINITY][Math.floor(next() * 7)];
+    case 4:
+    case 5:
+    case 6:
+      return text();
+    case 7:
+      return Array.from({ length: Math.floor(next() * 4) }, () => generate(next, depth + 1));
+    default:
+      return Object.fromEntries(
+        Array.from({ length: Math.floor(next() * 30) }, () => [text(), generate(next, depth + 1)]),
+      );
+  }
+}
 
 describe('reconcile/fingerprint', () => {
   it('ignores key order', () => {
@@ -30,6 +100,29 @@ describe('reconcile/fingerprint', () => {
       nothing: null,
     };
     expect(fingerprintSchedule(metadata, spec)).toBe('4c4571b2b9c876c6');
+  });
+
+  it('gives the canonical JSON it always gave, for 2,000 generated values', () => {
+    const next = random(18);
+    for (let round = 0; round < 2000; round += 1) {
+      const value = generate(next, 0);
+      expect(canonicalJson(value)).toBe(referenceCanonicalJson(value));
+    }
+  });
+
+  it('puts index-like keys (params: { "10": …, "9": … }) in their sorted place too', () => {
+    const value = { params: { '10': 'a', '9': 'b', x: { '2': [undefined, 'c'] } }, a: 1 };
+    expect(canonicalJson(value)).toBe('{"a":1,"params":{"10":"a","9":"b","x":{"2":[null,"c"]}}}');
+    expect(canonicalJson(value)).toBe(referenceCanonicalJson(value));
+  });
+
+  it('sorts keys by UTF-16 code units, as the built-in sort does', () => {
+    const keys = ['b', 'B', 'a', 'é', '\u{1F600}', '\uFFFF', '_', 'aa', '', 'A'];
+    const value = Object.fromEntries(keys.map((key, index) => [key, index]));
+    expect(Object.keys(JSON.parse(canonicalJson(value)) as object)).toEqual(
+      // Integer-like keys aside (none here), JSON.parse keeps the text's order.
+      [...keys].sort(),
+    );
   });
 
   it('is 16 hex digits', () => {
