@@ -2,7 +2,8 @@
 //
 // The `yaml` library reads about a megabyte a second on a busy machine, too slow for directories
 // of thousands of schedules. This reader handles the common subset (block mappings and lists,
-// one-line flow collections, one-line quoted and plain scalars, comments, `---`) and gives up
+// one-line flow collections, documents that are one line of JSON, one-line quoted and plain
+// scalars, comments, `---`) and gives up
 // ("bails") on everything else: anchors, aliases, tags, block scalars, multi-line scalars,
 // directives, tabs, CRLF, duplicate keys, unusual keys or scalars. Its values follow the YAML 1.2
 // core schema exactly as the `yaml` library resolves them; tests compare the two on every fixture.
@@ -162,6 +163,13 @@ class BlockReader {
     const first = this.#lines[0];
     if (first === undefined) return bail();
     if (first.indent !== 0) bail();
+    if (first.text[0] === '{' || first.text[0] === '[') {
+      // A document that is one line of flow collection: JSON, as generators and scripts write manifests.
+      if (this.#lines.length > 1) bail();
+      const read = readFlow(first.text, 0, first.start);
+      expectLineEnd(first.text, read.end);
+      return { value: read.value, node: read.node };
+    }
     const result = this.#readNode(0);
     if (this.#next < this.#lines.length) bail();
     return result;
@@ -394,17 +402,20 @@ function readFlow(text: string, at: number, base: number): InlineRead {
   for (;;) {
     const keyStart = i;
     let key: string;
+    // After a quoted ("JSON-like") key the value may follow the colon at once: `{"a":1}`.
+    let adjacentValue = false;
     if (text[i] === '"' || text[i] === "'") {
       const read = text[i] === '"' ? readDoubleQuoted(text, i) : readSingleQuoted(text, i);
       key = read.value as string;
       i = read.end;
+      adjacentValue = true;
     } else {
       const match = /^[A-Za-z_][A-Za-z0-9_./-]*/.exec(text.slice(i));
       if (!match || typeof resolvePlainScalar(match[0]) !== 'string') return bail();
       key = match[0];
       i += key.length;
     }
-    if (text[i] !== ':' || text[i + 1] !== ' ') bail();
+    if (text[i] !== ':' || (text[i + 1] !== ' ' && !adjacentValue)) bail();
     i = skipSpaces(text, i + 1);
     const item = readFlowValue(text, i, base);
     setKey(value, key, item.value);

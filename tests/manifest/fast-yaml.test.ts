@@ -124,6 +124,19 @@ const SCALARS = [
   '[[1, 2], {k: v}]',
 ];
 
+/** A schedule as a generator writes it: one line of JSON. */
+const JSON_SCHEDULE = {
+  apiVersion: 'cronops/v1',
+  kind: 'Schedule',
+  metadata: { name: 'a', labels: { team: 'data' } },
+  spec: {
+    schedule: '*/15 12 1,15 5 *',
+    timezone: 'Europe/Berlin',
+    params: { database: 'auth', keep: 7 },
+    task: { command: ['pg_dump', '-Fc', '-f', '/backups/{{ date }}.dump'] },
+  },
+};
+
 describe('manifest/fast-yaml', () => {
   it.each(SCALARS)('reads %s as the yaml library does', (scalar) => {
     const text = `key: ${scalar}\nlist:\n  - ${scalar}\n  - ${scalar} # comment\nflow: [${scalar.startsWith('[') || scalar.startsWith('{') ? '1' : scalar}]\n`;
@@ -160,6 +173,10 @@ describe('manifest/fast-yaml', () => {
     ['a key without a space after the colon', 'a:1\n'],
     ['a document end marker', 'a: 1\n...\n'],
     ['a __proto__ key', '__proto__: 1\n'],
+    ['JSON over several lines', '{\n  "a": 1\n}\n'],
+    ['a plain key with no space after its colon', '{a:1}\n'],
+    ['a flow collection with more after it', '{"a": 1}: x\n'],
+    ['a JSON escape it does not read', '{"a":"\\u00e9"}\n'],
   ])('leaves %s to the yaml library', (_what, text) => {
     expect(readFastYaml(text)).toBeUndefined();
   });
@@ -176,6 +193,17 @@ describe('manifest/fast-yaml', () => {
     ['a top-level list', '- 1\n- two\n- {three: 3}\n'],
     ['quoted keys', '"a b": 1\n\'c\': 2\nx.y/z-w_v: 3\n'],
     ['trailing spaces', 'a: 1   \nb:   \n  - x   \n'],
+    [
+      'documents that are one line of JSON',
+      `${JSON.stringify(JSON_SCHEDULE)}\n---\n${JSON.stringify({ ...JSON_SCHEDULE, metadata: { name: 'b' } })} # two\n`,
+    ],
+    [
+      'JSON scalars',
+      '{"a":-0,"b":1.5e3,"c":true,"d":null,"e":[],"f":{},"g":"x\\"y","h":[1,"2",[false]]}\n',
+    ],
+    ['a top-level flow list', '[1, "two", {three: 3}]\n'],
+    ['a flow mapping with spaces', '{ "a": 1 , b: [x, "y"] }\n'],
+    ['JSON-like keys in a block value', 'a: {"b":1,"c":[2]}\n'],
   ])('agrees with the yaml library on %s', (_what, text) => {
     expect(expectAgreement(text)).toBe(true);
   });
@@ -251,23 +279,34 @@ describe('manifest/fast-yaml on damaged input', () => {
     'x',
   ];
 
-  it('accepts only what the yaml library accepts, and reads it the same way', () => {
-    const random = createRandom(7);
-    let accepted = 0;
-    for (let round = 0; round < 600; round++) {
-      let text = ORIGINAL;
-      for (let edit = 0; edit < 1 + Math.floor(random() * 2); edit++) {
-        const at = Math.floor(random() * text.length);
-        const piece = PIECES[Math.floor(random() * PIECES.length)] ?? '';
-        text =
-          random() < 0.6
-            ? text.slice(0, at) + piece + text.slice(at)
-            : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 2));
+  /** The same manifest as one line of JSON per document. */
+  const ORIGINAL_JSON = readWithLibrary(ORIGINAL)
+    .map((document) => JSON.stringify(document))
+    .join('\n---\n');
+
+  it.each([
+    ['block YAML', ORIGINAL, 7],
+    ['one-line JSON', ORIGINAL_JSON, 11],
+  ])(
+    'accepts only what the yaml library accepts, and reads it the same way: %s',
+    (_what, original, seed) => {
+      const random = createRandom(seed);
+      let accepted = 0;
+      for (let round = 0; round < 600; round++) {
+        let text = original;
+        for (let edit = 0; edit < 1 + Math.floor(random() * 2); edit++) {
+          const at = Math.floor(random() * text.length);
+          const piece = PIECES[Math.floor(random() * PIECES.length)] ?? '';
+          text =
+            random() < 0.6
+              ? text.slice(0, at) + piece + text.slice(at)
+              : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 2));
+        }
+        if (readFastYaml(text) === undefined) continue;
+        accepted++;
+        expect(expectAgreement(text), text).toBe(true);
       }
-      if (readFastYaml(text) === undefined) continue;
-      accepted++;
-      expect(expectAgreement(text), text).toBe(true);
-    }
-    expect(accepted).toBeGreaterThan(100);
-  });
+      expect(accepted).toBeGreaterThan(100);
+    },
+  );
 });
