@@ -2,7 +2,7 @@
 // schedules. Start-up time and peak memory, probe fires missed or late while the daemon starts, and how
 // much a reload of one changed file delays the probes' fires (edits spread over the run, each compared
 // with the probes' lateness just before it). Build first (`npm run build`); prints Markdown.
-// Env: SCALE100K_WRITE_TO (below), SCALE100K_FILES (10000) × SCALE100K_PER_FILE (10) schedules, SCALE100K_EDITS (5): a smoke run with
+// Env: SCALE100K_WRITE_TO (below), SCALE100K_FORMAT (json, or yaml for block YAML), SCALE100K_FILES (10000) × SCALE100K_PER_FILE (10) schedules, SCALE100K_EDITS (5): a smoke run with
 // SCALE100K_FILES=500 SCALE100K_EDITS=2 (the figures need the defaults).
 import { access, mkdir, mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
@@ -10,6 +10,7 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { stringify } from 'yaml';
 import {
   followDaemon,
   latenessMs,
@@ -21,6 +22,10 @@ import {
 } from './lib/daemon.js';
 
 const FILES = positiveInt('SCALE100K_FILES', 10_000);
+/** `json` (one line of JSON per document, as generators write) or `yaml` (block YAML, as people write). */
+const FORMAT = process.env.SCALE100K_FORMAT ?? 'json';
+if (FORMAT !== 'json' && FORMAT !== 'yaml')
+  throw new Error('SCALE100K_FORMAT must be json or yaml');
 const PER_FILE = positiveInt('SCALE100K_PER_FILE', 10);
 const EDITS = positiveInt('SCALE100K_EDITS', 5);
 const PROBES = 10;
@@ -75,7 +80,9 @@ function renderFile(file, shift = 0) {
       }),
     );
   }
-  return `${docs.join('\n---\n')}\n`;
+  const written =
+    FORMAT === 'json' ? docs : docs.map((doc) => stringify(JSON.parse(doc)).trimEnd());
+  return `${written.join('\n---\n')}\n`;
 }
 
 const fileName = (file) => `team-${String(file).padStart(5, '0')}.yaml`;
@@ -215,7 +222,7 @@ try {
   const out = [
     `## Scale: ${SCHEDULES.toLocaleString('en')} schedules in ${FILES.toLocaleString('en')} files (bench/scale-100k.js, ${new Date().toISOString().slice(0, 16).replace('T', ' ')} UTC)`,
     '',
-    `${FILES.toLocaleString('en')} files × ${PER_FILE} schedules (5 expression shapes, 5 time zones, none due while measured; written in ${fmt(writtenMs / 1000, 1)} s) plus ${PROBES} every-second probe schedules whose jobs print \`date +%s.%N\` (lateness = printed − instant). Start = spawn → the \`cronops started\` log line (\`--watch auto\`, JSON logs). Once start-up's writes are on disk (a history shard per schedule, the parse cache, definitions.json), ${EDITS} reloads, ${EDIT_SPACING_MS / 1000} s apart, each rewriting one file with one schedule changed; the delay of a reload is the worst probe lateness in the 2 s after the write minus the probes' p50 in the 2 s before. Load average at the start ${load.map((n) => n.toFixed(2)).join(' / ')}.`,
+    `${FILES.toLocaleString('en')} files × ${PER_FILE} schedules (5 expression shapes, 5 time zones, none due while measured, each document ${FORMAT === 'json' ? 'one line of JSON' : 'block YAML'}; written in ${fmt(writtenMs / 1000, 1)} s) plus ${PROBES} every-second probe schedules whose jobs print \`date +%s.%N\` (lateness = printed − instant). Start = spawn → the \`cronops started\` log line (\`--watch auto\`, JSON logs). Once start-up's writes are on disk (a history shard per schedule, the parse cache, definitions.json), ${EDITS} reloads, ${EDIT_SPACING_MS / 1000} s apart, each rewriting one file with one schedule changed; the delay of a reload is the worst probe lateness in the 2 s after the write minus the probes' p50 in the 2 s before. Load average at the start ${load.map((n) => n.toFixed(2)).join(' / ')}.`,
     '',
     '| measure | value | target | result |',
     '| --- | ---: | ---: | --- |',

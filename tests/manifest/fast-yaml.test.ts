@@ -9,6 +9,7 @@ import {
   type PathSegment,
   type YamlDocument,
 } from '../../src/manifest/yaml.js';
+import { createRandom, damageText } from '../support/damage.js';
 
 const FIXTURES = join(import.meta.dirname, '../fixtures/manifests');
 
@@ -246,14 +247,6 @@ describe('manifest/fast-yaml', () => {
 });
 
 describe('manifest/fast-yaml on damaged input', () => {
-  function createRandom(seed: number): () => number {
-    let state = seed;
-    return () => {
-      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-      return state / 2_147_483_648;
-    };
-  }
-
   const ORIGINAL = readFileSync(join(FIXTURES, 'valid', 'backup.yaml'), 'utf8');
   const PIECES = [
     ' ',
@@ -278,6 +271,8 @@ describe('manifest/fast-yaml on damaged input', () => {
     'true',
     'x',
   ];
+  /** One or two edits, mostly insertions. */
+  const EDITS = { pieces: PIECES, maxEdits: 2, insertShare: 0.6, maxDelete: 2 };
 
   /** The same manifest as one line of JSON per document. */
   const ORIGINAL_JSON = readWithLibrary(ORIGINAL)
@@ -293,15 +288,7 @@ describe('manifest/fast-yaml on damaged input', () => {
       const random = createRandom(seed);
       let accepted = 0;
       for (let round = 0; round < 600; round++) {
-        let text = original;
-        for (let edit = 0; edit < 1 + Math.floor(random() * 2); edit++) {
-          const at = Math.floor(random() * text.length);
-          const piece = PIECES[Math.floor(random() * PIECES.length)] ?? '';
-          text =
-            random() < 0.6
-              ? text.slice(0, at) + piece + text.slice(at)
-              : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 2));
-        }
+        const text = damageText(original, random, EDITS);
         if (readFastYaml(text) === undefined) continue;
         accepted++;
         expect(expectAgreement(text), text).toBe(true);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { formatIssue, parseManifestText } from '../../src/manifest/load.js';
+import { createRandom, damageText } from '../support/damage.js';
 
 const FILE = 'schedules.d/backup.yaml';
 
@@ -157,9 +158,7 @@ describe('manifest/validate', () => {
         '  after: [{ schedule: extract }]',
         '',
       ].join('\n'),
-      [
-        `${FILE}:4:3: spec.after: a Defaults document cannot set "after"; set it in each Schedule`,
-      ],
+      [`${FILE}:4:3: spec.after: a Defaults document cannot set "after"; set it in each Schedule`],
     ],
     [
       'a wrong enum value',
@@ -410,15 +409,6 @@ describe('manifest/validate', () => {
 });
 
 describe('manifest/validate on damaged input', () => {
-  /** A small deterministic generator, so a failure can be replayed. */
-  function createRandom(seed: number): () => number {
-    let state = seed;
-    return () => {
-      state = (state * 1_103_515_245 + 12_345) % 2_147_483_648;
-      return state / 2_147_483_648;
-    };
-  }
-
   const ORIGINAL = schedule(
     '  timezone: Europe/Berlin',
     '  retries: { limit: 2, delay: 30s }',
@@ -448,20 +438,14 @@ describe('manifest/validate on damaged input', () => {
     'x',
     '0',
   ];
+  /** One to three edits, as many insertions as deletions. */
+  const EDITS = { pieces: PIECES, maxEdits: 3, insertShare: 0.5, maxDelete: 3 };
 
   it('never throws, and every issue has a position and plain words', () => {
     const random = createRandom(42);
     let withIssues = 0;
     for (let round = 0; round < 400; round++) {
-      let text = ORIGINAL;
-      for (let edit = 0; edit < 1 + Math.floor(random() * 3); edit++) {
-        const at = Math.floor(random() * text.length);
-        const piece = PIECES[Math.floor(random() * PIECES.length)] ?? '';
-        text =
-          random() < 0.5
-            ? text.slice(0, at) + piece + text.slice(at)
-            : text.slice(0, at) + text.slice(at + 1 + Math.floor(random() * 3));
-      }
+      const text = damageText(ORIGINAL, random, EDITS);
       const parsed = parseManifestText(FILE, text);
       if (parsed.issues.length > 0) withIssues++;
       for (const issue of parsed.issues) {

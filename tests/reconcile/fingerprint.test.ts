@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { canonicalJson, fingerprintSchedule } from '../../src/reconcile/fingerprint.js';
+import { createRandom } from '../support/damage.js';
 
 /** The canonical JSON as first written (built-in sort, every key quoted anew): the reference. */
 function referenceCanonicalJson(value: unknown): string {
@@ -11,17 +12,6 @@ function referenceCanonicalJson(value: unknown): string {
     .filter((key) => record[key] !== undefined)
     .map((key) => `${JSON.stringify(key)}:${referenceCanonicalJson(record[key])}`);
   return `{${parts.join(',')}}`;
-}
-
-/** A small seeded generator (mulberry32): the same values on every run. */
-function random(seed: number): () => number {
-  let state = seed;
-  return () => {
-    state = (state + 0x6d2b79f5) | 0;
-    let t = Math.imul(state ^ (state >>> 15), 1 | state);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 const KEY_PARTS = [
@@ -103,7 +93,7 @@ describe('reconcile/fingerprint', () => {
   });
 
   it('gives the canonical JSON it always gave, for 2,000 generated values', () => {
-    const next = random(18);
+    const next = createRandom(18);
     for (let round = 0; round < 2000; round += 1) {
       const value = generate(next, 0);
       expect(canonicalJson(value)).toBe(referenceCanonicalJson(value));
