@@ -51,7 +51,7 @@ export async function buildStatusSnapshotInSteps(host: StatusStepsHost): Promise
   for (;;) {
     const now = host.now();
     const version = host.namesVersion();
-    const order = host.inputs.order(host.jobs);
+    const order = host.inputs.order(host.jobs, version);
     let busy = host.sources.busy();
     const schedules = new Array<StatusInput['schedules'][number]>(order.length);
     const entries = new Array<StatusSchedule>(order.length);
@@ -104,7 +104,12 @@ export class StatusBuilder {
   /** The status document as of now. */
   snapshot(): StatusSnapshot {
     const now = this.#o.now();
-    const schedules = this.#inputs.build(this.#o.jobs, this.#o.sources, now);
+    const schedules = this.#inputs.build(
+      this.#o.jobs,
+      this.#o.sources,
+      now,
+      this.#o.namesVersion(),
+    );
     return buildStatusSnapshot({ ...this.#o.frame(now), schedules }, this.#memo);
   }
 

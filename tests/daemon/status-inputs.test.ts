@@ -139,4 +139,37 @@ describe('daemon/status-inputs', () => {
     expect(fourth[0]).toBe(third[0]);
     expect(fourth[1]).toMatchObject({ suspended: true, nextFires: [] });
   });
+
+  it('with a names version, looks the names over only when the version changed', () => {
+    const s = makeSources();
+    /** A map that counts the lookups of its names. */
+    class CountingMap extends Map<string, DesiredSchedule> {
+      lookups = 0;
+      override has(name: string): boolean {
+        this.lookups += 1;
+        return super.has(name);
+      }
+    }
+    const jobs = new CountingMap([
+      ['b', statusJob('b')],
+      ['a', statusJob('a')],
+    ]);
+    const inputs = new ScheduleInputs();
+    const first = inputs.order(jobs, 1);
+    expect(first).toEqual(['a', 'b']);
+    jobs.lookups = 0;
+    expect(inputs.order(jobs, 1)).toBe(first);
+    expect(inputs.build(jobs, s.sources, NOW, 1).map((entry) => entry.name)).toEqual(['a', 'b']);
+    expect(jobs.lookups).toBe(0);
+    // The same names at a new version: looked over once, the same order kept.
+    expect(inputs.order(jobs, 2)).toBe(first);
+    expect(jobs.lookups).toBe(2);
+    jobs.set('0', statusJob('0'));
+    expect(inputs.order(jobs, 3)).toEqual(['0', 'a', 'b']);
+    // Without a version every call looks.
+    jobs.lookups = 0;
+    inputs.order(jobs);
+    inputs.order(jobs);
+    expect(jobs.lookups).toBe(6);
+  });
 });
