@@ -27,7 +27,7 @@ function sortKeys(keys: string[]): void {
 /**
  * A copy of `value` whose objects have their keys inserted in sorted order and no undefined members, so that
  * `JSON.stringify` of it is the canonical JSON; UNSORTABLE when an object has a key that looks like an array
- * index (the copy could not put it in its sorted place).
+ * index (the copy could not put it in its sorted place) or an own `__proto__`.
  */
 function sortedCopy(value: unknown): unknown {
   if (typeof value === 'function' || typeof value === 'symbol') return null;
@@ -50,6 +50,8 @@ function sortedCopy(value: unknown): unknown {
   for (const key of keys) {
     const item = record[key];
     if (item === undefined) continue;
+    // Assigned, an own `__proto__` would set the copy's prototype instead of becoming a member.
+    if (key === '__proto__') return UNSORTABLE;
     const sorted = sortedCopy(item);
     if (sorted === UNSORTABLE) return UNSORTABLE;
     copy[key] = sorted;
@@ -57,7 +59,7 @@ function sortedCopy(value: unknown): unknown {
   return copy;
 }
 
-/** The canonical JSON built piece by piece: for values with index-like keys (`params: { "1": … }`). */
+/** The canonical JSON built piece by piece: for values a sorted copy cannot express (see sortedCopy). */
 function canonicalPieces(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
   if (Array.isArray(value)) {

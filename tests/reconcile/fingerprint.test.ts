@@ -106,6 +106,15 @@ describe('reconcile/fingerprint', () => {
     expect(canonicalJson(value)).toBe(referenceCanonicalJson(value));
   });
 
+  it('keeps an own __proto__ key as a member, as the first implementation did', () => {
+    const value = Object.fromEntries([
+      ['b', 1],
+      ['__proto__', { x: 1 }],
+    ]) as Record<string, unknown>;
+    expect(canonicalJson(value)).toBe('{"__proto__":{"x":1},"b":1}');
+    expect(canonicalJson(value)).toBe(referenceCanonicalJson(value));
+  });
+
   it('sorts keys by UTF-16 code units, as the built-in sort does', () => {
     const keys = ['b', 'B', 'a', 'é', '\u{1F600}', '\uFFFF', '_', 'aa', '', 'A'];
     const value = Object.fromEntries(keys.map((key, index) => [key, index]));
