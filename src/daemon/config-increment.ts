@@ -88,7 +88,8 @@ function isUnchanged(before: FileState | undefined, after: FileState | undefined
  * Defaults document or an `after` link, or one of its names is defined by another file. The result equals
  * the full pass's but for the order of `desired`; files whose schedules did not change keep their report
  * object, and their schedules their desired object. With a result, the base is spent: its maps, and its
- * snapshot's `desired`, are the result's, changed in place.
+ * snapshot's `desired`, are the result's, changed in place. `changedPaths` are the files it resolved
+ * again (and those gone).
  */
 export function buildIncrement(
   serial: number,
@@ -96,7 +97,7 @@ export function buildIncrement(
   previous: ReadonlyMap<string, FileState>,
   states: ReadonlyMap<string, FileState>,
   host: IncrementHost,
-): { snapshot: ConfigSnapshot; base: IncrementBase } | undefined {
+): { snapshot: ConfigSnapshot; base: IncrementBase; changedPaths: string[] } | undefined {
   const changedPaths: string[] = [];
   for (const [path, state] of states)
     if (!isUnchanged(previous.get(path), state)) changedPaths.push(path);
@@ -168,7 +169,7 @@ export function buildIncrement(
       ? {}
       : { changed: { since: base.snapshot.serial, names } }),
   };
-  return { snapshot, base: { ...base, snapshot } };
+  return { snapshot, base: { ...base, snapshot }, changedPaths };
 }
 
 /**

@@ -256,9 +256,13 @@ export class ConfigState {
     this.#base = built?.base;
     if (built === undefined) return undefined;
     this.#serial += 1;
-    for (const path of before.keys()) if (!this.#files.has(path)) this.#afterGood.delete(path);
-    for (const [path, state] of this.#files) {
-      if (before.get(path) === state) continue;
+    // No file of an increment has an `after` link: each changed file's version in use holds them all.
+    for (const path of built.changedPaths) {
+      const state = this.#files.get(path);
+      if (state === undefined) {
+        this.#afterGood.delete(path);
+        continue;
+      }
       const effective = selectEffective(state);
       if (effective !== undefined) this.#afterGood.set(path, effective);
     }
