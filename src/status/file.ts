@@ -73,15 +73,9 @@ const SLICE_UNITS = WRITE_BUFFER_BYTES / 3;
 /**
  * `JSON.stringify(snapshot)` followed by `suffix`, in parts to be written one after the other: the head,
  * each schedule entry (serialised once for as long as the entry object lives) and the tail. With 10,000
- * schedules a status write costs the changed entries and one copy, not the whole serialisation.
- */
-export function snapshotParts(snapshot: StatusSnapshot, suffix = ''): string[] {
-  return [...iterateSnapshotParts(snapshot, suffix)];
-}
-
-/**
- * snapshotParts, one part at a time: the writer copies parts into its buffer as they come and waits for
- * each full buffer's write, so serialising 100,000 entries is spread over those waits.
+ * schedules a status write costs the changed entries and one copy, not the whole serialisation. One part
+ * at a time: the writer copies parts into its buffer as they come and waits for each full buffer's write,
+ * so serialising 100,000 entries is spread over those waits.
  */
 export function* iterateSnapshotParts(snapshot: StatusSnapshot, suffix = ''): Generator<string> {
   const head = JSON.stringify({ ...snapshot, schedules: SCHEDULES_PLACEHOLDER });

@@ -12,7 +12,7 @@ import {
   selectLastSuccess,
   type HealthWord,
 } from './health.js';
-import { compareText } from '../shared/compare-text.js';
+import { compareByName, compareText } from '../shared/compare-text.js';
 import { buildClusterStatus } from './replicas.js';
 import {
   STATUS_FORMAT,
@@ -151,9 +151,7 @@ export function assembleStatusSnapshot(
 ): StatusSnapshot {
   const { now, daemon } = input;
   // Usually sorted already (the daemon gives them by name): then this is one pass.
-  const schedules = isSortedByName(entries)
-    ? entries
-    : entries.sort((a, b) => compareText(a.name, b.name));
+  const schedules = isSortedByName(entries) ? entries : entries.sort(compareByName);
   if (memo && memo.size > memoized) {
     const seen = new Set(input.schedules.map((schedule) => schedule.name));
     for (const name of memo.keys()) if (!seen.has(name)) memo.delete(name);

@@ -6,7 +6,7 @@ import { ManualClock } from '../../src/shared/clock.js';
 import { createLogger } from '../../src/shared/logger.js';
 import {
   createStatusFileWriter,
-  snapshotParts,
+  iterateSnapshotParts,
   writeChunksAtomically,
   textSlices,
   type StatusFileTimers,
@@ -272,17 +272,17 @@ describe('status/file', () => {
   });
 });
 
-describe('status/file snapshotParts', () => {
+describe('status/file iterateSnapshotParts', () => {
   it('equals JSON.stringify, and serialises an entry object once', () => {
     const entry = { name: 'a', labels: { team: 'x' }, nextFires: ['2026-01-01T00:00:00.000Z'] };
     const snapshot = {
       version: '1',
       schedules: [entry, { name: 'b' }],
       summary: { schedules: 2 },
-    } as unknown as Parameters<typeof snapshotParts>[0];
-    expect(snapshotParts(snapshot).join('')).toBe(JSON.stringify(snapshot));
+    } as unknown as Parameters<typeof iterateSnapshotParts>[0];
+    expect([...iterateSnapshotParts(snapshot)].join('')).toBe(JSON.stringify(snapshot));
     entry.name = 'changed behind its back'; // entries are immutable in practice: the cached JSON stays
-    expect(JSON.parse(snapshotParts(snapshot).join('')).schedules[0].name).toBe('a');
+    expect(JSON.parse([...iterateSnapshotParts(snapshot)].join('')).schedules[0].name).toBe('a');
   });
 
   it('gives the same JSON with a suffix as parts: the head, one per entry, the tail', () => {
@@ -293,9 +293,9 @@ describe('status/file snapshotParts', () => {
       Array.from({ length: 2_000 }, (_, index) => ({ name: `s${index}`, description: 'é😀' })),
     ]) {
       const snapshot = { version: '1', schedules, files: [] } as unknown as Parameters<
-        typeof snapshotParts
+        typeof iterateSnapshotParts
       >[0];
-      const parts = snapshotParts(snapshot, '\n');
+      const parts = [...iterateSnapshotParts(snapshot, '\n')];
       expect(parts.join('')).toBe(`${JSON.stringify(snapshot)}\n`);
       expect(parts).toHaveLength(schedules.length + 2);
       expect(parts.slice(1, -1)).toEqual(
